@@ -1,0 +1,1 @@
+"""Rare Earths Revival: the product's logic, importable and testable without a browser."""

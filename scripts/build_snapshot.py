@@ -1,0 +1,160 @@
+"""Build the offline price snapshot from ../shared/market-data/*.csv.
+
+Re-runnable (`make snapshot`). Values are copied exactly (round-trip float parsing);
+nothing is filled, interpolated or invented. Per-symbol provenance goes to
+`data/prices/snapshot_meta.csv` so the app can say where every series comes from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lib.prices import SNAPSHOT_COLUMNS, SNAPSHOT_META_PATH, SNAPSHOT_PATH  # noqa: E402
+
+DEFAULT_SOURCE = ROOT.parent / "shared" / "market-data"
+
+# Provenance per file, summarised in our own words from SOURCES.md.
+PROVENANCE: dict[str, dict[str, str]] = {
+    "MP": {
+        "currency": "USD",
+        "adjustment": "raw (no dividends paid); adj_close = close",
+        "source": "Stooq via DrRobAnthony/market-data@021bd8e",
+        "notes": "Rows before 2020-11-18 are the FVAC SPAC.",
+    },
+    "SPY": {
+        "currency": "USD",
+        "adjustment": "close: Stooq dividend-adjusted; adj_close: yfinance adjusted (~0.25% apart)",
+        "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
+        "notes": "Use for returns, not as a quoted level.",
+    },
+    "URA": {
+        "currency": "USD",
+        "adjustment": "dividend-adjusted (Stooq OHLC; yfinance adj_close)",
+        "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
+        "notes": "",
+    },
+    "USAR": {
+        "currency": "USD",
+        "adjustment": "yfinance adjusted close only (no OHLCV)",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "notes": "Rows before 2025-03-14 are the IPXX SPAC.",
+    },
+    "UUUU": {
+        "currency": "USD",
+        "adjustment": "yfinance adjusted close only (no OHLCV)",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "notes": "",
+    },
+    "AREC": {
+        "currency": "USD",
+        "adjustment": "yfinance adjusted close only (no OHLCV)",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "notes": "Unexplained drop 2024-12-31 -> 2025-01-02 kept as in source.",
+    },
+    "REMX": {
+        "currency": "USD",
+        "adjustment": "yfinance adjusted close only (no OHLCV)",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "notes": "",
+    },
+    "LIT": {
+        "currency": "USD",
+        "adjustment": "yfinance adjusted close only (no OHLCV)",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "notes": "",
+    },
+    "600111.SS": {
+        "currency": "CNY",
+        "adjustment": "forward-adjusted (qfq, additive); latest prices raw",
+        "source": "Overwatch-mercy/stock-data@ad5c0a0",
+        "notes": "2026-06-30 and 2026-07-01 identical in source (probable duplicate).",
+    },
+    "300748.SZ": {
+        "currency": "CNY",
+        "adjustment": "forward-adjusted (qfq, multiplicative); latest prices raw",
+        "source": "Overwatch-mercy/stock-data@64d3222",
+        "notes": "2026-07-08 missing in source; 2026-06-30/07-01 identical (probable duplicate).",
+    },
+    "LYC.AX": {
+        "currency": "AUD",
+        "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
+        "source": "yfinance via naveenf/asxscreener@d523c62",
+        "notes": "2025-08-28 trading halt (volume 0) kept as in source.",
+    },
+    "CNY=X": {
+        "currency": "CNY per USD",
+        "adjustment": "FX rate (FRED DEXCHUS, NY noon buying rate)",
+        "source": "FRED DEXCHUS via vichobug/fx-hedging-sim@157e8bb",
+        "notes": "US business-day calendar; holiday blanks dropped.",
+    },
+    "AUDUSD=X": {
+        "currency": "USD per AUD",
+        "adjustment": "FX rate (FRED DEXUSAL, NY noon buying rate)",
+        "source": "FRED DEXUSAL via R4ff67/Investments@7b98b2b",
+        "notes": "Source ends 2024-12-31.",
+    },
+}
+
+
+def read_source_csv(path: Path) -> pd.DataFrame:
+    """Parse one SOURCES.md-format file with exact (round-trip) floats."""
+    # pandas >= 3 parses floats round-trip exactly by default.
+    df = pd.read_csv(path, dtype={"volume": "Int64"})
+    expected = ["date", "open", "high", "low", "close", "adj_close", "volume"]
+    if list(df.columns) != expected:
+        raise ValueError(f"{path.name}: columns {list(df.columns)} != {expected}")
+    df["date"] = pd.to_datetime(df["date"], format="%Y-%m-%d")
+    df.insert(1, "symbol", path.stem)
+    return df
+
+
+def build(source_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames = [read_source_csv(p) for p in sorted(source_dir.glob("*.csv"))]
+    if not frames:
+        raise SystemExit(f"no CSV files in {source_dir}")
+    prices = pd.concat(frames, ignore_index=True)
+    for col in ["open", "high", "low", "close", "adj_close"]:
+        prices[col] = prices[col].astype("float64")
+    prices["symbol"] = prices["symbol"].astype("string")
+    prices = prices[SNAPSHOT_COLUMNS].sort_values(["symbol", "date"], ignore_index=True)
+    if prices.duplicated(["symbol", "date"]).any():
+        raise ValueError("duplicate (symbol, date) rows in the source files")
+    rows = []
+    for sym, g in prices.groupby("symbol", sort=True):
+        prov = PROVENANCE.get(str(sym))
+        if prov is None:
+            raise ValueError(f"no provenance recorded for {sym}; add it to PROVENANCE")
+        rows.append(
+            {
+                "symbol": sym,
+                "first_date": g["date"].min().date().isoformat(),
+                "last_date": g["date"].max().date().isoformat(),
+                "rows": len(g),
+                "has_ohlc": bool(g["open"].notna().any()),
+                **prov,
+            }
+        )
+    return prices, pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    args = parser.parse_args(argv)
+    prices, meta = build(args.source)
+    SNAPSHOT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    prices.to_parquet(SNAPSHOT_PATH, index=False, compression="zstd")
+    meta.to_csv(SNAPSHOT_META_PATH, index=False, lineterminator="\n")
+    print(f"wrote {len(prices)} rows for {len(meta)} symbols to {SNAPSHOT_PATH.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -246,7 +246,7 @@ def _write_cache_file(path: Path, df: pd.DataFrame, state: CacheState) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via temp file + fsync + rename, so a crash leaves the old or the new file, never half."""
+    """Temp file + fsync + rename: a crash leaves the old or the new file, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -159,3 +159,27 @@ def equal_weight_index(wide: pd.DataFrame) -> pd.DataFrame:
     first = wide.notna().any(axis=1)
     level[~first] = np.nan
     return pd.DataFrame({"level": level, "members": members})
+
+
+def basket_levels(tidy: pd.DataFrame, baskets: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Long frame (date, basket, level, members) of equal-weighted baskets from adj_close."""
+    frames = []
+    for name, members in baskets.items():
+        sub = tidy[tidy["symbol"].isin(list(members))]
+        wide = to_wide(sub, "adj_close")
+        if wide.empty:
+            continue
+        idx = equal_weight_index(wide).dropna(subset=["level"])
+        frames.append(idx.reset_index().assign(basket=name))
+    if not frames:
+        return pd.DataFrame(columns=["date", "basket", "level", "members"])
+    return pd.concat(frames, ignore_index=True)[["date", "basket", "level", "members"]]
+
+
+def period_changes(series: pd.Series, as_of: pd.Timestamp) -> dict[str, float]:
+    """YTD and 1-year change of a price/level series as of its last date."""
+    ytd_base = pd.Timestamp(year=as_of.year, month=1, day=1) - pd.Timedelta(days=1)
+    return {
+        "YTD": return_since(series, ytd_base),
+        "1Y": return_since(series, as_of - pd.DateOffset(years=1)),
+    }

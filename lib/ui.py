@@ -7,14 +7,22 @@ DataFrames, and return fresh copies (``st.cache_data``), so sessions cannot shar
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from lib import export, fx, returns
-from lib.prices import PriceStore, default_store, forget_probe, read_snapshot_meta
+from lib import export, fx, overview, returns
+from lib.paths import ROOT
+from lib.prices import (
+    ENV_OFFLINE,
+    PriceStore,
+    default_store,
+    forget_probe,
+    read_snapshot_meta,
+)
 from lib.universe import load_universe
 
 APP_NAME = "Rare Earths Revival"
@@ -218,6 +226,186 @@ def _sidebar_freshness() -> None:
             st.session_state.pop("offline", None)
             _run_refresh(auto=False, force=False)
         st.rerun()
+
+
+# --------------------------------------------------------------------------- Prices page state
+
+_MODE_CODES = {"Rebased to 100": "rebased", "Price": "price", "% change": "pct"}
+_PRICE_DEFAULTS: dict[str, object] = {
+    "px_range": "1Y",
+    "px_mode": "Rebased to 100",
+    "px_ccy": "Local",
+    "px_log": False,
+    "px_bench": [],
+}
+
+
+def init_price_state() -> None:
+    """Seed the Prices widgets: URL first, then this session's last view, then the
+    active watchlist, then defaults. Switching the active watchlist re-seeds the symbols."""
+    from lib.price_view import DEFAULT_SYMBOLS
+    from lib.returns import RANGES
+
+    ss = st.session_state
+    qp = st.query_params
+    saved: dict[str, object] = ss.get("_px_saved", {})
+    watch = ss.get("active_watchlist_symbols") or []
+    if "px_symbols" not in ss:
+        url_syms = [s for s in qp.get_all("symbols") if s]
+        ss["px_symbols"] = (
+            url_syms or saved.get("px_symbols") or list(watch) or list(DEFAULT_SYMBOLS)
+        )
+        ss["_px_watchlist"] = ss.get("active_watchlist")
+    elif watch and ss.get("_px_watchlist") != ss.get("active_watchlist"):
+        ss["px_symbols"] = list(watch)
+        ss["_px_watchlist"] = ss.get("active_watchlist")
+    from_url: dict[str, object] = {}
+    if qp.get("range") in [*RANGES, "Custom"]:
+        from_url["px_range"] = qp.get("range")
+    codes = {v: k for k, v in _MODE_CODES.items()}
+    if qp.get("mode") in codes:
+        from_url["px_mode"] = codes[qp["mode"]]
+    if qp.get("ccy") in ("Local", "USD"):
+        from_url["px_ccy"] = qp.get("ccy")
+    if qp.get("log") in ("0", "1"):
+        from_url["px_log"] = qp.get("log") == "1"
+    bench = [b for b in qp.get_all("bench") if b in ("SPY", "REMX")]
+    if bench:
+        from_url["px_bench"] = bench
+    for key, default in _PRICE_DEFAULTS.items():
+        if key not in ss:
+            ss[key] = from_url.get(key, saved.get(key, default))
+    if "px_custom" not in ss and "px_custom" in saved:
+        ss["px_custom"] = saved["px_custom"]
+
+
+def sync_price_query_params() -> None:
+    """Mirror the Prices choices into the URL (non-defaults only) and remember them."""
+    ss = st.session_state
+    keys = ["px_symbols", *_PRICE_DEFAULTS, "px_custom"]
+    ss["_px_saved"] = {k: ss[k] for k in keys if k in ss}
+    params: dict[str, str | list[str]] = {"symbols": list(ss.get("px_symbols", []))}
+    if ss.get("px_range", "1Y") != "1Y":
+        params["range"] = str(ss["px_range"])
+    if ss.get("px_mode", "Rebased to 100") != "Rebased to 100":
+        params["mode"] = _MODE_CODES.get(str(ss["px_mode"]), "rebased")
+    if ss.get("px_ccy", "Local") != "Local":
+        params["ccy"] = str(ss["px_ccy"])
+    if ss.get("px_log"):
+        params["log"] = "1"
+    if ss.get("px_bench"):
+        params["bench"] = list(ss["px_bench"])
+    st.query_params.from_dict(params)
+
+
+def symbol_options(selected: list[str]) -> list[str]:
+    """Universe symbols first, then anything else with data, then the user's own entries."""
+    uni = list(universe()["symbol"])
+    extra = sorted(_available_cached(price_store().cache_token()) - set(uni))
+    extra = [s for s in extra if "=" not in s]  # FX series are plumbing, not picks
+    return list(dict.fromkeys([*uni, *extra, *selected]))
+
+
+def default_custom_range() -> tuple[date, date]:
+    cov = price_store().coverage()
+    end = cov["last_date"].max().date() if not cov.empty else date.today()
+    return (date(end.year - 1, end.month, 1), end)
+
+
+def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
+    """Try Yahoo once per session for typed symbols we hold no data for (when online)."""
+    store = price_store()
+    have = _available_cached(store.cache_token())
+    tried: set[str] = st.session_state.setdefault("_resolved_tried", set())
+    todo = [s for s in symbols if s not in have and s not in tried]
+    if not todo:
+        return
+    tried.update(todo)
+    if os.environ.get(ENV_OFFLINE) == "1" or store.fetcher is None:
+        return
+    if not store.fetcher.available():
+        return
+    with st.spinner(f"Looking up {', '.join(todo)} on Yahoo Finance…"):
+        report = store.refresh(todo, force=True)
+    for sym in report.failed:
+        msg = report.symbols[sym].message
+        st.error(f"Yahoo Finance has no daily prices for **{sym}** ({msg}).")
+    if report.written:
+        _available_cached.clear()
+
+
+def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None) -> None:
+    """The per-symbol summary under the price chart; sortable, numbers stay numbers."""
+    ccy = currency_map()
+    if currency_override:
+        ccy = dict.fromkeys(tidy["symbol"].astype(str).unique(), currency_override)
+    table = returns.summary_table(tidy, ccy, name_map())
+    for col in ("return", "max_drawdown", "volatility"):
+        table[col] = table[col] * 100.0
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "symbol": st.column_config.TextColumn("Symbol"),
+            "name": st.column_config.TextColumn("Name"),
+            "last": st.column_config.NumberColumn("Last close", format="%.2f"),
+            "currency": st.column_config.TextColumn("Ccy"),
+            "as_of": st.column_config.DateColumn("As of", format="DD MMM YYYY"),
+            "return": st.column_config.NumberColumn("Return", format="%+.1f%%"),
+            "max_drawdown": st.column_config.NumberColumn("Max drawdown", format="%.1f%%"),
+            "volatility": st.column_config.NumberColumn("Volatility (ann.)", format="%.1f%%"),
+            "trend": st.column_config.LineChartColumn("Trend"),
+        },
+    )
+
+
+def event_overlay(start: date | None, end: date | None, key_prefix: str) -> list:
+    """Policy-event rules for a price chart (filled in by the events module)."""
+    return []
+
+
+# --------------------------------------------------------------------------- landing page
+
+
+@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
+def _home(start: str | None, cache_token: str) -> overview.HomeOverview:
+    uni = universe()
+    members = {
+        "West basket": list(uni.loc[uni["basket"] == "West", "symbol"]),
+        "China basket": list(uni.loc[uni["basket"] == "China", "symbol"]),
+    }
+    wanted = [s for syms in members.values() for s in syms] + ["MP", "REMX"]
+    tidy, notes = display_prices(wanted, "USD", False)
+    start_date = date.fromisoformat(start) if start else None
+    return overview.build_home(tidy, members, start_date, notes)
+
+
+def home_overview(start: str | None) -> overview.HomeOverview:
+    return _home(start, price_store().cache_token())
+
+
+PAGE_LINKS: dict[str, tuple[str, str]] = {
+    "2_Policy_timeline.py": (
+        "Policy timeline: export controls, funding, deals",
+        ":material/timeline:",
+    ),
+    "3_Event_study.py": ("Event study: how prices reacted", ":material/query_stats:"),
+    "4_Market_outlook.py": ("Market outlook: forecasts vs equities", ":material/trending_up:"),
+    "5_Watchlists.py": ("Watchlists: your saved lists", ":material/bookmarks:"),
+}
+
+
+def extra_page_links() -> None:
+    """Links to the other pages that exist in this deployment."""
+    pages_dir = ROOT / "pages"
+    for name, (label, icon) in PAGE_LINKS.items():
+        if (pages_dir / name).exists():
+            st.page_link(f"pages/{name}", label=label, icon=icon)
+
+
+def latest_events_list(limit: int = 6) -> None:
+    """The most recent policy events (filled in by the events module)."""
 
 
 # --------------------------------------------------------------------------- widgets

@@ -1,0 +1,46 @@
+"""Landing page: is the West closing the rare-earth gap with China, at a glance."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import charts, ui
+
+ui.page_setup(
+    "Rare Earths Revival",
+    ":material/public:",
+    "Can the West close the rare-earth gap with China, and what does the market already "
+    "price in? Equal-weighted baskets of listed producers, key moves, and the latest policy.",
+)
+
+START_CHOICES = {"Since Jan 2024": "2024-01-01", "1Y": None, "Since Jul 2025": "2025-07-01"}
+start_label = st.segmented_control(
+    "Basket chart from", list(START_CHOICES), default="Since Jan 2024", key="home_start"
+)
+home = ui.home_overview(START_CHOICES.get(start_label or "Since Jan 2024"))
+
+cols = st.columns(len(home.kpis))
+for col, kpi in zip(cols, home.kpis, strict=True):
+    col.metric(
+        kpi.label,
+        ui.fmt_pct(kpi.value),
+        help=f"{kpi.detail} · as of {ui.fmt_date(kpi.as_of)}",
+        border=True,
+    )
+
+st.subheader("West basket vs China basket")
+overlays = ui.event_overlay(home.start, home.end, key_prefix="home")
+st.altair_chart(charts.basket_chart(home.levels, overlays), width="stretch", key="home_chart")
+st.caption(home.caption)
+for note in home.notes:
+    st.caption(f":material/info: {note}")
+
+left, right = st.columns([3, 2])
+with left:
+    ui.latest_events_list(limit=6)
+with right:
+    st.subheader("Explore")
+    st.page_link(
+        "pages/1_Prices.py", label="Prices: compare any symbols", icon=":material/show_chart:"
+    )
+    ui.extra_page_links()

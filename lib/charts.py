@@ -1,0 +1,191 @@
+"""Altair chart builders for price series. Pure: frames in, ``alt`` charts out.
+
+Charts receive already-downsampled long frames (see lib.downsample); the tooltip uses a
+separate small wide frame on a common date grid so it can list every series at a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from lib import returns
+from lib.downsample import downsample_long, points_per_series
+
+#: How each display mode labels and formats its values.
+MODES: dict[str, tuple[str, str, str]] = {
+    # mode: (axis title, axis format, tooltip format)
+    "Rebased to 100": ("Rebased (first day in range = 100)", ",.0f", ",.1f"),
+    "Price": ("Price", ",.2f", ",.2f"),
+    "% change": ("Change since start of range", "+.0%", "+.1%"),
+}
+TOOLTIP_GRID_POINTS = 400
+CHART_POINT_BUDGET = 4000
+
+
+@dataclass(frozen=True)
+class PricePlot:
+    """The frames a price chart draws: downsampled lines and a wide tooltip grid."""
+
+    lines: pd.DataFrame  # date, symbol, value, role
+    tooltip: pd.DataFrame  # date, s0..sN (one column per symbol)
+    symbols: tuple[str, ...]
+
+
+def mode_values(tidy: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Long frame (date, symbol, value) for a display mode, each symbol on its own calendar."""
+    if mode == "Price":
+        wide = returns.to_wide(tidy.assign(price=returns.price_column(tidy)), "price")
+    else:
+        wide = returns.to_wide(tidy, "adj_close")
+        wide = returns.rebase_to_100(wide)
+        if mode == "% change":
+            wide = wide / 100.0 - 1.0
+    if wide.empty:
+        return pd.DataFrame({"date": [], "symbol": [], "value": []})
+    long = wide.reset_index().melt(id_vars="date", var_name="symbol", value_name="value")
+    return long.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def prepare_plot(
+    values: pd.DataFrame, benchmarks: Sequence[str] = (), budget: int = CHART_POINT_BUDGET
+) -> PricePlot:
+    """Downsample per series within a chart-wide point budget and build the tooltip grid."""
+    symbols = tuple(dict.fromkeys(values["symbol"].astype(str)))
+    n_out = points_per_series(len(symbols), budget_points=budget)
+    lines = downsample_long(values, "date", "value", "symbol", n_out=n_out)
+    lines = lines.assign(
+        symbol=lines["symbol"].astype(str),
+        role=np.where(lines["symbol"].isin(list(benchmarks)), "benchmark", "symbol"),
+    )
+    wide = values.pivot_table(index="date", columns="symbol", values="value", aggfunc="last")
+    wide = wide.reindex(columns=list(symbols)).sort_index()
+    if len(wide) > TOOLTIP_GRID_POINTS:
+        pos = np.unique(np.linspace(0, len(wide) - 1, TOOLTIP_GRID_POINTS).round().astype(int))
+        # Carry the last value forward only for the tooltip, so a grid date that is a
+        # holiday on one exchange still shows that series' latest close.
+        wide = wide.ffill().iloc[pos]
+    tooltip = wide.reset_index()
+    tooltip.columns = ["date", *[f"s{i}" for i in range(len(symbols))]]
+    return PricePlot(lines.reset_index(drop=True), tooltip, symbols)
+
+
+def price_chart(
+    plot: PricePlot,
+    mode: str = "Rebased to 100",
+    log_scale: bool = False,
+    y_title: str | None = None,
+    overlays: Sequence[alt.Chart | alt.LayerChart] = (),
+) -> alt.VConcatChart:
+    """Detail chart (hover rule + tooltip, legend highlight) over an overview with a brush."""
+    axis_title, axis_fmt, tip_fmt = MODES[mode]
+    brush = alt.selection_interval(encodings=["x"], name="brush")
+    legend_pick = alt.selection_point(fields=["symbol"], bind="legend", name="legend_pick")
+    hover = alt.selection_point(
+        fields=["date"],
+        nearest=True,
+        on="pointerover",
+        empty=False,
+        name="hover",
+        clear="pointerout",
+    )
+    scale = alt.Scale(type="log") if log_scale and mode != "% change" else alt.Scale(zero=False)
+    color = alt.Color("symbol:N").title(None).legend(orient="top", symbolStrokeWidth=3)
+    base = alt.Chart(plot.lines).encode(x=alt.X("date:T").title(None))
+
+    lines = (
+        base.mark_line(strokeWidth=1.8)
+        .encode(
+            x=alt.X("date:T").title(None).scale(domain=brush),
+            y=alt.Y("value:Q").title(y_title or axis_title).axis(format=axis_fmt).scale(scale),
+            color=color,
+            strokeDash=alt.StrokeDash("role:N")
+            .scale(domain=["symbol", "benchmark"], range=[[1, 0], [5, 3]])
+            .legend(None),
+            opacity=alt.when(legend_pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
+        )
+        .add_params(legend_pick)
+    )
+    tooltip = [alt.Tooltip("date:T", title="Date", format="%a %d %b %Y")] + [
+        alt.Tooltip(f"s{i}:Q", title=sym, format=tip_fmt) for i, sym in enumerate(plot.symbols)
+    ]
+    rule = (
+        alt.Chart(plot.tooltip)
+        .mark_rule(color="#64748b")
+        .encode(
+            x=alt.X("date:T").scale(domain=brush),
+            opacity=alt.when(hover).then(alt.value(0.7)).otherwise(alt.value(0.0)),
+            tooltip=tooltip,
+        )
+        .add_params(hover)
+    )
+    detail = alt.layer(lines, rule, *overlays).properties(height=380)
+    overview = (
+        base.mark_line(strokeWidth=1)
+        .encode(
+            y=alt.Y("value:Q").title(None).axis(labels=False, ticks=False).scale(scale),
+            color=alt.Color("symbol:N").legend(None),
+        )
+        .add_params(brush)
+        .properties(height=70, title=alt.Title("Drag here to zoom", fontSize=11, color="#64748b"))
+    )
+    return alt.vconcat(detail, overview, spacing=8).resolve_scale(color="shared")
+
+
+def listing_marker(listings: pd.DataFrame) -> alt.LayerChart:
+    """Dashed rule + label at each listing date when the SPAC period is shown."""
+    base = alt.Chart(listings).encode(x="date:T")
+    rule = base.mark_rule(strokeDash=[2, 2], color="#b45309").encode(
+        tooltip=[alt.Tooltip("symbol:N"), alt.Tooltip("note:N", title="Before this date")]
+    )
+    text = base.mark_text(align="left", dx=3, dy=-170, color="#b45309", fontSize=10).encode(
+        text="label:N"
+    )
+    return alt.layer(rule, text)
+
+
+def sparkline_chart(values: pd.DataFrame, y: str = "value") -> alt.Chart:
+    """A bare line for KPI cards."""
+    return (
+        alt.Chart(values)
+        .mark_line(strokeWidth=1.5)
+        .encode(x=alt.X("date:T").axis(None), y=alt.Y(f"{y}:Q").axis(None).scale(zero=False))
+        .properties(height=40)
+    )
+
+
+def basket_chart(
+    levels: pd.DataFrame, overlays: Sequence[alt.Chart | alt.LayerChart] = ()
+) -> alt.LayerChart:
+    """West vs China basket lines (date, basket, level) with a hover tooltip."""
+    hover = alt.selection_point(
+        fields=["date"], nearest=True, on="pointerover", empty=False, name="bhover"
+    )
+    base = alt.Chart(levels).encode(x=alt.X("date:T").title(None))
+    lines = base.mark_line(strokeWidth=2).encode(
+        y=alt.Y("level:Q").title("Index (start = 100)").scale(zero=False),
+        color=alt.Color("basket:N")
+        .title(None)
+        .scale(domain=["West basket", "China basket"], range=["#0f766e", "#b91c1c"])
+        .legend(orient="top"),
+    )
+    points = (
+        base.mark_circle(size=45)
+        .encode(
+            y="level:Q",
+            color=alt.Color("basket:N").legend(None),
+            opacity=alt.when(hover).then(alt.value(1.0)).otherwise(alt.value(0.0)),
+            tooltip=[
+                alt.Tooltip("date:T", format="%d %b %Y"),
+                alt.Tooltip("basket:N"),
+                alt.Tooltip("level:Q", format=",.1f"),
+                alt.Tooltip("members:Q", title="Members trading"),
+            ],
+        )
+        .add_params(hover)
+    )
+    return alt.layer(lines, points, *overlays).properties(height=360)

@@ -1,0 +1,114 @@
+"""Prices: compare rare-earth equities over any range, rebased, in price or % change."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import charts, price_view, ui
+from lib.export import export_filename
+from lib.returns import RANGES
+from lib.universe import InvalidSymbolError, normalise_symbol
+
+ui.page_setup(
+    "Prices",
+    ":material/show_chart:",
+    "Daily closes of the rare-earth universe. Each series is rebased at its own first day "
+    "in range, so late listings and exchange holidays never truncate the others.",
+)
+
+MODES = list(charts.MODES)
+universe = ui.universe()
+ui.init_price_state()
+
+c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+picked = c1.multiselect(
+    "Symbols (pick from the universe or type any Yahoo symbol)",
+    options=ui.symbol_options(st.session_state.get("px_symbols", [])),
+    format_func=ui.symbol_option_label,
+    key="px_symbols",
+    accept_new_options=True,
+    max_selections=12,
+    placeholder="MP, LYC.AX, 600111.SS…",
+)
+range_key = c2.segmented_control("Range", [*RANGES, "Custom"], key="px_range") or "1Y"
+
+c3, c4, c5, c6 = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
+mode = c3.segmented_control("Show", MODES, key="px_mode") or MODES[0]
+currency_mode = c4.segmented_control("Currency", ["Local", "USD"], key="px_ccy") or "Local"
+log_scale = c5.toggle("Log scale", key="px_log", disabled=mode == "% change")
+benchmarks = c6.pills("Benchmarks", price_view.BENCHMARKS, selection_mode="multi", key="px_bench")
+
+with st.expander("More options", icon=":material/tune:"):
+    show_spac = st.toggle(
+        "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
+        key="px_spac",
+    )
+    custom = None
+    if range_key == "Custom":
+        picked_dates = st.date_input(
+            "Custom range", key="px_custom", value=ui.default_custom_range()
+        )
+        if isinstance(picked_dates, tuple) and len(picked_dates) == 2:
+            custom = (picked_dates[0], picked_dates[1])
+    show_events = st.toggle("Overlay policy events", key="px_events")
+
+symbols: list[str] = []
+for raw in picked:
+    try:
+        symbols.append(normalise_symbol(raw))
+    except InvalidSymbolError as exc:
+        st.warning(str(exc), icon=":material/error:")
+ui.sync_price_query_params()
+
+if not symbols:
+    st.info("Pick at least one symbol to chart.", icon=":material/info:")
+    st.stop()
+
+wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
+ui.resolve_unknown_symbols(wanted)
+tidy, notes = ui.display_prices(wanted, "USD" if currency_mode == "USD" else "local", show_spac)
+for sym in price_view.missing_symbols(wanted, tidy):
+    st.warning(f"**{sym}**: {ui.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
+for sym, note in notes.items():
+    st.info(f"**{sym}**: {note}", icon=":material/currency_exchange:")
+if tidy.empty:
+    st.stop()
+
+view = price_view.build_view(tidy, range_key, mode, custom)
+if view.values.empty:
+    st.warning("No prices in this range for the chosen symbols. Try a longer range.")
+    st.stop()
+
+y_title = None
+if mode == "Price":
+    y_title = "Price (USD)" if currency_mode == "USD" else "Price (each listing's own currency)"
+    if currency_mode == "Local" and len({ui.currency_map().get(s, "USD") for s in wanted}) > 1:
+        st.caption(
+            ":material/warning: Mixed currencies: levels are not comparable. "
+            "Switch **Currency** to USD, or use Rebased / % change."
+        )
+overlays = []
+if show_spac:
+    marks = price_view.listing_markers(universe, wanted, view.start, view.end)
+    if not marks.empty:
+        overlays.append(charts.listing_marker(marks))
+if show_events:
+    overlays.extend(ui.event_overlay(view.start, view.end, key_prefix="px"))
+
+plot = charts.prepare_plot(view.values, benchmarks or ())
+st.altair_chart(
+    charts.price_chart(plot, mode, log_scale, y_title, overlays), width="stretch", key="px_chart"
+)
+st.caption(
+    f"{ui.fmt_date(view.start) if view.start else 'First data'} → {ui.fmt_date(view.end)} · "
+    "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
+)
+
+st.subheader("Summary")
+ui.price_summary_table(view.tidy, "USD" if currency_mode == "USD" else None)
+ui.download_csv(
+    lambda: price_view.export_frame(view, ui.currency_map(), currency_mode),
+    label="Download CSV (full resolution)",
+    file_name=export_filename("prices", range_key, view.as_of),
+    key="px_download",
+)

@@ -1,0 +1,367 @@
+"""Event study: abnormal returns (AR) and cumulative abnormal returns (CAR) around policy events.
+
+Conventions (shown on the Event study page too):
+
+* **Event day (tau = 0).** Each event maps, for each symbol, to the first trading session ON OR
+  AFTER the event date on that symbol's own calendar, i.e. the dates its price series actually
+  has. A weekend or holiday event therefore lands on the next session of that exchange, and the
+  same event can fall on different calendar days for a Shanghai and a New York listing.
+  Events stamped ``after_close`` shift one more session (the market could not react that day).
+  ``before_open``, ``intraday`` and ``unknown`` timings stay on the first session on/after the
+  date; the pre-event days of the window absorb leaks and timing uncertainty.
+* **Returns** are simple daily returns of adjusted closes between consecutive sessions of the
+  symbol. The benchmark is read on the symbol's dates (last benchmark close on or before each
+  session, never beyond the benchmark's own data), so both returns cover the same interval even
+  when the exchanges' holidays differ.
+* **Models.** ``market``: OLS ``r = alpha + beta * m`` over the estimation window, AR = r - alpha
+  - beta*m, residual variance SSR/(n-2). ``market_adjusted``: AR = r - m, variance of (r - m)
+  over the estimation window (ddof=1). ``mean_adjusted``: AR = r - mean(r_est), variance of
+  r_est (ddof=1).
+* **Test.** CAR over the event window of length L has t = CAR / (sigma * sqrt(L)), with the
+  two-sided p-value from Student's t with the estimation degrees of freedom.
+* **Insufficient data** never disappears: every (event, symbol) pair gets a row with a
+  ``status`` and a plain-language ``detail``; only ``ok`` rows get CAR, t and p.
+
+Everything is vectorised over events per symbol (numpy fancy indexing), no per-day loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+MODELS: dict[str, str] = {
+    "market": "Market model (OLS alpha, beta vs benchmark)",
+    "market_adjusted": "Market-adjusted (return minus benchmark)",
+    "mean_adjusted": "Mean-adjusted (return minus its estimation mean)",
+}
+US_EXCHANGES = frozenset({"NYSE", "NYSE American", "NYSE Arca", "Nasdaq", "OTC"})
+
+STATUS_OK = "ok"
+STATUS_TEXT: dict[str, str] = {
+    "ok": "Enough data.",
+    "no_price_data": "No price data for this symbol.",
+    "no_benchmark_data": "No benchmark data for this symbol's sessions.",
+    "own_benchmark": "The symbol is its own benchmark, so abnormal returns are zero by design.",
+    "after_end": "The event falls after the last price in the data.",
+    "before_start": "The event window starts before the first usable price (listing or data start).",
+    "past_end": "The event window runs past the end of the data.",
+    "short_estimation": "The estimation window has too few sessions.",
+    "missing_in_window": "Returns are missing inside the event window.",
+    "gap_in_window": "Prices have a long gap inside the event window.",
+}
+
+AR_COLUMNS = [
+    "event_id", "symbol", "tau", "date", "ret", "benchmark_ret", "expected", "ar", "car", "status",
+]  # fmt: skip
+SUMMARY_COLUMNS = [
+    "event_id", "symbol", "event_date", "event_session", "benchmark", "model", "n_est",
+    "alpha", "beta", "sigma", "ar_day0", "car", "t_stat", "p_value", "status", "detail", "note",
+]  # fmt: skip
+
+
+class EventStudyError(ValueError):
+    """A study specification that cannot be run (e.g. overlapping windows)."""
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Windows are in sessions relative to the event session (tau = 0), both ends included."""
+
+    event_window: tuple[int, int] = (-5, 10)
+    estimation_window: tuple[int, int] = (-250, -30)
+    model: str = "market"
+    min_estimation_obs: int = 60
+    max_gap_days: int = 14
+
+    def __post_init__(self) -> None:
+        (w1, w2), (e1, e2) = self.event_window, self.estimation_window
+        if self.model not in MODELS:
+            raise EventStudyError(f"Unknown model {self.model!r}; choose one of {list(MODELS)}.")
+        if w1 > w2 or e1 > e2:
+            raise EventStudyError("Each window must start before it ends.")
+        if e2 >= w1:
+            raise EventStudyError(
+                f"The estimation window must end before the event window starts "
+                f"(estimation ends at {e2}, event window starts at {w1})."
+            )
+        if self.min_estimation_obs < 3:
+            raise EventStudyError("At least 3 estimation sessions are needed.")
+
+    @property
+    def window_length(self) -> int:
+        return self.event_window[1] - self.event_window[0] + 1
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    ar: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def align_sessions(
+    sessions: np.ndarray, event_dates: np.ndarray, after_close: np.ndarray
+) -> np.ndarray:
+    """Index of each event's session in ``sessions`` (sorted datetime64): first on/after, +1 if
+    announced after the close. ``len(sessions)`` means the event is after the data ends."""
+    idx = np.searchsorted(sessions, event_dates, side="left")
+    return idx + after_close.astype(int)
+
+
+def benchmark_on(sessions: pd.DatetimeIndex, bench: pd.Series) -> np.ndarray:
+    """Benchmark close as of each session (last close on or before), NaN outside its own range."""
+    bench = bench.dropna().sort_index()
+    if bench.empty:
+        return np.full(len(sessions), np.nan)
+    pos = np.searchsorted(bench.index.values, sessions.values, side="right") - 1
+    vals = np.where(pos >= 0, bench.values[np.clip(pos, 0, None)], np.nan)
+    vals[sessions.values > bench.index.values[-1]] = np.nan
+    return vals.astype("float64")
+
+
+def _gather(values: np.ndarray, idx: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    out = values[np.clip(idx, 0, len(values) - 1)] if len(values) else np.zeros(idx.shape)
+    return np.where(valid, out, np.nan)
+
+
+def _symbol_study(
+    symbol: str,
+    series: pd.Series,
+    bench: pd.Series | None,
+    events: pd.DataFrame,
+    spec: StudySpec,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """AR matrix (events x window) and per-event statistics for one symbol."""
+    e_n = len(events)
+    (w1, w2), (e1, e2) = spec.event_window, spec.estimation_window
+    win = np.arange(w1, w2 + 1)
+    est = np.arange(e1, e2 + 1)
+    series = series.dropna().sort_index()
+    sessions = pd.DatetimeIndex(series.index)
+    n = len(sessions)
+    px = series.to_numpy(dtype="float64")
+    r = np.full(n, np.nan)
+    if n > 1:
+        r[1:] = px[1:] / px[:-1] - 1.0
+    if bench is None:
+        m = np.full(n, np.nan)
+    else:
+        b = benchmark_on(sessions, bench)
+        m = np.full(n, np.nan)
+        if n > 1:
+            m[1:] = b[1:] / b[:-1] - 1.0
+    gap = np.full(n, np.nan)
+    if n > 1:
+        gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
+
+    ev_dates = events["date"].to_numpy(dtype="datetime64[ns]")
+    after_close = (events["timing"] == "after_close").to_numpy()
+    t0 = align_sessions(sessions.values, ev_dates, after_close)
+
+    widx = t0[:, None] + win[None, :]
+    eidx = t0[:, None] + est[None, :]
+    w_in = (widx >= 1) & (widx < n)
+    e_in = (eidx >= 1) & (eidx < n)
+    r_w, m_w = _gather(r, widx, w_in), _gather(m, widx, w_in)
+    r_e, m_e = _gather(r, eidx, e_in), _gather(m, eidx, e_in)
+    gap_w = _gather(gap, widx, w_in)
+
+    uses_bench = spec.model != "mean_adjusted"
+    ok_e = np.isfinite(r_e) & (np.isfinite(m_e) if uses_bench else True)
+    n_est = ok_e.sum(axis=1)
+    safe_n = np.maximum(n_est, 1)
+    r0 = np.where(ok_e, r_e, 0.0)
+    m0 = np.where(ok_e, m_e, 0.0)
+    mean_r = r0.sum(axis=1) / safe_n
+    alpha = np.full(e_n, np.nan)
+    beta = np.full(e_n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if spec.model == "market":
+            mean_m = m0.sum(axis=1) / safe_n
+            dm = np.where(ok_e, m_e - mean_m[:, None], 0.0)
+            dr = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            beta = (dm * dr).sum(axis=1) / (dm * dm).sum(axis=1)
+            alpha = mean_r - beta * mean_m
+            resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
+            dof = n_est - 2
+            expected = alpha[:, None] + beta[:, None] * m_w
+        elif spec.model == "market_adjusted":
+            diff = np.where(ok_e, r_e - m_e, 0.0)
+            resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
+            dof = n_est - 1
+            expected = m_w
+        else:
+            resid = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            dof = n_est - 1
+            expected = np.broadcast_to(mean_r[:, None], r_w.shape)
+        sigma = np.sqrt((resid * resid).sum(axis=1) / np.where(dof > 0, dof, np.nan))
+        ar = r_w - expected
+        car_path = np.cumsum(ar, axis=1)
+        car = car_path[:, -1]
+        t_stat = car / (sigma * np.sqrt(spec.window_length))
+    p_value = 2.0 * stats.t.sf(np.abs(t_stat), np.where(dof > 0, dof, np.nan))
+
+    first_date = sessions[0] if n else pd.NaT
+    last_date = sessions[-1] if n else pd.NaT
+    win_missing = ~np.isfinite(r_w) | (~np.isfinite(m_w) if uses_bench else False)
+    conditions = [
+        np.full(e_n, n == 0),
+        np.full(e_n, uses_bench and (bench is None or not np.isfinite(m).any())),
+        np.full(e_n, uses_bench and bench is not None and bench.name == symbol),
+        t0 >= n,
+        t0 + w1 < 1,
+        t0 + w2 >= n,
+        n_est < spec.min_estimation_obs,
+        (win_missing & w_in).any(axis=1),
+        np.nan_to_num(gap_w, nan=0.0).max(axis=1, initial=0.0) > spec.max_gap_days,
+    ]
+    codes = [
+        "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
+        "past_end", "short_estimation", "missing_in_window", "gap_in_window",
+    ]  # fmt: skip
+    status = np.select(conditions, codes, default=STATUS_OK)
+    first_s = "n/a" if pd.isna(first_date) else f"{first_date:%Y-%m-%d}"
+    last_s = "n/a" if pd.isna(last_date) else f"{last_date:%Y-%m-%d}"
+    extra = {
+        "after_end": f" Last {symbol} price: {last_s}.",
+        "before_start": f" First usable {symbol} price: {first_s}.",
+        "past_end": f" Last {symbol} price: {last_s}.",
+        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
+    }
+    detail = [
+        STATUS_TEXT[c]
+        + (
+            f" {ne} usable of {len(est)} (minimum {spec.min_estimation_obs})."
+            if c == "short_estimation"
+            else extra.get(c, "")
+        )
+        for c, ne in zip(status, n_est)
+    ]
+    ok = status == STATUS_OK
+    nat = np.datetime64("NaT", "ns")
+    if n:
+        session = np.where(t0 < n, sessions.values[np.clip(t0, 0, n - 1)], nat)
+        dates = np.where(w_in, sessions.values[np.clip(widx, 0, n - 1)], nat)
+    else:
+        session = np.full(e_n, nat)
+        dates = np.full(widx.shape, nat)
+    stats_out = {
+        "event_session": session.astype("datetime64[ns]"),
+        "n_est": n_est,
+        "alpha": alpha,
+        "beta": beta,
+        "sigma": sigma,
+        "ar_day0": ar[:, -w1] if w1 <= 0 <= w2 else np.full(e_n, np.nan),
+        "car": np.where(ok, car, np.nan),
+        "t_stat": np.where(ok, t_stat, np.nan),
+        "p_value": np.where(ok, p_value, np.nan),
+        "status": status,
+        "detail": np.array(detail, dtype=object),
+    }
+    ar_out = {
+        "date": dates.astype("datetime64[ns]"),
+        "ret": r_w,
+        "benchmark_ret": m_w if uses_bench else np.full(r_w.shape, np.nan),
+        "expected": np.asarray(expected, dtype="float64"),
+        "ar": ar,
+        "car": car_path,
+        "status": np.repeat(status[:, None], len(win), axis=1),
+    }
+    return ar_out, stats_out
+
+
+def run_event_study(
+    events: pd.DataFrame,
+    prices: pd.DataFrame,
+    symbols: Sequence[str],
+    benchmark: str = "SPY",
+    spec: StudySpec | None = None,
+    *,
+    listing_dates: Mapping[str, date | None] | None = None,
+    exchanges: Mapping[str, str] | None = None,
+) -> StudyResult:
+    """ARs (one row per event x symbol x tau) and a summary (one row per event x symbol).
+
+    ``events`` needs id, date, timing; ``prices`` is the tidy frame (symbol, date, adj_close).
+    Prices before a symbol's listing date (SPAC era) are not used.
+    """
+    spec = spec or StudySpec()
+    listing_dates = listing_dates or {}
+    exchanges = exchanges or {}
+    win = np.arange(spec.event_window[0], spec.event_window[1] + 1)
+    ev = events.reset_index(drop=True)
+    by_symbol = {
+        str(s): g.set_index("date")["adj_close"]
+        for s, g in prices[["symbol", "date", "adj_close"]].groupby("symbol", sort=False)
+    }
+    bench = by_symbol.get(benchmark)
+    if bench is not None:
+        bench = bench.rename(benchmark)
+    ar_parts: list[pd.DataFrame] = []
+    sum_parts: list[pd.DataFrame] = []
+    for sym in dict.fromkeys(symbols):
+        series = by_symbol.get(sym, pd.Series(dtype="float64", index=pd.DatetimeIndex([])))
+        listed = listing_dates.get(sym)
+        if listed is not None and not pd.isna(listed):
+            series = series[series.index >= pd.Timestamp(listed)]
+        ar_d, st_d = _symbol_study(sym, series, bench, ev, spec)
+        e_n = len(ev)
+        ar_parts.append(
+            pd.DataFrame(
+                {
+                    "event_id": np.repeat(ev["id"].to_numpy(dtype=object), len(win)),
+                    "symbol": sym,
+                    "tau": np.tile(win, e_n),
+                    **{k: np.asarray(v).reshape(-1) for k, v in ar_d.items()},
+                }
+            )
+        )
+        summ = pd.DataFrame(
+            {"event_id": ev["id"].to_numpy(dtype=object), "symbol": sym, **st_d}
+        ).assign(
+            event_date=ev["date"].to_numpy(),
+            benchmark=benchmark if spec.model != "mean_adjusted" else "",
+            model=spec.model,
+            note=benchmark_note(sym, exchanges.get(sym), benchmark, spec.model),
+        )
+        sum_parts.append(summ)
+    if not ar_parts:
+        return StudyResult(pd.DataFrame(columns=AR_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS))
+    ar = pd.concat(ar_parts, ignore_index=True)[AR_COLUMNS]
+    summary = pd.concat(sum_parts, ignore_index=True)[SUMMARY_COLUMNS]
+    return StudyResult(ar=ar, summary=summary)
+
+
+def benchmark_note(symbol: str, exchange: str | None, benchmark: str, model: str) -> str:
+    """Say so when a non-US listing is measured against a US benchmark on a different calendar."""
+    if model == "mean_adjusted" or exchange is None or exchange in US_EXCHANGES:
+        return ""
+    return (
+        f"{symbol} trades on {exchange}; benchmark {benchmark} is US-listed, so its returns "
+        f"are read on {symbol}'s sessions (no local market index in the data)."
+    )
+
+
+def average_car(ar: pd.DataFrame, by: Sequence[str] = (), level: float = 0.95) -> pd.DataFrame:
+    """Mean CAR path across ``ok`` (event, symbol) pairs, with a cross-sectional t band."""
+    cols = [*by, "tau", "mean_car", "lower", "upper", "n"]
+    ok = ar[ar["status"] == STATUS_OK]
+    if ok.empty:
+        return pd.DataFrame(columns=cols)
+    g = ok.groupby([*by, "tau"], sort=True)["car"]
+    out = g.agg(mean_car="mean", sd="std", n="count").reset_index()
+    q = stats.t.ppf(0.5 + level / 2.0, np.maximum(out["n"] - 1, 1))
+    half = np.where(out["n"] >= 2, q * out["sd"] / np.sqrt(out["n"]), np.nan)
+    out["lower"] = out["mean_car"] - half
+    out["upper"] = out["mean_car"] + half
+    return out[cols]
+
+
+def study_events(events: pd.DataFrame, include_inexact: bool = False) -> pd.DataFrame:
+    """Events eligible for the study: exact, non-unverified days unless the user opts in."""
+    return events if include_inexact else events[events["exact"]]

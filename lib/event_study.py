@@ -49,7 +49,7 @@ STATUS_TEXT: dict[str, str] = {
     "no_benchmark_data": "No benchmark data for this symbol's sessions.",
     "own_benchmark": "The symbol is its own benchmark, so abnormal returns are zero by design.",
     "after_end": "The event falls after the last price in the data.",
-    "before_start": "The event window starts before the first usable price (listing or data start).",
+    "before_start": "The event window starts before the first usable price (listing, data start).",
     "past_end": "The event window runs past the end of the data.",
     "short_estimation": "The estimation window has too few sessions.",
     "missing_in_window": "Returns are missing inside the event window.",
@@ -240,7 +240,7 @@ def _symbol_study(
             if c == "short_estimation"
             else extra.get(c, "")
         )
-        for c, ne in zip(status, n_est)
+        for c, ne in zip(status, n_est, strict=True)
     ]
     ok = status == STATUS_OK
     nat = np.datetime64("NaT", "ns")

@@ -87,7 +87,8 @@ def prepare_events(raw: pd.DataFrame) -> pd.DataFrame:
     # Inexact events are drawn at the middle of their span, never on a pretend exact day.
     df["plot_date"] = df["span_start"] + (df["span_end"] - df["span_start"]) / 2
     df["precision_label"] = df["date_precision"].map(PRECISION_LABELS)
-    df["date_label"] = [date_label(d, p) for d, p in zip(df["date"], df["date_precision"])]
+    pairs = zip(df["date"], df["date_precision"], strict=True)
+    df["date_label"] = [date_label(d, p) for d, p in pairs]
     df["status_label"] = np.where(
         df["confidence"] == "unverified",
         "unverified",

@@ -446,3 +446,63 @@ def fmt_date(d: date | pd.Timestamp | None) -> str:
     if d is None or pd.isna(d):
         return "n/a"
     return pd.Timestamp(d).strftime("%d %b %Y")
+
+
+# --------------------------------------------------------------------------- policy events
+
+
+@st.cache_data(show_spinner=False)
+def policy_events() -> pd.DataFrame:
+    """Validated policy events with their uncertainty spans (see lib.events)."""
+    from lib.events import load_events
+
+    return load_events()
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner="Computing abnormal returns…")
+def _event_study(
+    event_ids: tuple[str, ...],
+    symbols: tuple[str, ...],
+    benchmark: str,
+    model: str,
+    event_window: tuple[int, int],
+    estimation_window: tuple[int, int],
+    cache_token: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from lib.event_study import StudySpec, run_event_study
+
+    spec = StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
+    ev = policy_events()
+    ev = ev[ev["id"].isin(event_ids)]
+    prices = _prices(tuple(sorted({*symbols, benchmark})), cache_token)
+    uni = universe()
+    res = run_event_study(
+        ev,
+        prices,
+        list(symbols),
+        benchmark,
+        spec,
+        listing_dates=dict(zip(uni["symbol"], uni["listing_date"], strict=True)),
+        exchanges=dict(zip(uni["symbol"], uni["exchange"], strict=True)),
+    )
+    return res.ar, res.summary
+
+
+def event_study(
+    event_ids: Sequence[str],
+    symbols: Sequence[str],
+    benchmark: str,
+    model: str,
+    event_window: tuple[int, int],
+    estimation_window: tuple[int, int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ARs, summary) cached on small keys; raises lib.event_study.EventStudyError on bad input."""
+    return _event_study(
+        tuple(sorted(set(event_ids))),
+        tuple(dict.fromkeys(symbols)),
+        benchmark,
+        model,
+        (int(event_window[0]), int(event_window[1])),
+        (int(estimation_window[0]), int(estimation_window[1])),
+        price_store().cache_token(),
+    )

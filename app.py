@@ -29,7 +29,7 @@ for col, kpi in zip(cols, home.kpis, strict=True):
     )
 
 st.subheader("West basket vs China basket")
-overlays = ui.event_overlay(home.start, home.end, key_prefix="home")
+overlays = ui.event_overlay_layers(home.start, home.end, (), ())
 st.altair_chart(charts.basket_chart(home.levels, overlays), width="stretch", key="home_chart")
 st.caption(home.caption)
 for note in home.notes:

@@ -11,11 +11,13 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import date
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import export, fx, overview, returns
+from lib import charts, export, fx, overview, returns
 from lib.paths import ROOT
+from lib.price_view import PriceView, build_view, listing_markers
 from lib.prices import (
     ENV_OFFLINE,
     PriceStore,
@@ -108,17 +110,19 @@ def available_symbols() -> set[str]:
     return set(price_store().coverage()["symbol"].astype(str))
 
 
-def symbol_option_label(symbol: str) -> str:
-    """Picker label: name, exchange, currency, and a flag when there is no offline data."""
-    uni = universe()
-    row = uni.loc[uni["symbol"] == symbol]
-    if row.empty:
-        return symbol
-    r = row.iloc[0]
-    label = f"{symbol} · {r['name']} · {r['exchange']} · {r['currency']}"
-    if symbol not in _available_cached(price_store().cache_token()):
-        label += " · (no offline data)"
-    return label
+def symbol_labels() -> dict[str, str]:
+    """Picker labels (name, exchange, currency, offline flag), once per cache version."""
+    return _symbol_labels(price_store().cache_token())
+
+
+@st.cache_data(show_spinner=False)
+def _symbol_labels(cache_token: str) -> dict[str, str]:
+    have = _available_cached(cache_token)
+    out: dict[str, str] = {}
+    for r in universe().itertuples():
+        label = f"{r.symbol} · {r.name} · {r.exchange} · {r.currency}"
+        out[r.symbol] = label if r.symbol in have else label + " · (no offline data)"
+    return out
 
 
 @st.cache_data(show_spinner=False)
@@ -334,6 +338,99 @@ def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
         _available_cached.clear()
 
 
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _price_view(
+    symbols: tuple[str, ...],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    cache_token: str,
+) -> tuple[PriceView, dict[str, str]]:
+    tidy, notes = _display_prices(symbols, currency, include_pre_listing, cache_token)
+    return build_view(tidy, range_key, mode, custom), notes
+
+
+def price_view_for(
+    symbols: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+) -> tuple[PriceView, dict[str, str]]:
+    """The Prices page's data for one set of choices, cached on those (small) choices."""
+    key = tuple(sorted({s.upper() for s in symbols}))
+    token = price_store().cache_token()
+    return _price_view(key, currency, include_pre_listing, range_key, custom, mode, token)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _price_chart(
+    symbols: tuple[str, ...],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    log_scale: bool,
+    benchmarks: tuple[str, ...],
+    y_title: str | None,
+    events: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    cache_token: str,
+) -> alt.VConcatChart:
+    view, _ = _price_view(
+        symbols, currency, include_pre_listing, range_key, custom, mode, cache_token
+    )
+    overlays: list = []
+    if include_pre_listing:
+        marks = listing_markers(universe(), symbols, view.start, view.end)
+        if not marks.empty:
+            overlays.append(charts.listing_marker(marks))
+    if events is not None:
+        overlays.extend(event_overlay_layers(view.start, view.end, *events))
+    plot = charts.prepare_plot(view.values, benchmarks)
+    return charts.price_chart(plot, mode, log_scale, y_title, overlays)
+
+
+def price_chart_for(
+    symbols: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    log_scale: bool,
+    benchmarks: Sequence[str],
+    y_title: str | None,
+    events: tuple[tuple[str, ...], tuple[str, ...]] | None,
+) -> alt.VConcatChart:
+    """The built chart for one set of choices; rebuilding and validating specs is the
+    most expensive part of a rerun, so it is cached like the data."""
+    key = tuple(sorted({s.upper() for s in symbols}))
+    return _price_chart(
+        key,
+        currency,
+        include_pre_listing,
+        range_key,
+        custom,
+        mode,
+        log_scale,
+        tuple(benchmarks),
+        y_title,
+        events,
+        price_store().cache_token(),
+    )
+
+
+def event_overlay_layers(
+    start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
+) -> list:
+    """Policy-event rules for a price chart (filled in by the events module)."""
+    return []
+
+
 def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None) -> None:
     """The per-symbol summary under the price chart; sortable, numbers stay numbers."""
     ccy = currency_map()
@@ -358,11 +455,6 @@ def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None
             "trend": st.column_config.LineChartColumn("Trend"),
         },
     )
-
-
-def event_overlay(start: date | None, end: date | None, key_prefix: str) -> list:
-    """Policy-event rules for a price chart (filled in by the events module)."""
-    return []
 
 
 # --------------------------------------------------------------------------- landing page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import charts, price_view, ui
+from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.export import export_filename
 from lib.returns import RANGES
 from lib.universe import InvalidSymbolError, normalise_symbol
@@ -19,12 +20,13 @@ ui.page_setup(
 MODES = list(charts.MODES)
 universe = ui.universe()
 ui.init_price_state()
+labels = ui.symbol_labels()
 
 c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
 picked = c1.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
     options=ui.symbol_options(st.session_state.get("px_symbols", [])),
-    format_func=ui.symbol_option_label,
+    format_func=lambda s: labels.get(s, s),
     key="px_symbols",
     accept_new_options=True,
     max_selections=12,
@@ -50,7 +52,12 @@ with st.expander("More options", icon=":material/tune:"):
         )
         if isinstance(picked_dates, tuple) and len(picked_dates) == 2:
             custom = (picked_dates[0], picked_dates[1])
-    show_events = st.toggle("Overlay policy events", key="px_events")
+    events = None
+    if st.toggle("Overlay policy events", key="px_events"):
+        e1, e2 = st.columns(2)
+        cats = e1.multiselect("Event categories", CATEGORIES, key="px_ev_cat", placeholder="All")
+        places = e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
+        events = (tuple(cats), tuple(places))
 
 symbols: list[str] = []
 for raw in picked:
@@ -65,47 +72,36 @@ if not symbols:
     st.stop()
 
 wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
+ccy = "USD" if currency_mode == "USD" else "local"
 ui.resolve_unknown_symbols(wanted)
-tidy, notes = ui.display_prices(wanted, "USD" if currency_mode == "USD" else "local", show_spac)
-for sym in price_view.missing_symbols(wanted, tidy):
+view, notes = ui.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
+for sym in price_view.missing_symbols(wanted, view.tidy):
     st.warning(f"**{sym}**: {ui.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
 for sym, note in notes.items():
     st.info(f"**{sym}**: {note}", icon=":material/currency_exchange:")
-if tidy.empty:
-    st.stop()
-
-view = price_view.build_view(tidy, range_key, mode, custom)
 if view.values.empty:
     st.warning("No prices in this range for the chosen symbols. Try a longer range.")
     st.stop()
 
 y_title = None
 if mode == "Price":
-    y_title = "Price (USD)" if currency_mode == "USD" else "Price (each listing's own currency)"
-    if currency_mode == "Local" and len({ui.currency_map().get(s, "USD") for s in wanted}) > 1:
+    y_title = "Price (USD)" if ccy == "USD" else "Price (each listing's own currency)"
+    if ccy == "local" and len({ui.currency_map().get(s, "USD") for s in wanted}) > 1:
         st.caption(
             ":material/warning: Mixed currencies: levels are not comparable. "
             "Switch **Currency** to USD, or use Rebased / % change."
         )
-overlays = []
-if show_spac:
-    marks = price_view.listing_markers(universe, wanted, view.start, view.end)
-    if not marks.empty:
-        overlays.append(charts.listing_marker(marks))
-if show_events:
-    overlays.extend(ui.event_overlay(view.start, view.end, key_prefix="px"))
-
-plot = charts.prepare_plot(view.values, benchmarks or ())
-st.altair_chart(
-    charts.price_chart(plot, mode, log_scale, y_title, overlays), width="stretch", key="px_chart"
+chart = ui.price_chart_for(
+    wanted, ccy, show_spac, range_key, custom, mode, log_scale, benchmarks or (), y_title, events
 )
+st.altair_chart(chart, width="stretch", key="px_chart")
 st.caption(
     f"{ui.fmt_date(view.start) if view.start else 'First data'} → {ui.fmt_date(view.end)} · "
     "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
 )
 
 st.subheader("Summary")
-ui.price_summary_table(view.tidy, "USD" if currency_mode == "USD" else None)
+ui.price_summary_table(view.tidy, "USD" if ccy == "USD" else None)
 ui.download_csv(
     lambda: price_view.export_frame(view, ui.currency_map(), currency_mode),
     label="Download CSV (full resolution)",

@@ -175,6 +175,8 @@ def clean_rows(rows: pd.DataFrame, today: date) -> tuple[pd.DataFrame, list[str]
         for sym, n in df[bad].groupby("symbol").size().items():
             warnings.append(f"{sym}: dropped {n} row(s) with missing or non-positive prices")
         df = df[~bad]
+    df, shifted = _repair_day_shift(df)
+    warnings.extend(shifted)
     future = df["date"] > pd.Timestamp(today)
     if future.any():
         for sym, n in df[future].groupby("symbol").size().items():
@@ -189,6 +191,40 @@ def clean_rows(rows: pd.DataFrame, today: date) -> tuple[pd.DataFrame, list[str]
     for w in warnings:
         log.warning("price data repaired: %s", w)
     return df, warnings
+
+
+#: Exchanges whose sessions are Sunday-Thursday; weekend dates there are real.
+SUN_THU_SUFFIXES = (".SR", ".QA", ".KW", ".BH", ".OM", ".EGX")
+
+
+def _repair_day_shift(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Undo a timezone error that moved every bar by one day, or drop stray weekend bars.
+
+    A wrong exchange timezone turns Mon-Fri bars into Tue-Sat (or Sun-Thu) bars; such rows
+    would otherwise land next to correctly dated ones and mix two calendars.
+    """
+    warnings: list[str] = []
+    wd = df["date"].dt.weekday
+    if not (wd >= 5).any():
+        return df, warnings
+    parts: list[pd.DataFrame] = []
+    for sym, g in df.groupby("symbol", sort=False):
+        days = set(g["date"].dt.weekday)
+        if str(sym).endswith(SUN_THU_SUFFIXES) or not days & {5, 6}:
+            parts.append(g)
+            continue
+        if days <= {1, 2, 3, 4, 5}:
+            g = g.assign(date=g["date"] - pd.Timedelta(days=1))
+            warnings.append(f"{sym}: dates were one day late (timezone error); moved back a day")
+        elif days <= {6, 0, 1, 2, 3}:
+            g = g.assign(date=g["date"] + pd.Timedelta(days=1))
+            warnings.append(f"{sym}: dates were one day early (timezone error); moved on a day")
+        else:
+            weekend = g["date"].dt.weekday >= 5
+            warnings.append(f"{sym}: dropped {int(weekend.sum())} row(s) dated on a weekend")
+            g = g[~weekend]
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True), warnings
 
 
 def basis_changed(existing: pd.DataFrame, new: pd.DataFrame, tol: float = BASIS_TOLERANCE) -> bool:
@@ -227,6 +263,9 @@ def _read_cache_file(path: Path) -> tuple[pd.DataFrame, CacheState]:
         table = pq.read_table(path)
         meta = table.schema.metadata or {}
         state = CacheState(json.loads(meta[_STATE_KEY])) if _STATE_KEY in meta else CacheState()
+        missing = set(SNAPSHOT_COLUMNS) - set(table.column_names)
+        if missing:
+            raise ValueError(f"missing columns {sorted(missing)}")
         df = normalise(table.to_pandas())
     except (OSError, pa.ArrowException, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise CacheCorruptError(f"price cache {path} is unreadable ({exc})") from exc
@@ -311,6 +350,9 @@ class PriceStore:
         self.now = now
         self._snapshot: pd.DataFrame | None = None
         self.cache_problem: str | None = None
+        # Attempts remembered in memory too: a refresh where everything failed writes
+        # nothing (the file stays byte-identical), yet must not be retried on every page load.
+        self._attempts: dict[str, datetime] = {}
 
     # ---- files
     @property
@@ -413,7 +455,10 @@ class PriceStore:
         for sym in dict.fromkeys(s.upper() for s in symbols):
             if sym in last.index and last[sym] >= expected:
                 continue
-            tried = state.last_attempt(sym)
+            tried = max(
+                (t for t in (state.last_attempt(sym), self._attempts.get(sym)) if t is not None),
+                default=None,
+            )
             if auto and tried is not None and now - tried < AUTO_RETRY_AFTER:
                 continue
             out.append(sym)
@@ -540,6 +585,7 @@ class PriceStore:
                 report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
                 notify(sym, f"{status}: {added} new row(s)")
             for sym in targets:
+                self._attempts[sym] = now
                 entry = state.entry(sym)
                 entry["last_attempt"] = now.isoformat(timespec="seconds")
                 if sym in got:
@@ -616,8 +662,12 @@ class _CaptureYFErrors(logging.Handler):
                 self.errors[sym.upper()] = m.group(2).strip()
 
 
+_RATE_LIMIT = re.compile(r"RateLimit|Too Many Requests|\b429 Client Error\b|\bHTTP 429\b")
+
+
 def _is_rate_limit(msg: str) -> bool:
-    return "RateLimit" in msg or "Too Many Requests" in msg or "429" in msg
+    """Only real rate-limit messages: a bare "429" also appears in URLs and port numbers."""
+    return bool(_RATE_LIMIT.search(msg))
 
 
 class YahooFetcher:
@@ -634,9 +684,13 @@ class YahooFetcher:
         probe: Callable[[], bool] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         tz_cache_dir: Path | None = None,
+        deadline_s: float | None = None,
     ) -> None:
         self.session = session
         self.timeout = timeout
+        # yfinance's cookie/crumb requests use their own 30 s timeout and symbols are fetched
+        # a few at a time, so one download also gets a hard overall deadline.
+        self.deadline_s = deadline_s if deadline_s is not None else max(30.0, 6 * timeout)
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_total_s = max_backoff_total_s
@@ -707,12 +761,39 @@ class YahooFetcher:
             else:
                 kwargs["start"] = start.isoformat()
                 kwargs["end"] = end.isoformat()
-            raw = yf.download(list(symbols), **kwargs)
+            raw = self._download_with_deadline(yf, list(symbols), kwargs)
+        except TimeoutError:
+            msg = f"timed out after {self.deadline_s:g} s"
+            return empty_prices(), {s: handler.errors.get(s, msg) for s in symbols}
         except Exception as exc:
             return empty_prices(), {s: repr(exc) for s in symbols}
         finally:
             yf_log.removeHandler(handler)
         return download_to_tidy(raw), handler.errors
+
+    def _download_with_deadline(self, yf: Any, symbols: list[str], kwargs: dict[str, Any]) -> Any:
+        """Run yf.download in a daemon thread; give up (TimeoutError) after ``deadline_s``."""
+        # yfinance memoises responses (including error responses) per URL for the life of
+        # the process; a long-running server must not replay a stale failure forever.
+        cache_get = getattr(yf.data.YfData.cache_get, "cache_clear", None)
+        if cache_get is not None:
+            cache_get()
+        out: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                out["raw"] = yf.download(symbols, **kwargs)
+            except BaseException as exc:  # handed back to the caller's thread
+                out["exc"] = exc
+
+        t = threading.Thread(target=work, name="yf-download", daemon=True)
+        t.start()
+        t.join(self.deadline_s)
+        if t.is_alive():
+            raise TimeoutError
+        if "exc" in out:
+            raise out["exc"]
+        return out.get("raw")
 
 
 def download_to_tidy(raw: pd.DataFrame | None) -> pd.DataFrame:
@@ -738,7 +819,11 @@ def download_to_tidy(raw: pd.DataFrame | None) -> pd.DataFrame:
     if "adj_close" not in long:
         long["adj_close"] = long.get("close")
     long["date"] = pd.to_datetime(long["date"]).dt.tz_localize(None).dt.normalize()
-    long = long.dropna(subset=["close", "adj_close"], how="all")
+    # Rows that are NaN in every field only exist because yfinance outer-joins tickers on
+    # the union of dates (exchange holidays, failed tickers): drop them quietly. Rows with
+    # some values but no close are malformed and go on to clean_rows, which logs them.
+    fields = [c for c in ("open", "high", "low", "close", "adj_close", "volume") if c in long]
+    long = long.dropna(subset=fields, how="all")
     return normalise(long)
 
 

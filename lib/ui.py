@@ -139,6 +139,7 @@ def page_setup(title: str, icon: str, caption: str | None = None) -> None:
     _auto_refresh_once()
     with st.sidebar:
         _sidebar_freshness()
+        watchlist_sidebar()
     st.title(title)
     if caption:
         st.caption(caption)
@@ -598,3 +599,100 @@ def event_study(
         (int(estimation_window[0]), int(estimation_window[1])),
         price_store().cache_token(),
     )
+
+
+# --------------------------------------------------------------------------- watchlists
+
+from lib import watchlists as watchlists_mod  # noqa: E402  (kept with its section)
+
+
+def watchlist_url() -> str:
+    """RER_DATABASE_URL, else secrets.toml [connections.watchlists] url, else local SQLite."""
+    secrets_url: str | None = None
+    try:
+        section = st.secrets.get("connections", {}).get("watchlists", {})
+        secrets_url = str(section.get("url") or "") or None
+    except Exception:  # no secrets.toml at all is the normal local case
+        secrets_url = None
+    return watchlists_mod.resolve_database_url(secrets_url=secrets_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _watchlist_store(url: str) -> watchlists_mod.WatchlistStore:
+    """One engine (connection pool) per URL per server process; migrates on first use."""
+    return watchlists_mod.WatchlistStore.open(url)
+
+
+def watchlist_store() -> watchlists_mod.WatchlistStore:
+    return _watchlist_store(watchlist_url())
+
+
+def watchlist_owner() -> str:
+    """The signed-in user's email when Streamlit auth is on and they are logged in, else local."""
+    try:
+        logged_in = bool(st.user.is_logged_in)
+        email = st.user.get("email") if logged_in else None
+    except Exception:
+        logged_in, email = False, None
+    return watchlists_mod.owner_for(logged_in, email)
+
+
+def watchlist_price_lookup(symbol: str) -> tuple[date, float] | None:
+    """Latest quoted price on disk for ``symbol`` (recorded as the price when added)."""
+    from lib.watchlist_perf import last_price
+
+    return last_price(load_prices([symbol]), symbol)
+
+
+def ensure_starter_watchlists(store: watchlists_mod.WatchlistStore, owner: str) -> None:
+    """Seed the starter lists once per owner; checked once per session to keep reruns cheap."""
+    flag = f"_wl_seeded::{owner}"
+    if st.session_state.get(flag):
+        return
+    store.ensure_starter_lists(owner, universe(), price_lookup=watchlist_price_lookup)
+    st.session_state[flag] = True
+
+
+def _pick_active_watchlist() -> None:
+    st.session_state["active_watchlist_id"] = st.session_state.get("_wl_active_pick")
+
+
+def watchlist_sidebar() -> None:
+    """The 'Active watchlist' picker; pages preselect ``active_watchlist_symbols`` from it."""
+    st.session_state.setdefault("active_watchlist", None)
+    st.session_state.setdefault("active_watchlist_symbols", [])
+    try:
+        store, owner = watchlist_store(), watchlist_owner()
+        ensure_starter_watchlists(store, owner)
+        lists = store.lists(owner)
+    except Exception:
+        st.caption(":material/error: Watchlists are unavailable: the database could not be read.")
+        return
+    names = {wl.id: wl.name for wl in lists}
+    options: list[int | None] = [None, *names]
+    active = st.session_state.get("active_watchlist_id")
+    if active not in names:
+        active = None
+    st.selectbox(
+        "Active watchlist",
+        options,
+        index=options.index(active),
+        format_func=lambda i: "(none)" if i is None else names.get(i, "?"),
+        key="_wl_active_pick",
+        on_change=_pick_active_watchlist,
+        help="Pages that pick symbols start from this list.",
+    )
+    chosen = st.session_state.get("_wl_active_pick")
+    st.session_state["active_watchlist_id"] = chosen
+    if chosen is None:
+        st.session_state["active_watchlist"] = None
+        st.session_state["active_watchlist_symbols"] = []
+        return
+    try:
+        wl = store.get(owner, chosen)
+    except watchlists_mod.WatchlistError:
+        st.session_state["active_watchlist"] = None
+        st.session_state["active_watchlist_symbols"] = []
+        return
+    st.session_state["active_watchlist"] = wl.name
+    st.session_state["active_watchlist_symbols"] = wl.symbols

@@ -365,3 +365,37 @@ def average_car(ar: pd.DataFrame, by: Sequence[str] = (), level: float = 0.95) -
 def study_events(events: pd.DataFrame, include_inexact: bool = False) -> pd.DataFrame:
     """Events eligible for the study: exact, non-unverified days unless the user opts in."""
     return events if include_inexact else events[events["exact"]]
+
+
+def select_study_events(
+    events: pd.DataFrame, by: str, values: Sequence[str], include_inexact: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(included, excluded-as-inexact) events chosen by id, category or jurisdiction."""
+    column = {"event": "id", "category": "category", "jurisdiction": "jurisdiction"}[by]
+    chosen = events[events[column].isin(list(values))]
+    kept = study_events(chosen, include_inexact)
+    return kept, chosen[~chosen["id"].isin(kept["id"])]
+
+
+def resolve_symbols(
+    universe: pd.DataFrame, symbols: Sequence[str], baskets: Sequence[str] = ()
+) -> list[str]:
+    """Chosen symbols plus every member of the chosen baskets (West/China), in order, no repeats."""
+    members = universe.loc[universe["basket"].isin(list(baskets)), "symbol"].astype(str)
+    return list(dict.fromkeys([*symbols, *members]))
+
+
+def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as shown: the verdict first, numbers only where the data allow them."""
+    cols = [
+        "event_id", "symbol", "event_date", "event_session", "status", "car", "t_stat",
+        "p_value", "ar_day0", "beta", "n_est", "detail", "note",
+    ]  # fmt: skip
+    out = summary[cols].copy()
+    out["event_date"] = pd.to_datetime(out["event_date"]).dt.date
+    out["event_session"] = pd.to_datetime(out["event_session"]).dt.date
+    return out.sort_values(["status", "event_id", "symbol"], key=_ok_first, ignore_index=True)
+
+
+def _ok_first(col: pd.Series) -> pd.Series:
+    return (col != STATUS_OK) if col.name == "status" else col

@@ -238,3 +238,17 @@ def reaction_window(
     df = df[df["symbol"].isin(base.index)]
     df["rebased"] = df["adj_close"] / df["symbol"].map(base) * 100.0
     return df[cols].reset_index(drop=True)
+
+
+def assign_roles(window: pd.DataFrame, affected: Iterable[str]) -> pd.DataFrame:
+    """Tag each symbol as 'affected' (named by the event) or 'peer' (chosen for comparison)."""
+    named = set(affected)
+    return window.assign(role=np.where(window["symbol"].isin(named), "affected", "peer"))
+
+
+def event_option_label(events: pd.DataFrame) -> dict[str, str]:
+    """Selectbox labels: 'E065 · 10 Jul 2025 · DoD takes equity stake in MP…'."""
+    return {
+        str(i): f"{i} · {d} · {t[:70]}"
+        for i, d, t in zip(events["id"], events["date_label"], events["title"], strict=True)
+    }

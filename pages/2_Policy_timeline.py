@@ -1,0 +1,112 @@
+"""Policy timeline: browse dated rare-earth policy events, their sources and price reactions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import event_charts, ui
+from lib import events as ev
+from lib.datafiles import CATEGORIES, JURISDICTIONS
+
+ui.page_setup(
+    "Policy timeline",
+    ":material/timeline:",
+    "Export controls, funding, tariffs and alliances from 2010 on, one lane per jurisdiction. "
+    "Filled markers are exact days; hollow markers on a shaded span are known only to the month "
+    "or approximately; a dashed outline means unverified.",
+)
+
+events = ui.policy_events()
+lo, hi = events["date"].min().date(), events["date"].max().date()
+
+c1, c2, c3 = st.columns(3)
+places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All")
+cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All")
+syms = c3.multiselect("Affected symbol", ev.event_symbols(events), key="pt_sym", placeholder="All")
+c4, c5 = st.columns([2, 3])
+span = c4.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi, key="pt_dates")
+text = c5.text_input("Search", key="pt_text", placeholder="e.g. magnets, MOFCOM, price floor")
+start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (lo, hi)
+
+shown = ev.filter_events(
+    events, jurisdictions=places, categories=cats, start=start, end=end, symbols=syms, text=text
+)
+st.caption(f"{len(shown)} of {len(events)} events match.")
+if shown.empty:
+    st.info("No events match these filters. Widen the date range or clear a filter.")
+    st.stop()
+
+chart = event_charts.timeline_chart(shown)
+picked = st.altair_chart(
+    chart, on_select="rerun", key="timeline", selection_mode=[event_charts.PICK], width="stretch"
+)
+clicked = ev.selected_event_id(picked.selection if picked else None)
+labels = ev.event_option_label(shown)
+if clicked in labels and clicked != st.session_state.get("_pt_last_click"):
+    st.session_state["pt_event"] = clicked
+st.session_state["_pt_last_click"] = clicked
+if st.session_state.get("pt_event") not in labels:
+    st.session_state.pop("pt_event", None)
+event_id = st.selectbox(
+    "Event (or click a marker)", list(labels), format_func=labels.get, key="pt_event", index=None,
+    placeholder="Choose an event",
+)  # fmt: skip
+
+if event_id:
+    e = ev.get_event(events, event_id)
+    st.subheader(e.title)
+    st.markdown(
+        f"**{e.date_label}** · {e.jurisdiction} · {e.category} · confidence: {e.confidence}"
+    )
+    if not e.exact:
+        st.warning(
+            f"This event's date is {e.date_label.lower()} and its confidence is {e.confidence}: "
+            "the price window below is centred on the recorded date and is only indicative.",
+            icon=":material/help:",
+        )
+    st.text(e.summary)
+    if e.note:
+        st.caption(f"Note: {e.note}")
+    st.markdown("**Sources**")
+    for i, url in enumerate(e.source_urls):
+        if ev.is_link(url):
+            st.link_button(url[:90], url, key=f"pt_src_{i}")
+        else:
+            st.text(url)
+
+    peers = st.multiselect(
+        "Peers to compare", sorted(ui.available_symbols()), default=["SPY", "REMX"], key="pt_peers"
+    )
+    w1, w2 = st.columns(2)
+    before = w1.slider("Sessions before", 1, 60, 10, key="pt_before")
+    after = w2.slider("Sessions after", 1, 120, 20, key="pt_after")
+    symbols = list(dict.fromkeys([*e.symbols, *peers]))
+    prices = ui.load_prices(symbols) if symbols else None
+    window = ev.reaction_window(prices, e.date, before=before, after=after) if symbols else None
+    if window is None or window.empty:
+        st.info("No price data around this event for the affected symbols or the chosen peers.")
+    else:
+        window = ev.assign_roles(window, e.symbols)
+        reaction = event_charts.price_reaction_chart(window, e.date, exact=e.exact)
+        st.altair_chart(reaction, width="stretch")
+        missing = sorted(set(symbols) - set(window["symbol"]))
+        if missing:
+            st.caption("No offline prices around this date for: " + ", ".join(missing))
+
+st.subheader("Events")
+table = ev.events_table(shown)
+st.dataframe(
+    table,
+    width="stretch",
+    hide_index=True,
+    column_config={
+        "source": st.column_config.LinkColumn("Source", display_text=r"https?://([^/]+)"),
+        "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+    },
+)
+ui.download_csv(
+    lambda: table,
+    label="Download events (CSV)",
+    file_name=f"policy_events_{start.isoformat()}_{end.isoformat()}.csv",
+    key="pt_download",
+)

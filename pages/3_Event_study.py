@@ -1,0 +1,134 @@
+"""Event study: abnormal returns of rare-earth equities around policy events."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import event_charts, ui
+from lib import event_study as es
+from lib import events as ev
+from lib.datafiles import CATEGORIES, JURISDICTIONS
+
+ui.page_setup(
+    "Event study",
+    ":material/query_stats:",
+    "Did a policy event move the stocks more than the market explains? Abnormal returns (AR) "
+    "and their cumulative sum (CAR) around each event, per symbol.",
+)
+
+with st.expander("Method and conventions", icon=":material/info:"):
+    st.markdown(
+        "- **Event day (0)** is each symbol's first trading session **on or after** the event "
+        "date, on that symbol's own exchange calendar; announcements stamped *after the close* "
+        "move one more session. Weekend and holiday events land on the next session.\n"
+        "- **Returns** are daily adjusted-close returns; the benchmark is read on the symbol's "
+        "own sessions, so different holidays do not misalign them. Non-US listings have no "
+        "local index in the data and are measured against the chosen (US-listed) benchmark.\n"
+        "- **t-statistic** = CAR / (estimation residual std x sqrt(window length)); two-sided "
+        "p-value from Student's t. Pairs without enough data are listed with the reason, "
+        "never dropped. SPAC-era prices (before listing) are not used."
+    )
+
+events = ui.policy_events()
+universe = ui.universe()
+BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
+
+c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+by = BY[c1.segmented_control("Choose by", list(BY), default="Events", key="es_by") or "Events"]
+if by == "event":
+    labels = ev.event_option_label(events)
+    values = c2.multiselect(
+        "Events", list(labels), default=["E065"], format_func=labels.get, key="es_events"
+    )
+elif by == "category":
+    values = c2.multiselect("Categories", CATEGORIES, default=["export control"], key="es_cats")
+else:
+    values = c2.multiselect("Jurisdictions", JURISDICTIONS, default=["China"], key="es_jur")
+inexact = st.checkbox(
+    "Include events whose date is month-only or approximate, or that are unverified",
+    key="es_inexact",
+)
+chosen, excluded = es.select_study_events(events, by, values, include_inexact=inexact)
+if not excluded.empty:
+    st.caption(
+        f"Left out {len(excluded)} inexact or unverified event(s): "
+        + ", ".join(excluded["id"])
+        + ". Tick the box above to include them."
+    )
+
+watchlist = st.session_state.get("active_watchlist_symbols")
+default_syms = watchlist if isinstance(watchlist, list) and watchlist else ["MP", "600111.SS"]
+default_syms = [s for s in default_syms if s in set(universe["symbol"])]
+s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
+picked = s1.multiselect("Symbols", list(universe["symbol"]), default=default_syms, key="es_syms")
+baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")
+symbols = es.resolve_symbols(universe, picked, baskets or [])
+
+w1, w2, w3, w4 = st.columns(4)
+win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win")
+est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est")
+model = w3.selectbox("Model", list(es.MODELS), format_func=es.MODELS.get, key="es_model")
+bench_opts = sorted(ui.available_symbols())
+benchmark = w4.selectbox(
+    "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
+    key="es_bench", disabled=model == "mean_adjusted",
+)  # fmt: skip
+
+if chosen.empty or not symbols:
+    st.info("Choose at least one event and one symbol.")
+    st.stop()
+try:
+    ar, summary = ui.event_study(chosen["id"], symbols, benchmark, model, win, est)
+except es.EventStudyError as exc:
+    st.error(str(exc))
+    st.stop()
+
+ok = summary["status"] == es.STATUS_OK
+st.markdown(f"**{int(ok.sum())} of {len(summary)}** event x symbol pairs have enough data.")
+if not ok.all():
+    st.warning(
+        f"{int((~ok).sum())} pair(s) have insufficient data and get no CAR; "
+        "the Summary table says why for each one.",
+        icon=":material/data_alert:",
+    )
+
+t1, t2, t3, t4 = st.tabs(["Average CAR", "CAR per event", "Summary", "Daily ARs"])
+with t1:
+    group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
+    by_cols = ["symbol"] if group == "Per symbol" else []
+    avg = es.average_car(ar, by=by_cols)
+    if avg.empty:
+        st.info("No pair has enough data to average.")
+    else:
+        chart = event_charts.average_car_chart(avg, group="symbol" if by_cols else None)
+        st.altair_chart(chart, width="stretch")
+        st.caption("Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs).")
+with t2:
+    if ok.any():
+        st.altair_chart(event_charts.car_paths_chart(ar), width="stretch")
+    else:
+        st.info("No pair has enough data to draw.")
+with t3:
+    view = es.summary_view(summary)
+    st.dataframe(
+        view,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "car": st.column_config.NumberColumn(f"CAR{list(win)}", format="percent"),
+            "ar_day0": st.column_config.NumberColumn("AR day 0", format="percent"),
+            "t_stat": st.column_config.NumberColumn("t", format="%.2f"),
+            "p_value": st.column_config.NumberColumn("p", format="%.4f"),
+            "beta": st.column_config.NumberColumn("beta", format="%.2f"),
+        },
+    )
+    ui.download_csv(
+        lambda: view, label="Download summary (CSV)", file_name="event_study_summary.csv",
+        key="es_dl_summary",
+    )  # fmt: skip
+with t4:
+    st.dataframe(ar, width="stretch", hide_index=True)
+    ui.download_csv(
+        lambda: ar, label="Download abnormal returns (CSV)", file_name="event_study_ar.csv",
+        key="es_dl_ar",
+    )  # fmt: skip

@@ -696,3 +696,22 @@ def watchlist_sidebar() -> None:
         return
     st.session_state["active_watchlist"] = wl.name
     st.session_state["active_watchlist_symbols"] = wl.symbols
+
+
+# --------------------------------------------------------------------------- market outlook
+
+
+@st.cache_data(show_spinner=False)
+def market_projections() -> pd.DataFrame:
+    """Typed rows of data/market_projections.csv (small, versioned)."""
+    from lib.projections import load_projections
+
+    return load_projections()
+
+
+@st.cache_data(show_spinner=False)
+def ndpr_price_facts() -> pd.DataFrame:
+    """Typed rows of data/ndpr_prices.csv."""
+    from lib.projections import load_ndpr
+
+    return load_ndpr()

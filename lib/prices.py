@@ -204,12 +204,12 @@ def _repair_day_shift(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     would otherwise land next to correctly dated ones and mix two calendars.
     """
     warnings: list[str] = []
-    wd = df["date"].dt.weekday
+    wd = df["date"].dt.day_of_week
     if not (wd >= 5).any():
         return df, warnings
     parts: list[pd.DataFrame] = []
     for sym, g in df.groupby("symbol", sort=False):
-        days = set(g["date"].dt.weekday)
+        days = set(g["date"].dt.day_of_week)
         if str(sym).endswith(SUN_THU_SUFFIXES) or not days & {5, 6}:
             parts.append(g)
             continue
@@ -220,7 +220,7 @@ def _repair_day_shift(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             g = g.assign(date=g["date"] + pd.Timedelta(days=1))
             warnings.append(f"{sym}: dates were one day early (timezone error); moved on a day")
         else:
-            weekend = g["date"].dt.weekday >= 5
+            weekend = g["date"].dt.day_of_week >= 5
             warnings.append(f"{sym}: dropped {int(weekend.sum())} row(s) dated on a weekend")
             g = g[~weekend]
         parts.append(g)
@@ -830,3 +830,17 @@ def download_to_tidy(raw: pd.DataFrame | None) -> pd.DataFrame:
 def default_store() -> PriceStore:
     """The store the app uses: shipped snapshot, per-user cache, Yahoo."""
     return PriceStore(fetcher=YahooFetcher(tz_cache_dir=user_data_dir() / "yfinance-tz"))
+
+
+def refresh_universe_symbols() -> list[str]:
+    """Everything the app shows: the universe plus the FX series it converts with.
+
+    Shared by the app's refresh and ``make refresh`` so the two never drift apart.
+    """
+    from lib import fx  # imported here: lib.fx imports this module
+    from lib.universe import load_universe
+
+    uni = load_universe()
+    syms = [str(s) for s in uni["symbol"]]
+    syms += fx.fx_symbols_for({str(c) for c in uni["currency"]})
+    return list(dict.fromkeys(syms))

@@ -33,7 +33,13 @@ import pandas as pd
 import pytest
 import requests
 
-from lib.prices import YahooFetcher, probe_reachable, read_snapshot, read_snapshot_meta
+from lib.prices import (
+    PriceStore,
+    YahooFetcher,
+    probe_reachable,
+    read_snapshot,
+    read_snapshot_meta,
+)
 
 #: Fault kinds understood by the server.
 STATUS = "status"  # HTTP error (429/500/503/404) with a Yahoo-like body
@@ -370,9 +376,12 @@ def reset_yfinance(cache_dir: Path) -> None:
     data._cookie_strategy = "basic"
 
 
-@pytest.fixture
-def fake_yahoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeYahoo]:
-    """A started fake Yahoo; refreshes are allowed (RER_OFFLINE unset) for this test only."""
+@contextlib.contextmanager
+def running_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeYahoo]:
+    """A started fake Yahoo; refreshes are allowed (RER_OFFLINE unset) for this test only.
+
+    Test modules wrap it in a ``fake_yahoo`` fixture.
+    """
     monkeypatch.delenv("RER_OFFLINE", raising=False)
     reset_yfinance(tmp_path / "yf-cache")
     server = FakeYahoo().start()
@@ -388,3 +397,36 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: The fake's "today": a Tuesday after MP's +50.6% day (2025-07-10).
+TODAY = date(2025, 7, 15)
+
+
+class Clock:
+    """A settable ``now`` for PriceStore."""
+
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+
+def truncated_snapshot(tmp_path: Path, until: date = date(2025, 6, 30)) -> Path:
+    """The real snapshot cut at ``until``, so a refresh has real rows to add."""
+    snap = read_snapshot()
+    path = tmp_path / "snapshot.parquet"
+    snap[snap["date"] <= pd.Timestamp(until)].to_parquet(path, index=False)
+    return path
+
+
+def store_for(fake: FakeYahoo, tmp_path: Path, **fetcher_kwargs: Any) -> PriceStore:
+    """A PriceStore on a truncated snapshot, a temp cache and the fake, on day TODAY."""
+    fake.as_of = TODAY
+    return PriceStore(
+        snapshot_path=truncated_snapshot(tmp_path),
+        cache_dir=tmp_path / "cache",
+        fetcher=fake.fetcher(**fetcher_kwargs),
+        now=Clock(datetime.combine(TODAY, time(22, 0))),
+    )

@@ -13,6 +13,8 @@ import pandas as pd
 SUPERSEDED_DASH = [6, 4]
 SOLID = [1, 0]
 HOLLOW_NOTE = "Hollow points are not exact published figures."
+REF_RED = "firebrick"
+REF_GREEN = "seagreen"
 
 
 def _exact_projection(paths: pd.DataFrame) -> pd.Series:
@@ -41,7 +43,9 @@ def projection_paths_chart(
         published=paths["published"].dt.strftime("%Y-%m-%d"),
         value_label=[
             f"> {v:,.2f}" if lb and ep else f"{v:,.2f}"
-            for v, lb, ep in zip(paths["value"], paths["lower_bound"], paths["endpoint"], strict=True)
+            for v, lb, ep in zip(
+                paths["value"], paths["lower_bound"], paths["endpoint"], strict=True
+            )
         ],
     )
     y_title = f"Market size ({unit})"
@@ -138,7 +142,9 @@ def growth_vs_equity_chart(
         .mark_area(opacity=0.15, color="gray")
         .encode(x="date:T", y=alt.Y("min:Q").scale(_y_scale(log_scale)), y2="max:Q")
     )
-    start_rule = alt.Chart(pd.DataFrame({"level": [100.0]})).mark_rule(color="gray").encode(y="level:Q")
+    start_rule = (
+        alt.Chart(pd.DataFrame({"level": [100.0]})).mark_rule(color="gray").encode(y="level:Q")
+    )
     return alt.layer(band, start_rule, lines, forecast_pts).properties(height=340)
 
 
@@ -154,10 +160,9 @@ def ndpr_chart(points: pd.DataFrame) -> alt.LayerChart:
     pts["value_text"] = [f"{v:,.0f} {u}" for v, u in zip(pts["value"], pts["unit"], strict=True)]
     y = alt.Y("usd_kg:Q").title("USD/kg").scale(zero=False)
     base = alt.Chart(pts).encode(
-        x=alt.X("date_mid:T").title(None),
+        x=alt.X("date_mid:T").title(None).scale(padding=12),
         y=y,
         color=alt.Color("kind:N").title("Kind").legend(orient="bottom"),
-        shape=alt.Shape("kind:N").title("Kind"),
         tooltip=[
             alt.Tooltip("id:N").title("Row"),
             alt.Tooltip("series:N"),
@@ -170,28 +175,44 @@ def ndpr_chart(points: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("publisher:N"),
         ],
     )
-    spans = base.transform_filter("datum.period_end > datum.date").mark_rule(strokeWidth=3).encode(
-        x="date:T", x2="period_end:T"
+    spans = (
+        base.transform_filter("datum.period_end > datum.date")
+        .mark_rule(strokeWidth=3)
+        .encode(x="date:T", x2="period_end:T")
     )
-    ranges = base.transform_filter("isValid(datum.usd_kg_low)").mark_rule().encode(
-        y="usd_kg_low:Q", y2="usd_kg_high:Q"
+    ranges = (
+        base.transform_filter("isValid(datum.usd_kg_low)")
+        .mark_rule()
+        .encode(y="usd_kg_low:Q", y2="usd_kg_high:Q")
     )
     solid = base.transform_filter(alt.datum.exact).mark_point(filled=True, size=70, opacity=1)
     hollow = base.transform_filter(~alt.datum.exact).mark_point(
         filled=False, size=80, strokeWidth=2, opacity=1
     )
     refs["label"] = [
-        f"{s}: {v:,.0f} USD/kg" for s, v in zip(refs["series"], refs["usd_kg"], strict=True)
+        f"{s}: {lo:,.0f}–{hi:,.0f} USD/kg" if pd.notna(lo) else f"{s}: {v:,.0f} USD/kg"
+        for s, v, lo, hi in zip(
+            refs["series"], refs["usd_kg"], refs["usd_kg_low"], refs["usd_kg_high"], strict=True
+        )
     ]
     ref_base = alt.Chart(refs).encode(
-        y="usd_kg:Q", tooltip=[alt.Tooltip("label:N").title("Reference"), alt.Tooltip("notes:N")]
+        y="usd_kg:Q",
+        color=alt.value(REF_GREEN),
+        tooltip=[alt.Tooltip("label:N").title("Reference"), alt.Tooltip("notes:N")],
     )
-    ref_band = ref_base.transform_filter("isValid(datum.usd_kg_low)").mark_rect(
-        opacity=0.12, color="seagreen"
-    ).encode(y="usd_kg_low:Q", y2="usd_kg_high:Q")
-    ref_rules = ref_base.mark_rule(strokeDash=[6, 3], color="firebrick", strokeWidth=1.5)
-    ref_text = ref_base.mark_text(align="left", dx=4, dy=-7, color="firebrick").encode(
-        text="label:N", x=alt.value(4)
+    is_floor = alt.datum.kind == "price floor"
+    ref_band = (
+        ref_base.transform_filter("isValid(datum.usd_kg_low)")
+        .mark_rect(opacity=0.12)
+        .encode(y="usd_kg_low:Q", y2="usd_kg_high:Q")
+    )
+    ref_rules = ref_base.mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(
+        color=alt.when(is_floor).then(alt.value(REF_RED)).otherwise(alt.value(REF_GREEN))
+    )
+    ref_text = ref_base.mark_text(align="left", dx=4, dy=-7).encode(
+        text="label:N",
+        x=alt.value(4),
+        color=alt.when(is_floor).then(alt.value(REF_RED)).otherwise(alt.value(REF_GREEN)),
     )
     return alt.layer(ref_band, ref_rules, ref_text, spans, ranges, solid, hollow).properties(
         height=340

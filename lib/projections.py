@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pandas as pd
 from lib.datafiles import read_raw
 from lib.paths import DATA_DIR
 from lib.returns import equal_weight_index, to_wide
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 #: Facts section 2 flags a stated CAGR more than this many percentage points from the implied one.
 TOLERANCE_PP = 0.3
@@ -104,13 +108,16 @@ def row_flags(row: pd.Series, implied_pct: float) -> list[str]:
     """Every caveat a reader needs before trusting this row's numbers."""
     flags: list[str] = []
     stated = row["stated_cagr_pct"]
-    if not pd.isna(stated) and not pd.isna(implied_pct):
-        if abs(stated - implied_pct) > TOLERANCE_PP:
-            flags.append(FLAG_CAGR)
+    if (
+        not pd.isna(stated)
+        and not pd.isna(implied_pct)
+        and abs(stated - implied_pct) > TOLERANCE_PP
+    ):
+        flags.append(FLAG_CAGR)
     start, end = row["cagr_start_year"], row["cagr_end_year"]
-    if not pd.isna(start) and not pd.isna(end):
-        if (int(start), int(end)) != (int(row["base_year"]), int(row["target_year"])):
-            flags.append(FLAG_WINDOW)
+    has_window = not pd.isna(start) and not pd.isna(end)
+    if has_window and (int(start), int(end)) != (int(row["base_year"]), int(row["target_year"])):
+        flags.append(FLAG_WINDOW)
     if pd.isna(row["base_value"]):
         flags.append(FLAG_BACK_SOLVED)
     if row["lower_bound"]:
@@ -195,7 +202,7 @@ def yearly_path(row: pd.Series) -> pd.DataFrame:
     else:
         values = base * (target / base) ** ((years - b) / (t - b))
         values[0], values[-1] = base, target
-    flags = row_flags(row, math.nan)
+    flags = row_flags(row, implied_cagr(row["base_value"], target, t - b) * 100.0)
     out = pd.DataFrame({"year": years, "value": values})
     out["date"] = pd.to_datetime(out["year"].astype(str) + "-01-01")
     out["endpoint"] = np.where(years == b, "base", np.where(years == t, "target", ""))
@@ -291,7 +298,9 @@ def growth_years(paths: pd.DataFrame) -> list[int]:
     return sorted(int(y) for y in years)
 
 
-def scenario_path(base_year: int, base_value: float, cagr_pct: float, end_year: int) -> pd.DataFrame:
+def scenario_path(
+    base_year: int, base_value: float, cagr_pct: float, end_year: int
+) -> pd.DataFrame:
     """The user's own projection: a base and a constant growth rate."""
     if end_year < base_year:
         raise ValueError("the scenario must end in or after its base year")
@@ -390,16 +399,26 @@ def growth_sentence(cmp: GrowthComparison, scope: str, equity_label: str) -> str
         f"{scope} growth of {fc:+.1f}% a year"
     )
     if cmp.verdict == "about the same":
-        return f"{head}: the equity market has priced in about the same growth as forecasters expect."
+        return (
+            f"{head}: the equity market has priced in about the same growth as forecasters expect."
+        )
     return (
         f"{head}: the equity market has priced in {cmp.verdict} growth than forecasters expect "
         f"({cmp.gap_pp:+.1f} pp a year)."
     )
 
 
-def equity_growth_index(tidy: pd.DataFrame, start_year: int) -> pd.DataFrame:
-    """Equal-weighted basket of adj_close from the first session of ``start_year`` (= 100)."""
-    sliced = tidy[tidy["date"] >= pd.Timestamp(start_year, 1, 1)]
+def equity_growth_index(
+    tidy: pd.DataFrame, start_year: int, *, common_end: bool = True
+) -> pd.DataFrame:
+    """Equal-weighted basket of adj_close from the first session of ``start_year`` (= 100).
+
+    With ``common_end`` the basket stops at the earliest last price among its members, so
+    its tail is not one stock that happens to have the freshest data.
+    """
+    sliced = tidy[tidy["date"] >= pd.Timestamp(start_year, 1, 1)].dropna(subset=["adj_close"])
+    if common_end and not sliced.empty:
+        sliced = sliced[sliced["date"] <= sliced.groupby("symbol")["date"].max().min()]
     wide = to_wide(sliced, "adj_close")
     if wide.empty:
         return pd.DataFrame(columns=["date", "level", "members"])
@@ -467,7 +486,9 @@ def ndpr_points(prices: pd.DataFrame, cny_per_usd: pd.Series | None = None) -> p
     for idx, r in df.iterrows():
         given = r["usd_per_kg"]
         conv = pd.isna(given) and r["unit"] == "CNY/t" and not pd.isna(rate[idx])
-        usd.append(given if not pd.isna(given) else _to_usd_per_kg(r["value"], r["unit"], rate[idx]))
+        usd.append(
+            given if not pd.isna(given) else _to_usd_per_kg(r["value"], r["unit"], rate[idx])
+        )
         factor = 1.0 if pd.isna(r["value"]) or r["value"] == 0 else usd[-1] / r["value"]
         low.append(r["value_low"] * factor if not pd.isna(r["value_low"]) else math.nan)
         high.append(r["value_high"] * factor if not pd.isna(r["value_high"]) else math.nan)
@@ -483,3 +504,63 @@ def ndpr_points(prices: pd.DataFrame, cny_per_usd: pd.Series | None = None) -> p
     ]
     df["is_reference"] = df["kind"].isin(REFERENCE_KINDS)
     return df.dropna(subset=["usd_kg"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- table
+
+CHECK_COLUMNS = {
+    "id": "Row",
+    "publisher": "Publisher",
+    "published": "Published",
+    "scope": "Scope",
+    "unit": "Unit",
+    "base": "Base",
+    "target": "Target",
+    "stated_cagr_pct": "Stated CAGR %",
+    "stated_window": "Stated window",
+    "implied_cagr_pct": "Implied CAGR %",
+    "gap_pp": "Gap (pp)",
+    "implied_window_cagr_pct": "Implied over stated window %",
+    "flag_text": "Flags",
+    "source_url": "Source",
+    "notes": "Notes",
+}
+
+
+def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """The CAGR table as shown and exported: readable base/target, unverified marked in words."""
+    df = checks.copy()
+    df["publisher"] = [
+        p if ok else f"{p} [UNVERIFIED publisher]"
+        for p, ok in zip(df["publisher"], df["publisher_verified"], strict=True)
+    ]
+    qual = np.where(df["lower_bound"], "> ", "")
+    df["base"] = [
+        f"{y}: {q}{v:,.3g}" if not pd.isna(v) else f"{y}: not published"
+        for y, v, q in zip(df["base_year"], df["base_value"], qual, strict=True)
+    ]
+    df["target"] = [
+        f"{y}: {q}{v:,.4g}"
+        for y, v, q in zip(df["target_year"], df["target_value"], qual, strict=True)
+    ]
+    df["published"] = df["published"].dt.date
+    return df[list(CHECK_COLUMNS)].rename(columns=CHECK_COLUMNS)
+
+
+def flag_styles(table: pd.DataFrame) -> Styler:
+    """Highlight CAGR mismatches (red) and window mismatches (amber) where the eye lands."""
+
+    def row_style(row: pd.Series) -> list[str]:
+        flags = str(row["Flags"])
+        css = ""
+        if FLAG_CAGR in flags:
+            css = "background-color: rgba(220, 38, 38, 0.22)"
+        elif FLAG_WINDOW in flags:
+            css = "background-color: rgba(245, 158, 11, 0.22)"
+        hot = {"Flags", "Gap (pp)", "Stated CAGR %", "Implied CAGR %", "Stated window"}
+        return [css if c in hot else "" for c in row.index]
+
+    numeric = ["Stated CAGR %", "Implied CAGR %", "Gap (pp)", "Implied over stated window %"]
+    return table.style.apply(row_style, axis=1).format(
+        {c: "{:+.2f}" if c == "Gap (pp)" else "{:.2f}" for c in numeric}, na_rep="n/a"
+    )

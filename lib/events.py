@@ -236,6 +236,8 @@ def reaction_window(
     df = df[(df["rel_session"] >= -before) & (df["rel_session"] <= after)]
     base = df[df["rel_session"] == -1].set_index("symbol")["adj_close"]
     df = df[df["symbol"].isin(base.index)]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
     df["rebased"] = df["adj_close"] / df["symbol"].map(base) * 100.0
     return df[cols].reset_index(drop=True)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -425,3 +426,144 @@ def test_resolve_database_url(
 def test_describe_url_never_shows_the_password() -> None:
     text = wl.describe_url("postgresql+psycopg://user:hunter2@db.internal:5432/lists")
     assert "hunter2" not in text and "db.internal" in text and "lists" in text
+
+
+# --------------------------------------------------------------------------- import / export
+
+GOOD_CSV = "symbol,note\nMP,core holding\nlyc.ax,\n600111.SS,北方稀土\nMP,dup\n".encode()
+
+
+def test_parse_import_csv_accepts_symbols_and_notes() -> None:
+    items = wl.parse_import_csv(GOOD_CSV)
+    assert items == [
+        NewItem("MP", "core holding"),
+        NewItem("LYC.AX"),
+        NewItem("600111.SS", "北方稀土"),
+    ]
+    assert wl.parse_import_csv(b"\xef\xbb\xbfSymbol\r\nSPY\r\n") == [NewItem("SPY")]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"  \n\n", "empty"),
+        (b"symbol\n", "no rows"),
+        (b"ticker,note\nMP,x\n", "needs a 'symbol' column"),
+        (b"symbol,price\nMP,3\n", "Unexpected column"),
+        (b"symbol,note\nMP,a,b\n", "Row 2 has 3 cells"),
+        (b"symbol\nMP\n\x00\x01\x02", "binary data"),
+        (b"symbol\nMP\n\xff\xfe\xfa", "not UTF-8"),
+        (b'symbol,note\nMP,ok\nSPY,=HYPERLINK("http://x")\n', "Row 3 has a formula-like cell"),
+        (b"symbol\n+MP\n", "Row 2 has a formula-like cell"),
+        (b"symbol\n@SUM(A1)\n", "Row 2"),
+        (b"symbol,note\nMP,ok\nSPY,ok\n-1,\n", "Row 4"),
+        (b"symbol\nMP\n<script>\n", "Row 3: '<script>' is not a valid Yahoo symbol"),
+        (b"symbol\n" + b"A" * 20 + b"\n", "Row 2: .* too long"),
+        (b"symbol,note\nMP," + b"x" * 600 + b"\n", "Row 2: Notes can be at most 500"),
+        (b"symbol\n" + b"MP\n" * 100_000, "limit is 256 KiB"),
+        (b"symbol\n" + b"".join(f"S{i}\n".encode() for i in range(201)), "at most 200"),
+        (b"symbol,symbol\nMP,MP\n", "repeats a column"),
+    ],
+)
+def test_parse_import_csv_rejects_bad_files_with_the_row(data: bytes, message: str) -> None:
+    with pytest.raises(wl.ImportProblem, match=message):
+        wl.parse_import_csv(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("MP, LYC.AX, 600111.SS", ["MP", "LYC.AX", "600111.SS"]),
+        ("mp\nspy;MP", ["MP", "SPY"]),
+    ],
+)
+def test_parse_pasted(text: str, expected: list[str]) -> None:
+    assert [i.symbol for i in wl.parse_pasted(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["", "  ,, ", "MP, <b>x</b>", "MP '; DROP TABLE x;--"])
+def test_parse_pasted_rejects_everything_on_any_bad_token(text: str) -> None:
+    with pytest.raises(wl.ImportProblem):
+        wl.parse_pasted(text)
+
+
+def test_failed_import_into_a_list_writes_nothing(store: WatchlistStore) -> None:
+    lid = store.create(ALICE, "L", ["MP"])
+    with pytest.raises(wl.ImportProblem):
+        store.add_symbols(ALICE, lid, wl.parse_import_csv(b"symbol\nSPY\n=1+1\n"))
+    # Valid rows but too many for the list: the database refuses inside the transaction.
+    too_many = [NewItem(f"S{i}") for i in range(wl.MAX_SYMBOLS_PER_LIST)]
+    with pytest.raises(WatchlistError):
+        store.add_symbols(ALICE, lid, too_many)
+    assert store.get(ALICE, lid).symbols == ["MP"]
+
+
+def test_export_round_trips_through_import(store: WatchlistStore) -> None:
+    from lib.export import to_csv_bytes
+
+    lid = store.create(ALICE, "L", [NewItem("MP", "=cmd|' /C calc'!A0"), NewItem("SPY", "ok")])
+    frame = wl.items_frame(store.get(ALICE, lid), {"MP": "MP Materials"})
+    data = to_csv_bytes(frame[["symbol", "note"]])
+    assert b"'=cmd" in data  # formula neutralised on the way out
+    assert wl.parse_import_csv(data) == [NewItem("MP", "'=cmd|' /C calc'!A0"), NewItem("SPY", "ok")]
+    assert list(frame.columns)[:2] == ["symbol", "note"] and frame["name"].iloc[0] == "MP Materials"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("US revival", "watchlist_US-revival_2026-07-31.csv"),
+        ("../../etc/passwd", "watchlist_etc-passwd_2026-07-31.csv"),
+        ("稀土", "watchlist_list_2026-07-31.csv"),
+    ],
+)
+def test_export_name_is_safe(name: str, expected: str) -> None:
+    assert wl.export_name(name, date(2026, 7, 31)) == expected
+
+
+def test_share_query_repeats_the_key() -> None:
+    assert wl.share_query(["MP", "LYC.AX", "^GSPC"]) == "symbols=MP&symbols=LYC.AX&symbols=%5EGSPC"
+
+
+# --------------------------------------------------------------------------- performance table
+
+
+@pytest.fixture(scope="module")
+def snapshot_prices(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return PriceStore(cache_dir=tmp_path_factory.mktemp("px")).load(["MP", "SPY", "LYC.AX"])
+
+
+def test_performance_table_on_real_snapshot_values(snapshot_prices) -> None:  # type: ignore[no-untyped-def]
+    from lib.watchlist_perf import performance_table
+
+    items = [
+        wl.WatchlistItem("MP", 0, "n", datetime(2025, 1, 2, 15, tzinfo=UTC)),
+        wl.WatchlistItem("SPY", 1),
+        wl.WatchlistItem("ZZZZ", 2),
+        wl.WatchlistItem("URA", 3),
+    ]
+    t = performance_table(
+        items, snapshot_prices, {"MP": "USD", "SPY": "USD", "URA": "USD"}, known={"MP", "URA"}
+    ).set_index("symbol")
+    mp = t.loc["MP"]
+    assert mp["last"] == 48.53 and mp["currency"] == "USD" and mp["as_of"] == date(2026, 10, 6)
+    # Adjusted closes in the snapshot: 46.84 (5 Oct 2026), 50.52 (31 Dec 2025),
+    # 74.33 (6 Oct 2025), 16.39 (2 Jan 2025, the day it was added).
+    assert mp["1D"] == pytest.approx(48.53 / 46.84 - 1)
+    assert mp["YTD"] == pytest.approx(48.53 / 50.52 - 1)
+    assert mp["1Y"] == pytest.approx(48.53 / 74.33 - 1)
+    assert mp["since_added"] == pytest.approx(48.53 / 16.39 - 1)
+    assert len(mp["trend"]) == 60 and mp["trend"][-1] == 48.53
+    assert list(t.index) == ["MP", "SPY", "ZZZZ", "URA"]  # list order kept
+    assert t.loc["ZZZZ", "status"] == wl.UNKNOWN_SYMBOL_NOTE
+    assert "no offline data" in t.loc["URA", "status"]  # known but not loaded
+    assert t.loc["ZZZZ", "trend"] == [] and pd.isna(t.loc["ZZZZ", "1D"])
+
+
+def test_since_added_falls_back_to_the_stored_price(snapshot_prices) -> None:  # type: ignore[no-untyped-def]
+    from lib.watchlist_perf import performance_table
+
+    early = wl.WatchlistItem("MP", 0, "", datetime(2019, 1, 2, tzinfo=UTC), 10.0, date(2019, 1, 2))
+    t = performance_table([early], snapshot_prices, {"MP": "USD"})
+    assert t.loc[0, "since_added"] == pytest.approx(48.53 / 10.0 - 1)

@@ -19,9 +19,10 @@ def downsample_indices(x: np.ndarray, y: np.ndarray, n_out: int) -> np.ndarray:
         return valid
     xv = x[valid].astype("int64") if np.issubdtype(x.dtype, np.datetime64) else x[valid]
     yv = y[valid]
-    idx = MinMaxLTTBDownsampler().downsample(xv, yv, n_out=max(n_out, 3))
+    idx = MinMaxLTTBDownsampler().downsample(xv, yv, n_out=max(n_out, 3)).astype(np.int64)
     # LTTB keeps the ends; add the global extremes so a peak or crash never disappears.
-    keep = np.unique(np.concatenate([idx, [0, len(yv) - 1, np.argmax(yv), np.argmin(yv)]]))
+    ends = np.array([0, len(yv) - 1, np.argmax(yv), np.argmin(yv)], dtype=np.int64)
+    keep = np.unique(np.concatenate([idx, ends]))
     return valid[keep]
 
 

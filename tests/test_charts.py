@@ -1,0 +1,104 @@
+"""Price chart specs: typed encodings, brush, hover, legend highlight, bounded data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from lib import charts, price_view
+from lib.prices import PriceStore
+
+TEN = ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ", "AREC", "REMX", "LIT", "URA"]
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    return PriceStore(cache_dir=tmp_path_factory.mktemp("c")).load(TEN)
+
+
+def spec(chart) -> dict:  # type: ignore[no-untyped-def]
+    return chart.to_dict()
+
+
+def test_mode_values_rebased_and_percent(ten: pd.DataFrame) -> None:
+    sub = ten[(ten["symbol"] == "MP") & (ten["date"].between("2025-07-09", "2025-07-10"))]
+    rebased = charts.mode_values(sub, "Rebased to 100")
+    assert rebased["value"].round(2).tolist() == [100.0, 150.62]
+    pct = charts.mode_values(sub, "% change")
+    assert pct["value"].iloc[1] == pytest.approx(45.23 / 30.03 - 1)
+    price = charts.mode_values(sub, "Price")
+    assert price["value"].tolist() == [30.03, 45.23]
+
+
+def test_price_mode_falls_back_to_adjusted_close_when_no_raw_close(ten: pd.DataFrame) -> None:
+    usar = ten[ten["symbol"] == "USAR"].tail(3)
+    assert usar["close"].isna().all()
+    assert charts.mode_values(usar, "Price")["value"].tolist() == usar["adj_close"].tolist()
+
+
+def test_plot_respects_point_budget_and_builds_full_tooltip_grid(ten: pd.DataFrame) -> None:
+    values = charts.mode_values(ten, "Rebased to 100")
+    plot = charts.prepare_plot(values, ["REMX"])
+    per_series = plot.lines.groupby("symbol").size()
+    assert per_series.max() <= 404
+    assert len(plot.lines) <= charts.CHART_POINT_BUDGET + 4 * len(TEN)
+    assert len(plot.tooltip) <= charts.TOOLTIP_GRID_POINTS
+    assert list(plot.tooltip.columns) == ["date", *[f"s{i}" for i in range(10)]]
+    assert set(plot.lines.loc[plot.lines["symbol"] == "REMX", "role"]) == {"benchmark"}
+    # the last day of every series survives downsampling
+    last = values.groupby("symbol")["date"].max()
+    kept = plot.lines.groupby("symbol")["date"].max()
+    assert (kept.reindex(last.index) == last).all()
+
+
+def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -> None:
+    values = charts.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "Rebased to 100")
+    d = spec(charts.price_chart(charts.prepare_plot(values), "Rebased to 100"))
+    detail, overview = d["vconcat"]
+    params = {p["name"]: p for p in d["params"]}  # Altair lifts params to the top level
+    assert params["legend_pick"]["bind"] == "legend"
+    assert params["hover"]["select"]["nearest"] is True
+    assert params["brush"]["select"]["encodings"] == ["x"]
+    assert params["brush"]["views"] == [overview["name"]]
+    line = detail["layer"][0]
+    assert line["encoding"]["x"]["scale"]["domain"] == {"param": "brush"}
+    assert line["encoding"]["y"]["type"] == "quantitative"
+    assert line["encoding"]["y"]["scale"]["zero"] is False
+    assert line["encoding"]["color"]["field"] == "symbol"
+    tips = detail["layer"][1]["encoding"]["tooltip"]
+    assert [t["title"] for t in tips] == ["Date", "LYC.AX", "MP"]
+
+
+def test_log_scale_only_outside_percent_mode(ten: pd.DataFrame) -> None:
+    values = charts.mode_values(ten[ten["symbol"] == "MP"], "Price")
+    plot = charts.prepare_plot(values)
+    log = spec(charts.price_chart(plot, "Price", log_scale=True))
+    assert log["vconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    pct = spec(charts.price_chart(plot, "% change", log_scale=True))
+    assert "type" not in pct["vconcat"][0]["layer"][0]["encoding"]["y"]["scale"]
+    assert pct["vconcat"][0]["layer"][0]["encoding"]["y"]["axis"]["format"] == "+.0%"
+
+
+def test_listing_marker_layer_on_spac_view(ten: pd.DataFrame) -> None:
+    from lib.universe import load_universe
+
+    marks = price_view.listing_markers(load_universe(), ["MP", "USAR"], date(2020, 1, 1), None)
+    assert marks["date"].dt.date.tolist() == [date(2020, 11, 18), date(2025, 3, 14)]
+    d = spec(charts.listing_marker(marks))
+    assert d["layer"][0]["mark"]["type"] == "rule"
+
+
+def test_basket_chart_colours_blocs() -> None:
+    levels = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-02", "2025-01-02"]),
+            "basket": ["West basket", "China basket"],
+            "level": [100.0, 100.0],
+            "members": [3, 2],
+        }
+    )
+    d = spec(charts.basket_chart(levels))
+    color = d["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == ["West basket", "China basket"]

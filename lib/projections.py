@@ -108,11 +108,9 @@ def row_flags(row: pd.Series, implied_pct: float) -> list[str]:
     """Every caveat a reader needs before trusting this row's numbers."""
     flags: list[str] = []
     stated = row["stated_cagr_pct"]
-    if (
-        not pd.isna(stated)
-        and not pd.isna(implied_pct)
-        and abs(stated - implied_pct) > TOLERANCE_PP
-    ):
+    # rounded so that a gap of exactly 0.3 pp is not flagged through float noise
+    gap = round(abs(stated - implied_pct), 9)
+    if not pd.isna(gap) and gap > TOLERANCE_PP:
         flags.append(FLAG_CAGR)
     start, end = row["cagr_start_year"], row["cagr_end_year"]
     has_window = not pd.isna(start) and not pd.isna(end)
@@ -298,6 +296,15 @@ def growth_years(paths: pd.DataFrame) -> list[int]:
     return sorted(int(y) for y in years)
 
 
+def best_start_year(paths: pd.DataFrame, candidates: list[int]) -> int | None:
+    """The candidate year followed by the most publications (earliest on a tie)."""
+    if not candidates:
+        return None
+    per = _per_series(paths)
+    covered = per.groupby("year")["series"].nunique()
+    return max(candidates, key=lambda y: (int(covered.get(y, 0)), -y))
+
+
 def scenario_path(
     base_year: int, base_value: float, cagr_pct: float, end_year: int
 ) -> pd.DataFrame:
@@ -345,7 +352,7 @@ class GrowthComparison:
 def fractional_year(ts: pd.Timestamp) -> float:
     ts = pd.Timestamp(ts)
     days = 366 if ts.is_leap_year else 365
-    return ts.year + (ts.dayofyear - 1) / days
+    return ts.year + (ts.day_of_year - 1) / days
 
 
 def index_at(curve: pd.DataFrame, t: float, column: str = "median") -> float:
@@ -547,20 +554,22 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
     return df[list(CHECK_COLUMNS)].rename(columns=CHECK_COLUMNS)
 
 
+FLAG_RED = "background-color: rgba(220, 38, 38, 0.22)"
+FLAG_AMBER = "background-color: rgba(245, 158, 11, 0.22)"
+_HOT = ("Flags", "Gap (pp)", "Stated CAGR %", "Implied CAGR %", "Stated window")
+
+
+def flag_css(row: pd.Series) -> list[str]:
+    """CSS per cell of one table row: the CAGR cells light up where the row is flagged."""
+    flags = str(row["Flags"])
+    css = FLAG_RED if FLAG_CAGR in flags else FLAG_AMBER if FLAG_WINDOW in flags else ""
+    return [css if c in _HOT else "" for c in row.index]
+
+
 def flag_styles(table: pd.DataFrame) -> Styler:
     """Highlight CAGR mismatches (red) and window mismatches (amber) where the eye lands."""
 
-    def row_style(row: pd.Series) -> list[str]:
-        flags = str(row["Flags"])
-        css = ""
-        if FLAG_CAGR in flags:
-            css = "background-color: rgba(220, 38, 38, 0.22)"
-        elif FLAG_WINDOW in flags:
-            css = "background-color: rgba(245, 158, 11, 0.22)"
-        hot = {"Flags", "Gap (pp)", "Stated CAGR %", "Implied CAGR %", "Stated window"}
-        return [css if c in hot else "" for c in row.index]
-
     numeric = ["Stated CAGR %", "Implied CAGR %", "Gap (pp)", "Implied over stated window %"]
-    return table.style.apply(row_style, axis=1).format(
+    return table.style.apply(flag_css, axis=1).format(
         {c: "{:+.2f}" if c == "Gap (pp)" else "{:.2f}" for c in numeric}, na_rep="n/a"
     )

@@ -143,7 +143,7 @@ years = pj.growth_years(growth_inputs)
 tidy = ui.display_prices(symbols, currency="local")[0] if symbols else None
 if tidy is not None and not tidy.empty:
     first_year = tidy.groupby("symbol")["date"].min().min().year
-    last_day = tidy["date"].max()
+    last_day = tidy.groupby("symbol")["date"].max().min()  # where the basket ends
     years = [y for y in years if first_year <= y and pd.Timestamp(y, 7, 1) <= last_day]
 if not symbols:
     st.info("Pick at least one equity to compare with the forecasts.")
@@ -155,7 +155,13 @@ elif not years:
         "or more, so there is nothing to compare. Try another scope or other equities."
     )
 else:
-    start = q2.selectbox("Start year (= 100)", years, key=f"growth_start_{scope}")
+    start = q2.selectbox(
+        "Start year (= 100)",
+        years,
+        index=years.index(pj.best_start_year(growth_inputs, years)),
+        key=f"growth_start_{scope}",
+        help="Defaults to the year most publications cover.",
+    )
     growth = pj.consensus(pj.rebase_paths(growth_inputs, int(start)))
     basket = pj.equity_growth_index(tidy, int(start))
     label = "the equal-weighted basket" if len(symbols) > 1 else symbols[0]

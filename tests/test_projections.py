@@ -1,0 +1,418 @@
+"""Projection maths against the fact base (section 2) and the shipped price snapshot."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import projections as pj
+from lib.datafiles import read_raw
+from lib.prices import PriceStore
+
+C, W, B, L, U, S = (
+    pj.FLAG_CAGR,
+    pj.FLAG_WINDOW,
+    pj.FLAG_BACK_SOLVED,
+    pj.FLAG_LOWER_BOUND,
+    pj.FLAG_UNVERIFIED,
+    pj.FLAG_SUPERSEDED,
+)
+
+
+@pytest.fixture(scope="module")
+def proj() -> pd.DataFrame:
+    return pj.load_projections()
+
+
+@pytest.fixture(scope="module")
+def checks(proj: pd.DataFrame) -> pd.DataFrame:
+    return pj.cagr_checks(proj).set_index("id")
+
+
+@pytest.fixture(scope="module")
+def paths(proj: pd.DataFrame) -> pd.DataFrame:
+    return pj.projection_paths(proj)
+
+
+# --------------------------------------------------------------------------- CAGR maths
+
+
+@pytest.mark.parametrize(
+    ("base", "target", "years", "expected"),
+    [
+        (100.0, 121.0, 2, 0.10),
+        (1.0, 2.0, 1, 1.0),
+        (50.0, 50.0, 7, 0.0),
+        (100.0, 81.0, 2, -0.10),
+        (12.1, 20.87, 8, 0.070513),  # M10: the fact base's 7.05%
+        (3.95, 6.28, 6, 0.080340),  # R6: 8.03%
+        (5.84, 11.78, 5, 0.150659),  # R7 over its stated 5-year window: 15.07%
+        (0.0, 10.0, 3, math.nan),
+        (-1.0, 10.0, 3, math.nan),
+        (10.0, 20.0, 0, math.nan),
+        (math.nan, 20.0, 3, math.nan),
+    ],
+)
+def test_implied_cagr(base: float, target: float, years: float, expected: float) -> None:
+    got = pj.implied_cagr(base, target, years)
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected, abs=5e-7)
+
+
+# Implied CAGR (percent, as printed in facts section 2) and the exact set of flags.
+FACT_ROWS = [
+    ("M1", 6.28, {W}),
+    ("M1b", 6.28, set()),
+    ("M2", 12.12, {S}),
+    ("M3", 9.80, set()),
+    ("M4", 7.37, set()),
+    ("M4b", 7.15, set()),
+    ("M5", 4.65, {W}),
+    ("M6", math.nan, {B, L}),
+    ("M7", 8.70, set()),
+    ("M8", 8.02, set()),
+    ("M9", 8.28, {W}),
+    ("M10", 7.05, {C}),
+    ("M11", 18.04, {S}),
+    ("M12", 8.98, {S}),
+    ("M13", 10.25, set()),
+    ("R1", 9.29, {W}),
+    ("R1b", math.nan, {B, S}),
+    ("R2", 11.81, set()),
+    ("R3", 10.27, set()),
+    ("R4", 8.72, {W, U}),
+    ("R5", 6.23, {U}),
+    ("R6", 8.03, {C, U}),
+    ("R7", 12.41, {W, U}),
+    ("R8", 5.78, set()),
+    ("R9", 8.01, {L, U}),
+]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "implied_pct", "flags"), FACT_ROWS, ids=[r[0] for r in FACT_ROWS]
+)
+def test_fact_base_implied_cagr_and_flags(
+    checks: pd.DataFrame, row_id: str, implied_pct: float, flags: set[str]
+) -> None:
+    row = checks.loc[row_id]
+    if math.isnan(implied_pct):
+        assert math.isnan(row["implied_cagr_pct"])
+    else:
+        assert row["implied_cagr_pct"] == pytest.approx(implied_pct, abs=0.006)
+    assert set(row["flags"]) == flags
+
+
+def test_every_data_row_is_checked(proj: pd.DataFrame, checks: pd.DataFrame) -> None:
+    assert len(proj) >= 25
+    assert set(checks.index) == {r[0] for r in FACT_ROWS}
+
+
+@pytest.mark.parametrize(
+    ("row_id", "gap_pp"),
+    [("M10", 1.25), ("R6", 0.57), ("M9", 0.19), ("M8", 0.08), ("R7", 0.01)],
+)
+def test_gap_between_stated_and_implied(checks: pd.DataFrame, row_id: str, gap_pp: float) -> None:
+    assert checks.loc[row_id, "gap_pp"] == pytest.approx(gap_pp, abs=0.006)
+
+
+def test_r7_window_mismatch_shows_what_the_stated_window_would_imply(checks: pd.DataFrame) -> None:
+    r7 = checks.loc["R7"]
+    assert r7["stated_window"] == "2023–2028"
+    assert r7["implied_window_cagr_pct"] == pytest.approx(15.07, abs=0.006)
+    assert math.isnan(checks.loc["M10", "implied_window_cagr_pct"])  # no window stated
+
+
+def test_flag_threshold_is_strictly_more_than_point_three() -> None:
+    row = pd.Series(
+        {
+            "stated_cagr_pct": 10.3,
+            "cagr_start_year": pd.NA,
+            "cagr_end_year": pd.NA,
+            "base_year": 2020,
+            "target_year": 2030,
+            "base_value": 1.0,
+            "lower_bound": False,
+            "publisher_verified": True,
+            "superseded": False,
+        }
+    )
+    assert pj.row_flags(row, 10.0) == []
+    assert pj.row_flags(row, 9.99) == [pj.FLAG_CAGR]
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_paths_hit_published_base_and_target_exactly(
+    proj: pd.DataFrame, paths: pd.DataFrame
+) -> None:
+    for _, r in proj.iterrows():
+        p = paths[paths["id"] == r["id"]].sort_values("year")
+        assert p["year"].tolist() == list(range(r["base_year"], r["target_year"] + 1))
+        assert p["value"].iloc[-1] == r["target_value"]
+        if not pd.isna(r["base_value"]):
+            assert p["value"].iloc[0] == r["base_value"]
+
+
+@pytest.mark.parametrize(
+    ("base", "target", "b", "t"),
+    [(10.0, 20.0, 2020, 2030), (8.782, 13.222, 2024, 2033), (100.0, 90.0, 2025, 2027)],
+)
+def test_path_is_constant_growth(base: float, target: float, b: int, t: int) -> None:
+    row = pd.Series(
+        {
+            "id": "X1",
+            "publisher": "P",
+            "published": pd.Timestamp("2025-01-01"),
+            "scope": "NdFeB magnets",
+            "unit": "USD bn",
+            "base_year": b,
+            "target_year": t,
+            "base_value": base,
+            "target_value": target,
+            "stated_cagr_pct": math.nan,
+            "cagr_start_year": pd.NA,
+            "cagr_end_year": pd.NA,
+            "lower_bound": False,
+            "publisher_verified": True,
+            "superseded": False,
+            "superseded_by": "",
+            "edition_group": "",
+        }
+    )
+    path = pj.yearly_path(row)
+    g = pj.implied_cagr(base, target, t - b)
+    expected = [base * (1 + g) ** k for k in range(t - b + 1)]
+    assert path["value"].tolist() == pytest.approx(expected, rel=1e-12)
+    ratios = path["value"].iloc[1:].to_numpy() / path["value"].iloc[:-1].to_numpy()
+    assert np.allclose(ratios, 1 + g)
+
+
+def test_back_solved_base_uses_the_stated_cagr(paths: pd.DataFrame) -> None:
+    m6 = paths[paths["id"] == "M6"].sort_values("year")
+    assert m6["value"].iloc[0] == pytest.approx(9.19 / 1.039**10)
+    assert m6["value"].iloc[0] == pytest.approx(6.27, abs=0.005)  # facts: back-solves to ≈6.27
+    assert m6["base_back_solved"].all() and m6["lower_bound"].all()
+
+
+def test_split_release_is_one_continuous_series(paths: pd.DataFrame) -> None:
+    nd = paths[paths["scope"] == "NdFeB magnets"]
+    assert nd["series"].nunique() == 1
+    assert sorted(nd["year"].unique()) == list(range(2025, 2031))
+
+
+# --------------------------------------------------------------------------- consensus
+
+
+def _toy_paths(rows: list[tuple[str, str, str, int, float]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["scope", "unit", "series", "year", "value"])
+    return df.assign(unverified=False, lower_bound=False, superseded=False, publisher="p")
+
+
+def test_consensus_never_mixes_scopes() -> None:
+    toy = _toy_paths(
+        [
+            ("rare-earth magnets", "USD bn", "A", 2030, 10.0),
+            ("rare-earth magnets", "USD bn", "B", 2030, 30.0),
+            ("all permanent magnets", "USD bn", "C", 2030, 100.0),
+            ("all permanent magnets", "USD bn", "D", 2030, 200.0),
+            ("all permanent magnets", "USD bn", "E", 2030, 300.0),
+        ]
+    )
+    c = pj.consensus(toy).set_index("scope")
+    assert c.loc["rare-earth magnets", ["min", "median", "max", "n"]].tolist() == [10, 20, 30, 2]
+    assert c.loc["all permanent magnets", ["min", "median", "max", "n"]].tolist() == [
+        100,
+        200,
+        300,
+        3,
+    ]
+
+
+def test_consensus_refuses_a_scope_with_two_units() -> None:
+    toy = _toy_paths([("x", "USD bn", "A", 2030, 1.0), ("x", "kt", "B", 2030, 2.0)])
+    with pytest.raises(ValueError, match="mix units"):
+        pj.consensus(toy)
+
+
+def test_real_consensus_stays_inside_its_own_scope(paths: pd.DataFrame) -> None:
+    inputs = pj.consensus_inputs(paths)
+    cons = pj.consensus(inputs)
+    for (scope, year), row in cons.set_index(["scope", "year"]).iterrows():
+        own = inputs[(inputs["scope"] == scope) & (inputs["year"] == year)]
+        assert row["min"] >= own["value"].min() - 1e-9
+        assert row["max"] <= own["value"].max() + 1e-9
+        assert row["n"] == own["series"].nunique()
+    assert set(cons["scope"]) == set(inputs["scope"])
+
+
+def test_consensus_inputs_drop_superseded_lower_bounds_and_optionally_unverified(
+    paths: pd.DataFrame,
+) -> None:
+    ids = set(pj.consensus_inputs(paths)["id"])
+    assert {"M2", "M11", "M12", "R1b", "M6", "R9"}.isdisjoint(ids)
+    assert {"M3", "M13", "R1", "R6"} <= ids
+    verified_only = set(pj.consensus_inputs(paths, include_unverified=False)["id"])
+    assert {"R4", "R5", "R6", "R7"}.isdisjoint(verified_only)
+
+
+def test_one_release_gets_one_vote(paths: pd.DataFrame) -> None:
+    cons = pj.consensus(pj.consensus_inputs(paths)).set_index(["scope", "year"])
+    assert cons.loc[("NdFeB magnets", 2026), "n"] == 1  # M4 and M4b both give 2026
+    assert cons.loc[("NdFeB magnets", 2026), "median"] == 28.34
+    assert cons.loc[("rare-earth magnets", 2026), "n"] == 2  # Reportprime + PMR Jan 2026
+
+
+# --------------------------------------------------------------------------- rebasing
+
+
+def test_rebasing_puts_every_series_at_100_and_keeps_growth(paths: pd.DataFrame) -> None:
+    inputs = pj.consensus_inputs(paths[paths["scope"] == "all permanent magnets"])
+    rebased = pj.rebase_paths(inputs, 2025)
+    assert set(rebased["unit"]) == {"index"}
+    starts = rebased[rebased["year"] == 2025]
+    assert starts["value"].tolist() == pytest.approx([100.0] * len(starts))
+    m7 = rebased[rebased["series"].str.startswith("Persistence")].set_index("year")["value"]
+    assert m7[2032] == pytest.approx(78.65 / 43.86 * 100)
+    assert rebased["year"].min() == 2025
+
+
+def test_rebasing_drops_series_that_do_not_cover_the_start(paths: pd.DataFrame) -> None:
+    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
+    rebased = pj.rebase_paths(inputs, 2024)
+    assert rebased["series"].nunique() == 1  # PMR's current edition starts in 2026
+    assert rebased["publisher"].unique().tolist() == ["Reportprime"]
+
+
+def test_growth_years_and_best_start(paths: pd.DataFrame) -> None:
+    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
+    years = pj.growth_years(inputs)
+    assert years[0] == 2023 and years[-1] == 2030
+    assert pj.best_start_year(inputs, years) == 2024  # R3 and R6 join R2 in 2024
+    assert pj.best_start_year(inputs, []) is None
+
+
+def test_scenario_path() -> None:
+    s = pj.scenario_path(2025, 20.0, 10.0, 2028)
+    assert s["year"].tolist() == [2025, 2026, 2027, 2028]
+    assert s["value"].tolist() == pytest.approx([20.0, 22.0, 24.2, 26.62])
+    with pytest.raises(ValueError):
+        pj.scenario_path(2025, 0.0, 5.0, 2030)
+    with pytest.raises(ValueError):
+        pj.scenario_path(2030, 1.0, 5.0, 2025)
+
+
+# --------------------------------------------------------------------------- equities vs forecasts
+
+
+def _curve(rate: float, years: range) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"year": list(years), "median": [100 * (1 + rate) ** k for k in range(len(years))]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("equity_rate", "verdict"),
+    [(0.30, "more"), (0.10, "about the same"), (0.105, "about the same"), (-0.05, "less")],
+)
+def test_compare_growth_verdicts(equity_rate: float, verdict: str) -> None:
+    days = pd.bdate_range("2024-01-02", "2026-06-30")
+    t = (days - days[0]).days / 365.25
+    level = pd.Series(100 * (1 + equity_rate) ** t, index=days)
+    cmp = pj.compare_growth(level, _curve(0.10, range(2024, 2031)), 2024)
+    assert cmp is not None
+    assert cmp.equity_cagr == pytest.approx(equity_rate, abs=1e-9)
+    assert cmp.consensus_cagr == pytest.approx(0.10, abs=1e-9)
+    assert cmp.verdict == verdict
+    assert verdict in pj.growth_sentence(cmp, "rare-earth magnets", "the basket")
+
+
+def test_compare_growth_stops_at_the_last_forecast_year() -> None:
+    days = pd.bdate_range("2024-01-02", "2026-06-30")
+    level = pd.Series(np.linspace(100, 200, len(days)), index=days)
+    cmp = pj.compare_growth(level, _curve(0.05, range(2024, 2026)), 2024)
+    assert cmp is not None and cmp.end <= pd.Timestamp("2025-01-01")
+
+
+def test_compare_growth_needs_half_a_year() -> None:
+    days = pd.bdate_range("2026-01-02", "2026-03-31")
+    level = pd.Series(100.0, index=days)
+    assert pj.compare_growth(level, _curve(0.05, range(2026, 2030)), 2026) is None
+
+
+def test_equity_index_on_snapshot_matches_the_price_ratio(tmp_path: Path) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    idx = pj.equity_growth_index(tidy, 2024)
+    mp = tidy[tidy["date"] >= "2024-01-01"].set_index("date")["adj_close"].dropna()
+    assert idx["date"].iloc[0] == mp.index[0] == pd.Timestamp("2024-01-02")
+    assert idx["level"].iloc[0] == 100.0
+    assert idx["level"].iloc[-1] == pytest.approx(100 * mp.iloc[-1] / mp.iloc[0], rel=1e-9)
+
+
+def test_equity_basket_ends_where_all_members_have_prices(tmp_path: Path) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP", "LYC.AX"])
+    idx = pj.equity_growth_index(tidy, 2024)
+    assert idx["date"].max() == pd.Timestamp("2026-01-02")  # LYC.AX snapshot ends here
+    assert idx["members"].max() == 2
+    longer = pj.equity_growth_index(tidy, 2024, common_end=False)
+    assert longer["date"].max() > idx["date"].max()
+
+
+def test_snapshot_comparison_for_rare_earth_magnets(tmp_path: Path, paths: pd.DataFrame) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    idx = pj.equity_growth_index(tidy, 2024).set_index("date")["level"]
+    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
+    growth = pj.consensus(pj.rebase_paths(inputs, 2024))
+    cmp = pj.compare_growth(idx, growth, 2024)
+    assert cmp is not None
+    assert cmp.consensus_cagr == pytest.approx(0.0628, abs=0.0005)  # Reportprime M1 alone
+    years = (cmp.end - cmp.start).days / 365.25
+    assert cmp.equity_cagr == pytest.approx((idx[cmp.end] / 100) ** (1 / years) - 1)
+
+
+# --------------------------------------------------------------------------- NdPr and the table
+
+
+def test_ndpr_points_convert_plot_and_exclude(tmp_path: Path) -> None:
+    facts = pj.load_ndpr()
+    fx = PriceStore(cache_dir=tmp_path).load(["CNY=X"]).set_index("date")["adj_close"]
+    pts = pj.ndpr_points(facts, fx).set_index("id")
+    rate = fx[:"2025-08-26"].iloc[-1]
+    assert pts.loc["Q13", "usd_kg"] == pytest.approx(632000 / rate / 1000)
+    assert pts.loc["Q13", "converted"] and not pts.loc["Q13", "exact"]
+    assert pts.loc["Q6", "usd_kg"] == 173 and not pts.loc["Q6", "converted"]
+    assert pts.loc["Q14a", "usd_kg"] == pytest.approx(97.969)
+    assert pts.loc["N7", "is_reference"] and pts.loc["N7", "usd_kg"] == 110
+    assert (pts.loc["N6", "usd_kg_low"], pts.loc["N6", "usd_kg_high"]) == (75, 85)
+    assert not pts.loc["Q16", "exact"]  # derived
+    assert {"Q10b", "Q10c", "Q15b", "Q1", "Q11"}.isdisjoint(pts.index)  # not NdPr oxide
+    assert "Q2" not in pts.index  # 2019 CNY quote: no rate on disk, table only
+    assert pts.loc["N2", "period_end"] == pd.Timestamp("2027-01-01")
+
+
+def test_checks_table_marks_unverified_and_highlights_flags(checks: pd.DataFrame) -> None:
+    table = pj.checks_table(checks.reset_index())
+    r6 = table[table["Row"] == "R6"].iloc[0]
+    assert r6["Publisher"].endswith("[UNVERIFIED publisher]")
+    assert table[table["Row"] == "M6"].iloc[0]["Target"] == "2036: > 9.19"
+    assert table[table["Row"] == "R1b"].iloc[0]["Base"] == "2021: not published"
+    css = {r: pj.flag_css(table[table["Row"] == r].iloc[0]) for r in ("M10", "R7", "M8")}
+    cols = list(table.columns)
+    assert css["M10"][cols.index("Gap (pp)")] == pj.FLAG_RED
+    assert css["M10"][cols.index("Publisher")] == ""
+    assert css["R7"][cols.index("Stated window")] == pj.FLAG_AMBER
+    assert set(css["M8"]) == {""}
+    assert "rgba(220, 38, 38, 0.22)" in pj.flag_styles(table).to_html()
+
+
+def test_data_rows_are_sourced_in_https() -> None:
+    raw = read_raw("market_projections.csv")
+    assert raw["source_url"].str.startswith("https://").all()
+    assert len(raw) >= 25

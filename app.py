@@ -29,9 +29,14 @@ for col, kpi in zip(cols, home.kpis, strict=True):
     )
 
 st.subheader("West basket vs China basket")
-overlays = ui.event_overlay_layers(home.start, home.end, (), ())
+# Only the market-moving kinds of event, so the chart stays readable; all are on Policy timeline.
+MAJOR = ("export control", "equity stake/price floor", "alliance/framework", "tariff")
+overlays = ui.event_overlay_layers(home.start, home.end, MAJOR, ())
 st.altair_chart(charts.basket_chart(home.levels, overlays), width="stretch", key="home_chart")
-st.caption(home.caption)
+st.caption(
+    home.caption + " Vertical rules: export controls, tariffs, equity stakes and price floors, "
+    "alliances (dashed = date not exact). Hover them for details."
+)
 for note in home.notes:
     st.caption(f":material/info: {note}")
 

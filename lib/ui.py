@@ -428,8 +428,16 @@ def price_chart_for(
 def event_overlay_layers(
     start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
 ) -> list:
-    """Policy-event rules for a price chart (filled in by the events module)."""
-    return []
+    """Policy-event rules for a price chart, filtered and limited to the visible range."""
+    from lib.event_charts import event_rule_layer
+    from lib.events import filter_events
+
+    events = filter_events(
+        policy_events(), jurisdictions=places, categories=categories, start=start, end=end
+    )
+    if events.empty:
+        return []
+    return [event_rule_layer(events, start=start, end=end)]
 
 
 def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None) -> None:
@@ -498,7 +506,17 @@ def extra_page_links() -> None:
 
 
 def latest_events_list(limit: int = 6) -> None:
-    """The most recent policy events (filled in by the events module)."""
+    """The most recent policy events, newest first; inexact or unverified ones say so."""
+    events = policy_events().sort_values("date", ascending=False).head(limit)
+    st.subheader("Latest policy events")
+    for ev in events.itertuples():
+        flag = "" if ev.status_label == "exact" else f" · :orange[{ev.status_label}]"
+        st.markdown(
+            f"**{ev.date_label}** · {ev.jurisdiction} · {ev.category}{flag}  \n"
+            f"{escape_markdown(ev.title)}"
+        )
+    if (ROOT / "pages" / "2_Policy_timeline.py").exists():
+        st.page_link("pages/2_Policy_timeline.py", label="All events", icon=":material/timeline:")
 
 
 # --------------------------------------------------------------------------- widgets
@@ -520,6 +538,12 @@ def download_csv(
 
 
 # --------------------------------------------------------------------------- formatting
+
+
+def escape_markdown(text: str) -> str:
+    """Show untrusted or data text literally inside st.markdown (no links, HTML or emphasis)."""
+    specials = "\\`*_{}[]()<>#+-.!|~$:"
+    return "".join("\\" + ch if ch in specials else ch for ch in str(text))
 
 
 def fmt_pct(x: float | None, digits: int = 1) -> str:

@@ -111,3 +111,23 @@ def test_active_watchlist_preselects_symbols() -> None:
     at.switch_page("pages/1_Prices.py").run()
     assert not at.exception
     assert at.multiselect(key="px_symbols").value == china.symbols
+
+
+def test_event_overlay_toggle_adds_rules_in_range() -> None:
+    at = run_page("pages/1_Prices.py", symbols=["MP"], range="1Y")
+    before = len(chart_specs(at)[0]["vconcat"][0]["layer"])
+    at.toggle(key="px_events").set_value(True).run()
+    at.multiselect(key="px_ev_cat").set_value(["export control"]).run()
+    assert not at.exception
+    detail = chart_specs(at)[0]["vconcat"][0]
+    assert len(detail["layer"]) == before + 1
+    assert "Policy" not in " ".join(w.value for w in at.warning)
+
+
+def test_landing_lists_latest_events_and_marks_them() -> None:
+    at = run_page()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Latest policy events" in " ".join(h.value for h in at.subheader)
+    assert "2026" in text
+    spec = chart_specs(at)[0]
+    assert len(spec["layer"]) >= 3  # lines, hover points, event rules

@@ -40,7 +40,7 @@ chart = event_charts.timeline_chart(shown)
 picked = st.altair_chart(
     chart, on_select="rerun", key="timeline", selection_mode=[event_charts.PICK], width="stretch"
 )
-clicked = ev.selected_event_id(picked.selection if picked else None)
+clicked = ev.selected_event_id((picked or {}).get("selection"))
 labels = ev.event_option_label(shown)
 if clicked in labels and clicked != st.session_state.get("_pt_last_click"):
     st.session_state["pt_event"] = clicked

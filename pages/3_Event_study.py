@@ -56,11 +56,9 @@ if not excluded.empty:
         + ". Tick the box above to include them."
     )
 
-watchlist = st.session_state.get("active_watchlist_symbols")
-default_syms = watchlist if isinstance(watchlist, list) and watchlist else ["MP", "600111.SS"]
-default_syms = [s for s in default_syms if s in set(universe["symbol"])]
+es.seed_symbol_state(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe["symbol"]))
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
-picked = s1.multiselect("Symbols", list(universe["symbol"]), default=default_syms, key="es_syms")
+picked = s1.multiselect("Symbols", list(universe["symbol"]), key="es_syms")
 baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")
 symbols = es.resolve_symbols(universe, picked, baskets or [])
 

@@ -529,7 +529,8 @@ class PriceStore:
             )
             full_history |= got
             for s in set(rebase) - got:
-                errors.setdefault(s, "history was re-adjusted but the full refetch failed")
+                why = errors.get(s, "no data returned")
+                errors[s] = f"history was re-adjusted but the full refetch failed ({why})"
 
         self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
         return report

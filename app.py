@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import charts, ui
+from lib import ui
 
 ui.page_setup(
     "Rare Earths Revival",
@@ -17,7 +17,8 @@ START_CHOICES = {"Since Jan 2024": "2024-01-01", "1Y": None, "Since Jul 2025": "
 start_label = st.segmented_control(
     "Basket chart from", list(START_CHOICES), default="Since Jan 2024", key="home_start"
 )
-home = ui.home_overview(START_CHOICES.get(start_label or "Since Jan 2024"))
+start = START_CHOICES.get(start_label or "Since Jan 2024")
+home = ui.home_overview(start)
 
 cols = st.columns(len(home.kpis))
 for col, kpi in zip(cols, home.kpis, strict=True):
@@ -29,10 +30,7 @@ for col, kpi in zip(cols, home.kpis, strict=True):
     )
 
 st.subheader("West basket vs China basket")
-# Only the market-moving kinds of event, so the chart stays readable; all are on Policy timeline.
-MAJOR = ("export control", "equity stake/price floor", "alliance/framework", "tariff")
-overlays = ui.event_overlay_layers(home.start, home.end, MAJOR, ())
-st.altair_chart(charts.basket_chart(home.levels, overlays), width="stretch", key="home_chart")
+st.altair_chart(ui.home_chart(start), width="stretch", key="home_chart")
 st.caption(
     home.caption + " Vertical rules: export controls, tariffs, equity stakes and price floors, "
     "alliances (dashed = date not exact). Hover them for details."

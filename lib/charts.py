@@ -58,9 +58,11 @@ def prepare_plot(
     symbols = tuple(dict.fromkeys(values["symbol"].astype(str)))
     n_out = points_per_series(len(symbols), budget_points=budget)
     lines = downsample_long(values, "date", "value", "symbol", n_out=n_out)
+    # Categoricals travel as Arrow dictionaries: ~2 bytes a row instead of a string each.
+    role = np.where(lines["symbol"].astype(str).isin(list(benchmarks)), "benchmark", "symbol")
     lines = lines.assign(
-        symbol=lines["symbol"].astype(str),
-        role=np.where(lines["symbol"].isin(list(benchmarks)), "benchmark", "symbol"),
+        symbol=pd.Categorical(lines["symbol"].astype(str), categories=list(symbols)),
+        role=pd.Categorical(role, categories=["symbol", "benchmark"]),
     )
     wide = values.pivot_table(index="date", columns="symbol", values="value", aggfunc="last")
     wide = wide.reindex(columns=list(symbols)).sort_index()

@@ -486,6 +486,27 @@ def home_overview(start: str | None) -> overview.HomeOverview:
     return _home(start, price_store().cache_token())
 
 
+#: Market-moving kinds of event marked on the landing chart (all are on Policy timeline).
+HOME_EVENT_CATEGORIES = (
+    "export control",
+    "equity stake/price floor",
+    "alliance/framework",
+    "tariff",
+)
+
+
+@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
+def _home_chart(start: str | None, cache_token: str) -> alt.LayerChart:
+    home = _home(start, cache_token)
+    overlays = event_overlay_layers(home.start, home.end, HOME_EVENT_CATEGORIES, ())
+    return charts.basket_chart(home.levels, overlays)
+
+
+def home_chart(start: str | None) -> alt.LayerChart:
+    """The landing chart, cached like its data: building specs dominates a warm rerun."""
+    return _home_chart(start, price_store().cache_token())
+
+
 PAGE_LINKS: dict[str, tuple[str, str]] = {
     "2_Policy_timeline.py": (
         "Policy timeline: export controls, funding, deals",

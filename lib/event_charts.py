@@ -102,11 +102,12 @@ def event_rule_layer(
     spans = (
         base.transform_filter(alt.datum.exact == False)  # noqa: E712
         .mark_rect(opacity=0.12)
-        .encode(x=f"span_start:T", x2="span_end:T", color=category_color(legend=False))
+        .encode(x="span_start:T", x2="span_end:T", fill=category_color(alt.Fill, legend=False))
     )
+    # stroke/fill, not color: the host chart's color scale (symbols) must not absorb categories.
     rules = base.mark_rule(strokeWidth=1.5, opacity=0.8).encode(
         x=f"{x_field}:T",
-        color=category_color(legend=False),
+        stroke=category_color(alt.Stroke, legend=False),
         strokeDash=alt.when(alt.datum.exact).then(alt.value(SOLID)).otherwise(alt.value(DASHED)),
         tooltip=_event_tooltip(),
     )

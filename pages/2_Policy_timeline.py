@@ -74,8 +74,12 @@ if event_id:
         else:
             st.text(url)
 
+    have = sorted(ui.available_symbols())
     peers = st.multiselect(
-        "Peers to compare", sorted(ui.available_symbols()), default=["SPY", "REMX"], key="pt_peers"
+        "Peers to compare",
+        have,
+        default=[s for s in ("SPY", "REMX") if s in have],
+        key="pt_peers",
     )
     w1, w2 = st.columns(2)
     before = w1.slider("Sessions before", 1, 60, 10, key="pt_before")

@@ -87,6 +87,7 @@ def test_event_rule_layer_limits_range_and_layers_on_a_price_chart(events):
     assert enc["x"] == {"field": "date", "type": "temporal"}
     assert "title" in [t["field"] for t in enc["tooltip"]]
     assert enc["strokeDash"]["condition"][0]["test"] == "datum.exact"
+    assert "color" not in enc and enc["stroke"]["legend"] is None  # host's colour scale untouched
     data = layer.data
     assert set(data["id"]) >= {"E065", "E066"} and "E076" not in set(data["id"])
     assert (data["date"] == data["plot_date"]).all()

@@ -158,9 +158,11 @@ else:
     start = q2.selectbox(
         "Start year (= 100)",
         years,
-        index=years.index(pj.best_start_year(growth_inputs, years)),
+        index=years.index(
+            pj.best_start_year(growth_inputs, [y for y in years if y < last_day.year] or years)
+        ),
         key=f"growth_start_{scope}",
-        help="Defaults to the year most publications cover.",
+        help="Defaults to the year most publications cover, leaving a full year of prices.",
     )
     growth = pj.consensus(pj.rebase_paths(growth_inputs, int(start)))
     basket = pj.equity_growth_index(tidy, int(start))

@@ -1,0 +1,108 @@
+"""AppTest: the Market outlook page with every scope, the equity join and the watchlist preset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import projections as pj
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "4_Market_outlook.py")
+SCOPES = sorted(pj.load_projections()["scope"].unique())
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def chart_rows(at: AppTest, i: int) -> list[dict]:
+    """Every data row of the i-th chart (Streamlit ships Altair datasets as Arrow)."""
+    chart = at.get("vega_lite_chart")[i]
+    rows: list[dict] = []
+    for ds in chart.proto.datasets:
+        rows += pa.ipc.open_stream(ds.data.data).read_pandas().to_dict("records")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def test_page_runs_and_shows_every_projection_row(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert len(table) == len(pj.load_projections()) >= 25
+    assert table["Source"].str.startswith("https://").all()
+    assert table["Publisher"].str.contains("UNVERIFIED").sum() == 5  # R4 R5 R6 R7 R9
+    flagged = table.set_index("Row")["Flags"]
+    assert pj.FLAG_CAGR in flagged["M10"] and pj.FLAG_CAGR in flagged["R6"]
+    assert pj.FLAG_WINDOW in flagged["R7"]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_every_scope(at: AppTest, scope: str) -> None:
+    at.selectbox(key="scope").set_value(scope).run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = chart_specs(at)
+    assert len(specs) == 3  # paths, growth vs equities, NdPr
+    path_rows = [r for r in chart_rows(at, 0) if "scope" in r]
+    assert path_rows and {r["scope"] for r in path_rows} == {scope}
+    verdicts = [m.value for m in at.markdown if m.value.startswith("**From ")]
+    assert len(verdicts) == 1, [i.value for i in at.info]
+    assert scope in verdicts[0] and "priced in" in verdicts[0]
+    growth_rows = chart_rows(at, 1)
+    starts = [r for r in growth_rows if r.get("kind") == "forecast"]
+    assert starts[0]["level"] == pytest.approx(100.0)
+
+
+def test_log_scale_and_scenario_reach_the_chart(at: AppTest) -> None:
+    at.selectbox(key="scope").set_value("rare-earth magnets").run()
+    at.toggle(key="log_scale").set_value(True).run()
+    at.toggle(key="scenario_on_rare-earth magnets").set_value(True).run()
+    assert not at.exception
+    spec = chart_specs(at)[0]
+    assert '"type": "log"' in json.dumps(spec)
+    assert any(r.get("series") == "Your scenario" for r in chart_rows(at, 0))
+    at.toggle(key="log_scale").set_value(False).run()
+
+
+def test_hiding_superseded_editions_removes_them(at: AppTest) -> None:
+    at.selectbox(key="scope").set_value("magnet REO consumption value").run()
+    ids_before = {r["id"] for r in chart_rows(at, 0) if "id" in r}
+    assert {"M11", "M12", "M13"} <= ids_before
+    at.toggle(key="show_superseded").set_value(False).run()
+    ids_after = {r["id"] for r in chart_rows(at, 0) if "id" in r}
+    assert ids_after == {"M13"}
+    at.toggle(key="show_superseded").set_value(True).run()
+
+
+def test_no_equities_gives_a_clear_message() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.multiselect(key="equity_symbols").set_value([]).run()
+    assert not at.exception
+    assert any("Pick at least one equity" in i.value for i in at.info)
+
+
+def test_active_watchlist_preselects_equities() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["_wl_active_pick"] = None
+    at.run()
+    from lib import watchlists
+
+    store = watchlists.WatchlistStore.open(watchlists.resolve_database_url())
+    summary = next(w for w in store.lists("local") if w.name == "China majors")
+    china = store.get("local", summary.id)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["_wl_active_pick"] = china.id
+    at.run()
+    assert not at.exception
+    assert at.session_state["active_watchlist_symbols"] == china.symbols
+    assert at.multiselect(key="equity_symbols").value == china.symbols
+    verdict = next(m.value for m in at.markdown if m.value.startswith("**From "))
+    assert "2024" in verdict  # Chinese names are on disk from 2024 only

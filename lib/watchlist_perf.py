@@ -108,7 +108,7 @@ def performance_table(
         row |= {
             "last": last,
             "as_of": px.index[-1].date() if not px.empty else None,
-            "trend": returns.sparkline(adj),
+            "trend": returns.sparkline(adj.loc[adj.index[-1] - pd.DateOffset(years=1) :]),
             "since_added": since_added(adj, last, item),
             "status": "",
         }

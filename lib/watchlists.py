@@ -968,3 +968,11 @@ def export_name(list_name: str, as_of: date | None = None) -> str:
     stem = stem[:40]
     suffix = f"_{as_of.isoformat()}" if as_of else ""
     return f"watchlist_{stem}{suffix}.csv"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^])")
+
+
+def md_escape(text: str) -> str:
+    """Untrusted text made inert inside Streamlit markdown (messages that quote user input)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)

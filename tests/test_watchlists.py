@@ -554,7 +554,8 @@ def test_performance_table_on_real_snapshot_values(snapshot_prices) -> None:  # 
     assert mp["YTD"] == pytest.approx(48.53 / 50.52 - 1)
     assert mp["1Y"] == pytest.approx(48.53 / 74.33 - 1)
     assert mp["since_added"] == pytest.approx(48.53 / 16.39 - 1)
-    assert len(mp["trend"]) == 60 and mp["trend"][-1] == 48.53
+    # Sparkline: the last year, from 6 Oct 2025 (74.33) to 6 Oct 2026 (48.53).
+    assert len(mp["trend"]) == 60 and mp["trend"][0] == 74.33 and mp["trend"][-1] == 48.53
     assert list(t.index) == ["MP", "SPY", "ZZZZ", "URA"]  # list order kept
     assert t.loc["ZZZZ", "status"] == wl.UNKNOWN_SYMBOL_NOTE
     assert "no offline data" in t.loc["URA", "status"]  # known but not loaded

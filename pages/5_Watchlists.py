@@ -1,0 +1,300 @@
+"""Watchlists: saved lists of symbols with their performance, import, export and a share link."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from lib import ui
+from lib import watchlists as wl
+from lib.watchlist_perf import PERIODS, performance_table
+
+ui.page_setup(
+    "Watchlists",
+    ":material/bookmarks:",
+    "Named lists of symbols that survive restarts. The active list in the sidebar preselects "
+    "symbols on the Prices and Event study pages.",
+)
+
+MAX_SHARE = 12  # the Prices page compares at most 12 symbols
+
+
+def flash(kind: str, text: str) -> None:
+    """A message that survives the rerun after a write."""
+    st.session_state["_wl_flash"] = (kind, text)
+
+
+def show_error(exc: Exception) -> None:
+    st.error(wl.md_escape(str(exc)), icon=":material/error:")
+
+
+def go_to(list_id: int | None) -> None:
+    st.session_state["_wl_goto"] = list_id
+    st.rerun()
+
+
+try:
+    store, owner = ui.watchlist_store(), ui.watchlist_owner()
+    ui.ensure_starter_watchlists(store, owner)
+    lists = store.lists(owner)
+except Exception:
+    st.error(
+        "The watchlist database could not be opened. Check RER_DATABASE_URL or "
+        "[connections.watchlists] in secrets.toml, then reload the page.",
+        icon=":material/database:",
+    )
+    st.stop()
+
+signed_in = owner != wl.LOCAL_OWNER
+st.caption(
+    (":material/person: Lists belong to your signed-in account." if signed_in else "")
+    + (" " if signed_in else "")
+    + f"Stored in {wl.md_escape(wl.describe_url(ui.watchlist_url()))}."
+)
+if msg := st.session_state.pop("_wl_flash", None):
+    getattr(st, msg[0])(wl.md_escape(msg[1]))
+
+names = {x.id: x.name for x in lists}
+sizes = {x.id: x.size for x in lists}
+
+# Pending navigation (after create/duplicate/delete) is applied before the picker exists.
+if "_wl_goto" in st.session_state:
+    st.session_state["wl_current"] = st.session_state.pop("_wl_goto")
+# Follow the sidebar when the user picks a different active list there.
+active = st.session_state.get("active_watchlist_id")
+if active != st.session_state.get("_wl_seen_active"):
+    st.session_state["_wl_seen_active"] = active
+    if active in names:
+        st.session_state["wl_current"] = active
+if st.session_state.get("wl_current") not in names:
+    st.session_state["wl_current"] = active if active in names else next(iter(names), None)
+
+with st.expander("New watchlist", icon=":material/add:", expanded=not names):
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    new_name = c1.text_input("Name", key="wl_new_name", max_chars=wl.MAX_NAME_LEN)
+    if c2.button("Create", key="wl_create", icon=":material/add:"):
+        try:
+            new_id = store.create(owner, new_name)
+        except wl.WatchlistError as exc:
+            show_error(exc)
+        else:
+            flash("success", "Watchlist created.")
+            go_to(new_id)
+
+if not names:
+    st.info("You have no watchlists yet. Create one above.")
+    st.stop()
+
+current = st.selectbox(
+    "Watchlist",
+    list(names),
+    format_func=lambda i: f"{names[i]} ({sizes[i]})",
+    key="wl_current",
+)
+try:
+    wlist = store.get(owner, current)
+except wl.WatchlistNotFoundError as exc:
+    show_error(exc)
+    st.stop()
+
+universe = ui.universe()
+known = set(universe["symbol"]) | ui.available_symbols()
+name_of = ui.name_map()
+t_perf, t_edit, t_manage, t_io = st.tabs(["Performance", "Symbols", "Manage", "Import / export"])
+
+with t_perf:
+    if not wlist.items:
+        st.info("This watchlist is empty. Add symbols on the Symbols tab.")
+    else:
+        perf = performance_table(
+            wlist.items, ui.load_prices(wlist.symbols), ui.currency_map(), name_of, known
+        )
+        shown = perf.copy()
+        for col in [*PERIODS, "since_added"]:
+            shown[col] = shown[col] * 100.0
+        pct = {
+            col: st.column_config.NumberColumn(col, format="%+.1f%%")
+            for col in [*PERIODS, "since_added"]
+        }
+        st.dataframe(
+            shown,
+            column_config={
+                **pct,
+                "since_added": st.column_config.NumberColumn("Since added", format="%+.1f%%"),
+                "last": st.column_config.NumberColumn("Last", format="%.2f"),
+                "as_of": st.column_config.DateColumn("As of"),
+                "added_on": st.column_config.DateColumn("Added"),
+                "added_price": st.column_config.NumberColumn("Price when added", format="%.2f"),
+                "trend": st.column_config.LineChartColumn("Last year", width="small"),
+                "status": st.column_config.TextColumn("Data"),
+            },
+            hide_index=True,
+            width="stretch",
+            key="wl_perf_table",
+        )
+        st.caption(
+            "Last is the quoted close in the listing currency. Returns use adjusted closes; "
+            "1M and 1Y start at the last close on or before the same day a month or year "
+            "earlier, YTD at the previous year's last close."
+        )
+        ui.download_csv(
+            lambda: perf.drop(columns=["trend"]),
+            label="Download performance (CSV)",
+            file_name=wl.export_name(f"{wlist.name}-performance", date.today()),
+            key="wl_perf_csv",
+        )
+        share = wlist.symbols[:MAX_SHARE]
+        link = f"./Prices?{wl.share_query(share)}"
+        # Symbols are validated ([A-Z0-9.=^-]) and URL-encoded, so the link is inert text.
+        st.markdown(f":material/show_chart: [Open these symbols on the Prices page]({link})")
+        st.caption("Shareable link (anyone with access to this app can open it):")
+        st.code(link, language=None)
+        if len(wlist.symbols) > MAX_SHARE:
+            st.caption(f"The link carries the first {MAX_SHARE} symbols.")
+
+with t_edit:
+    c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
+    to_add = c1.text_input("Add symbols", key="wl_add_text", placeholder="MP, LYC.AX, 600111.SS")
+    add_note = c2.text_input("Note (optional)", key="wl_add_note", max_chars=wl.MAX_NOTE_LEN)
+    if c3.button("Add", key="wl_add", icon=":material/add:"):
+        try:
+            items = [wl.NewItem(i.symbol, add_note) for i in wl.parse_pasted(to_add)]
+            res = store.add_symbols(owner, wlist.id, items, price_lookup=ui.watchlist_price_lookup)
+        except wl.WatchlistError as exc:
+            show_error(exc)
+        else:
+            text = f"Added {len(res.added)} symbol(s)."
+            if res.already_there:
+                text += " Already in the list: " + ", ".join(res.already_there) + "."
+            unknown = [s for s in res.added if s not in known]
+            if unknown:
+                text += f" {', '.join(unknown)}: {wl.UNKNOWN_SYMBOL_NOTE}."
+            flash("success" if not unknown else "warning", text)
+            st.rerun()
+
+    if wlist.items:
+        st.dataframe(
+            wl.items_frame(wlist, name_of),
+            column_config={
+                "added_on": st.column_config.DateColumn("Added"),
+                "added_price": st.column_config.NumberColumn("Price when added", format="%.2f"),
+                "added_price_date": st.column_config.DateColumn("Price as of"),
+            },
+            hide_index=True,
+            width="stretch",
+        )
+        sym = st.selectbox("Symbol", wlist.symbols, key=f"wl_sym_{wlist.id}")
+        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+        if b1.button("Move up", key="wl_up", icon=":material/arrow_upward:"):
+            store.move_symbol(owner, wlist.id, sym, -1)
+            st.rerun()
+        if b2.button("Move down", key="wl_down", icon=":material/arrow_downward:"):
+            store.move_symbol(owner, wlist.id, sym, +1)
+            st.rerun()
+        if b3.button("Remove", key="wl_remove", icon=":material/delete:"):
+            store.remove_symbol(owner, wlist.id, sym)
+            flash("success", f"Removed {sym}.")
+            st.rerun()
+        item = next(i for i in wlist.items if i.symbol == sym)
+        n1, n2 = st.columns([5, 1], vertical_alignment="bottom")
+        note = n1.text_input(
+            "Note", value=item.note, key=f"wl_note_{wlist.id}_{sym}", max_chars=wl.MAX_NOTE_LEN
+        )
+        if n2.button("Save note", key="wl_save_note"):
+            try:
+                store.set_note(owner, wlist.id, sym, note)
+            except wl.WatchlistError as exc:
+                show_error(exc)
+            else:
+                flash("success", "Note saved.")
+                st.rerun()
+
+with t_manage:
+    st.text(f"Watchlist: {wlist.name}")
+    r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
+    renamed = r1.text_input("New name", key="wl_rename_text", max_chars=wl.MAX_NAME_LEN)
+    if r2.button("Rename", key="wl_rename"):
+        try:
+            store.rename(owner, wlist.id, renamed)
+        except wl.WatchlistError as exc:
+            show_error(exc)
+        else:
+            flash("success", "Watchlist renamed.")
+            st.rerun()
+    d1, d2, _ = st.columns([1, 1, 3])
+    if d1.button("Duplicate", key="wl_duplicate", icon=":material/content_copy:"):
+        try:
+            copy_id = store.duplicate(owner, wlist.id)
+        except wl.WatchlistError as exc:
+            show_error(exc)
+        else:
+            flash("success", "Watchlist duplicated.")
+            go_to(copy_id)
+    if d2.button("Delete…", key="wl_delete", icon=":material/delete_forever:"):
+        st.session_state["_wl_confirm_delete"] = wlist.id
+    if st.session_state.get("_wl_confirm_delete") == wlist.id:
+        st.warning(
+            f"Delete this watchlist and its {len(wlist.items)} symbol(s)? This cannot be undone.",
+            icon=":material/warning:",
+        )
+        y, n, _ = st.columns([1, 1, 3])
+        if y.button("Yes, delete", key="wl_delete_yes", type="primary"):
+            st.session_state.pop("_wl_confirm_delete", None)
+            try:
+                store.delete(owner, wlist.id)
+            except wl.WatchlistError as exc:
+                show_error(exc)
+            else:
+                flash("success", "Watchlist deleted.")
+                go_to(None)
+        if n.button("Cancel", key="wl_delete_no"):
+            st.session_state.pop("_wl_confirm_delete", None)
+            st.rerun()
+
+with t_io:
+    st.markdown("**Import** a CSV with a `symbol` column and an optional `note` column.")
+    upload = st.file_uploader(
+        f"CSV file (up to {wl.MAX_IMPORT_BYTES // 1024} KiB)", type=["csv"], key="wl_upload"
+    )
+    target = st.radio("Import into", ["This watchlist", "A new watchlist"], key="wl_import_target")
+    import_name = ""
+    if target == "A new watchlist":
+        import_name = st.text_input(
+            "Name of the new watchlist", key="wl_import_name", max_chars=wl.MAX_NAME_LEN
+        )
+    if st.button("Import file", key="wl_import", disabled=upload is None):
+        try:
+            rows = wl.parse_import_csv(upload.getvalue() if upload else b"")
+            if target == "A new watchlist":
+                new_id = store.create(
+                    owner, import_name, rows, price_lookup=ui.watchlist_price_lookup
+                )
+                flash("success", f"Imported {len(rows)} symbol(s) into a new watchlist.")
+                go_to(new_id)
+            res = store.add_symbols(owner, wlist.id, rows, price_lookup=ui.watchlist_price_lookup)
+        except wl.WatchlistError as exc:
+            st.error("Nothing was imported. " + wl.md_escape(str(exc)), icon=":material/error:")
+        else:
+            flash("success", f"Imported {len(res.added)} new symbol(s).")
+            st.rerun()
+
+    pasted = st.text_area("Or paste symbols", key="wl_paste", placeholder="MP, LYC.AX, 600111.SS")
+    if st.button("Add pasted symbols", key="wl_paste_add"):
+        try:
+            res = store.add_symbols(
+                owner, wlist.id, wl.parse_pasted(pasted), price_lookup=ui.watchlist_price_lookup
+            )
+        except wl.WatchlistError as exc:
+            st.error("Nothing was added. " + wl.md_escape(str(exc)), icon=":material/error:")
+        else:
+            flash("success", f"Added {len(res.added)} new symbol(s).")
+            st.rerun()
+
+    st.markdown("**Export** this watchlist (re-importable: symbol and note come first).")
+    ui.download_csv(
+        lambda: wl.items_frame(wlist, name_of),
+        label="Download watchlist (CSV)",
+        file_name=wl.export_name(wlist.name, date.today()),
+        key="wl_export_csv",
+    )

@@ -1,0 +1,342 @@
+"""AppTest: the Watchlists page and the sidebar picker, on SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import watchlists as wl
+from lib.watchlists import NewItem, WatchlistStore
+from tests.pg_server import fresh_database, pg_cluster
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "5_Watchlists.py")
+ALICE, BOB = "alice@example.com", "bob@example.com"
+STARTERS = ["US revival", "China majors", "Magnet makers", "ETFs and benchmarks"]
+
+
+@pytest.fixture(scope="module")
+def pg_admin_url() -> Iterator[str]:
+    with pg_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def store() -> Iterator[WatchlistStore]:
+    """The same database the page opens (the per-test SQLite file, or RER_DATABASE_URL)."""
+    s = WatchlistStore.open(wl.resolve_database_url())
+    yield s
+    s.dispose()
+
+
+def page(user: dict | None = None, **state: object) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if user is not None:
+        at.user = user
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def list_names(at: AppTest) -> list[str]:
+    return [o.rsplit(" (", 1)[0] for o in at.selectbox(key="wl_current").options]
+
+
+def plain(markdown: str) -> str:
+    """What the user reads: markdown source with our backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def current_label(at: AppTest) -> str:
+    sb = at.selectbox(key="wl_current")
+    assert sb.index is not None
+    return str(sb.options[sb.index])
+
+
+def all_text(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption]
+    parts += (
+        [e.value for e in at.error] + [e.value for e in at.warning] + [e.value for e in at.text]
+    )
+    parts += [e.value for e in at.success]
+    for sb in at.selectbox:
+        parts += list(sb.options)
+    for df in at.dataframe:
+        parts += df.value.astype(str).to_numpy().ravel().tolist()
+    return "\n".join(str(p) for p in parts)
+
+
+# --------------------------------------------------------------------------- first run
+
+
+def test_first_run_shows_starter_lists_and_real_performance() -> None:
+    at = ok(page())
+    assert list_names(at) == STARTERS
+    perf = at.dataframe[0].value.set_index("symbol")
+    assert list(perf.index) == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
+    assert perf.loc["MP", "last"] == 48.53 and perf.loc["MP", "currency"] == "USD"
+    assert perf.loc["MP", "1D"] == pytest.approx((48.53 / 46.84 - 1) * 100)
+    # Starter symbols record the price on disk when they were added.
+    assert perf.loc["MP", "added_price"] == 48.53
+    assert "no offline data" in perf.loc["REEMF", "status"]
+    assert any("./Prices?symbols=MP&symbols=UUUU" in m.value for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == [
+        "Download performance (CSV)",
+        "Download watchlist (CSV)",
+    ]
+    # Sidebar picker on this page too, starting with no active list.
+    assert at.sidebar.selectbox(key="_wl_active_pick").options[0] == "(none)"
+    assert at.session_state["active_watchlist_symbols"] == []
+
+
+def test_sidebar_picks_the_active_watchlist_for_other_pages(store: WatchlistStore) -> None:
+    at = ok(page())
+    target = store.find("local", "China majors").id  # type: ignore[union-attr]
+    at.sidebar.selectbox(key="_wl_active_pick").set_value(target).run()
+    ok(at)
+    assert at.session_state["active_watchlist"] == "China majors"
+    assert at.session_state["active_watchlist_symbols"][:2] == ["600111.SS", "000831.SZ"]
+    # The page opens on the active list.
+    assert at.selectbox(key="wl_current").value == target
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def test_create_add_note_reorder_remove(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_new_name").input("  My positions  ")
+    at.button(key="wl_create").click().run()
+    ok(at)
+    assert "My positions" in list_names(at)
+    assert current_label(at).startswith("My positions")
+    at.text_input(key="wl_add_text").input("mp, LYC.AX 600111.SS ZZZQ")
+    at.text_input(key="wl_add_note").input("core")
+    at.button(key="wl_add").click().run()
+    ok(at)
+    assert "ZZZQ: unknown — will resolve from Yahoo when online" in plain(at.warning[0].value)
+    lst = store.find("local", "My positions")
+    assert lst is not None and lst.symbols == ["MP", "LYC.AX", "600111.SS", "ZZZQ"]
+    assert {i.note for i in lst.items} == {"core"}
+    assert lst.items[0].added_price == 48.53
+
+    at.selectbox(key=f"wl_sym_{lst.id}").set_value("600111.SS").run()
+    at.button(key="wl_up").click().run()
+    ok(at)
+    assert store.get("local", lst.id).symbols == ["MP", "600111.SS", "LYC.AX", "ZZZQ"]
+    at.text_input(key=f"wl_note_{lst.id}_600111.SS").input("Baotou")
+    at.button(key="wl_save_note").click().run()
+    assert store.get("local", lst.id).items[1].note == "Baotou"
+    at.selectbox(key=f"wl_sym_{lst.id}").set_value("ZZZQ").run()
+    at.button(key="wl_remove").click().run()
+    ok(at)
+    assert store.get("local", lst.id).symbols == ["MP", "600111.SS", "LYC.AX"]
+
+
+def test_bad_paste_adds_nothing(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_add_text").input("SPY, <script>alert(1)</script>")
+    at.button(key="wl_add").click().run()
+    ok(at)
+    assert "Nothing was added. '<script>alert(1)</scrip…' is too long" in plain(at.error[0].value)
+    assert "SPY" not in store.find("local", "US revival").symbols  # type: ignore[union-attr]
+
+
+def test_rename_duplicate_and_delete_with_confirmation(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_rename_text").input("america")
+    at.button(key="wl_rename").click().run()
+    ok(at)
+    assert list_names(at)[0] == "america"
+    at.text_input(key="wl_rename_text").input("China MAJORS")
+    at.button(key="wl_rename").click().run()
+    assert "already have a watchlist with that name" in plain(at.error[0].value)
+    at.button(key="wl_duplicate").click().run()
+    ok(at)
+    assert list_names(at)[-1] == "america (copy)"
+    assert current_label(at).startswith("america (copy)")
+
+    at.button(key="wl_delete").click().run()
+    assert "cannot be undone" in plain(at.warning[0].value)
+    assert "america (copy)" in list_names(at)  # nothing deleted yet
+    at.button(key="wl_delete_no").click().run()
+    assert not at.warning and "america (copy)" in list_names(at)
+    at.button(key="wl_delete").click().run()
+    at.button(key="wl_delete_yes").click().run()
+    ok(at)
+    assert "america (copy)" not in list_names(at)
+    assert [x.name for x in store.lists("local")] == ["america", *STARTERS[1:]]
+
+
+HOSTILE_NAMES = [
+    "<script>alert('x')</script>",
+    "**bold** [x](javascript:alert(1))",
+    "Robert'); DROP TABLE watchlists;--",
+    "稀土 :material/home: $x^2$",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_are_shown_as_text(name: str, store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_new_name").input(name)
+    at.button(key="wl_create").click().run()
+    ok(at)
+    assert name in list_names(at)  # selectbox options are plain text
+    assert any(t.value == f"Watchlist: {name}" for t in at.text)
+    for md in at.markdown:  # never echoed into markdown
+        assert name not in md.value
+    assert store.find("local", name) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("evil\u202etxt", "right-to-left"),
+        ("   ", "give the watchlist a name"),
+    ],
+)
+def test_bad_names_are_refused_cleanly(name: str, message: str, store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_new_name").set_value(name)
+    at.button(key="wl_create").click().run()
+    ok(at)
+    assert message in plain(at.error[0].value)
+    assert [x.name for x in store.lists("local")] == STARTERS
+
+
+def test_a_10k_character_name_cannot_get_past_the_limit(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_input(key="wl_new_name").set_value("x" * 10_000)
+    at.button(key="wl_create").click().run()
+    ok(at)  # the widget caps input at 60 characters; the store would refuse more anyway
+    assert max(len(x.name) for x in store.lists("local")) <= wl.MAX_NAME_LEN
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+def test_import_csv_into_this_list(store: WatchlistStore) -> None:
+    at = ok(page())
+    csv = b"symbol,note\nSPY,bench\nLYC.AX,\n"
+    at.get("file_uploader")[0].set_value(("mine.csv", csv, "text/csv")).run()
+    at.button(key="wl_import").click().run()
+    ok(at)
+    got = store.find("local", "US revival")
+    assert got is not None and got.symbols[-2:] == ["SPY", "LYC.AX"]
+    assert got.items[-2].note == "bench"
+
+
+def test_import_into_a_new_list(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.get("file_uploader")[0].set_value(("m.csv", b"symbol\nMP\nSPY\n", "text/csv")).run()
+    at.radio(key="wl_import_target").set_value("A new watchlist").run()
+    at.text_input(key="wl_import_name").input("Imported")
+    at.button(key="wl_import").click().run()
+    ok(at)
+    assert current_label(at) == "Imported (2)"
+    assert store.find("local", "Imported").symbols == ["MP", "SPY"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'symbol,note\nSPY,ok\nMP,=HYPERLINK("http://evil")\n', "Row 3 has a formula-like"),
+        (b"ticker\nMP\n", "needs a 'symbol' column"),
+        (b"", "empty"),
+        (b"symbol\nMP\x00\x00\x01", "binary data"),
+        (b"symbol\n\xff\xfeMP\n", "not UTF-8"),
+        (b"symbol\n" + b"SPY\n" * 70_000, "limit is 256 KiB"),
+        (b"symbol\nSPY\n'; DROP TABLE watchlists;--\n", "Row 3"),
+    ],
+)
+def test_bad_import_files_write_nothing(
+    content: bytes, message: str, store: WatchlistStore
+) -> None:
+    at = ok(page())
+    before = store.find("local", "US revival")
+    at.get("file_uploader")[0].set_value(("bad.csv", content, "text/csv")).run()
+    at.button(key="wl_import").click().run()
+    ok(at)
+    assert at.error and "Nothing was imported" in plain(at.error[0].value)
+    assert message in plain(at.error[0].value)
+    assert store.find("local", "US revival") == before
+    assert len(store.lists("local")) == len(STARTERS)
+
+
+def test_pasted_import(store: WatchlistStore) -> None:
+    at = ok(page())
+    at.text_area(key="wl_paste").input("MP, LYC.AX, 600111.SS")
+    at.button(key="wl_paste_add").click().run()
+    ok(at)
+    assert store.find("local", "US revival").symbols[-2:] == ["LYC.AX", "600111.SS"]  # type: ignore[union-attr]
+
+
+def test_secrets_toml_url_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(wl.ENV_DATABASE_URL, raising=False)
+    target = tmp_path / "from-secrets.db"
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.secrets["connections"] = {"watchlists": {"url": f"sqlite:///{target}"}}
+    ok(at.run())
+    assert target.exists()
+    assert any("from-secrets.db" in plain(c.value) for c in at.caption)
+
+
+# --------------------------------------------------------------------------- owners
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "postgresql":
+        admin = request.getfixturevalue("pg_admin_url")
+        url = fresh_database(admin, f"p_{uuid.uuid4().hex[:12]}")
+        monkeypatch.setenv(wl.ENV_DATABASE_URL, url)
+    return str(request.param)
+
+
+def test_signed_in_users_only_see_and_change_their_own_lists(
+    backend: str, store: WatchlistStore
+) -> None:
+    assert store.backend == backend
+    alice_id = store.create(ALICE, "Alice secret", [NewItem("MP", "alice note")])
+
+    bob = {"is_logged_in": True, "email": BOB}
+    at = ok(page(user=bob))
+    assert list_names(at) == STARTERS  # Bob's own starter lists, none of Alice's
+    assert "Alice secret" not in all_text(at) and "alice note" not in all_text(at)
+
+    # A crafted session pointing at Alice's list id falls back to Bob's lists.
+    at = ok(page(user=bob, wl_current=alice_id, active_watchlist_id=alice_id))
+    assert at.selectbox(key="wl_current").value != alice_id
+    assert "Alice secret" not in all_text(at)
+    assert at.session_state["active_watchlist_symbols"] != ["MP"]
+    at.text_input(key="wl_rename_text").input("Bob renamed")
+    at.button(key="wl_rename").click().run()
+    at.button(key="wl_delete").click().run()
+    at.button(key="wl_delete_yes").click().run()
+    ok(at)
+
+    alice = store.get(ALICE, alice_id)
+    assert (alice.name, alice.symbols, alice.items[0].note) == (
+        "Alice secret",
+        ["MP"],
+        "alice note",
+    )
+    at = ok(page(user={"is_logged_in": True, "email": "Alice@Example.com"}))
+    assert list_names(at)[0] == "Alice secret"
+    assert "Bob renamed" not in list_names(at)
+    # Signed-out / no auth: the single local owner, which sees neither.
+    at = ok(page(user={"is_logged_in": False}))
+    assert "Alice secret" not in list_names(at) and "Bob renamed" not in list_names(at)
+    assert store.find(BOB, "Bob renamed") is None  # Bob's rename+delete hit his own list
+    assert {x.name for x in store.lists(BOB)} == set(STARTERS[1:])

@@ -760,3 +760,89 @@ def ndpr_price_facts() -> pd.DataFrame:
     from lib.projections import load_ndpr
 
     return load_ndpr()
+
+
+@st.cache_data(show_spinner=False)
+def outlook_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """CAGR checks, yearly paths and the shown table: pure functions of the versioned CSV."""
+    from lib import projections
+
+    proj = market_projections()
+    checks = projections.cagr_checks(proj)
+    return checks, projections.projection_paths(proj), projections.checks_table(checks)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def outlook_paths_chart(
+    scope: str,
+    log_scale: bool,
+    show_superseded: bool,
+    include_unverified: bool,
+    scenario: tuple[int, float, float] | None,
+) -> alt.LayerChart:
+    """The projection-paths chart for one set of choices; building specs dominates a rerun."""
+    from lib import outlook_charts, projections
+
+    paths = outlook_tables()[1]
+    in_scope = paths[paths["scope"] == scope]
+    inputs = projections.consensus_inputs(in_scope, include_unverified=include_unverified)
+    shown = in_scope if show_superseded else in_scope[~in_scope["superseded"]]
+    scen = None
+    if scenario is not None:
+        y0, v0, g = scenario
+        scen = projections.scenario_path(y0, v0, g, max(y0 + 1, int(in_scope["year"].max())))
+    return outlook_charts.projection_paths_chart(
+        shown,
+        projections.consensus(inputs),
+        unit=str(in_scope["unit"].iloc[0]),
+        log_scale=log_scale,
+        scenario=scen,
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _outlook_growth(
+    scope: str,
+    include_unverified: bool,
+    symbols: tuple[str, ...],
+    start_year: int,
+    log_scale: bool,
+    cache_token: str,
+) -> tuple[alt.LayerChart, object, pd.DataFrame]:
+    from lib import outlook_charts, projections
+
+    paths = outlook_tables()[1]
+    inputs = projections.consensus_inputs(
+        paths[paths["scope"] == scope], include_unverified=include_unverified
+    )
+    growth = projections.consensus(projections.rebase_paths(inputs, start_year))
+    tidy = _display_prices(symbols, "local", False, cache_token)[0]
+    basket = projections.equity_growth_index(tidy, start_year)
+    equity = basket.assign(series="Equities (equal-weighted)")
+    chart = outlook_charts.growth_vs_equity_chart(growth, equity, log_scale=log_scale)
+    cmp = projections.compare_growth(basket.set_index("date")["level"], growth, start_year)
+    return chart, cmp, basket
+
+
+def outlook_growth(
+    scope: str, include_unverified: bool, symbols: Sequence[str], start_year: int, log_scale: bool
+) -> tuple[alt.LayerChart, object, pd.DataFrame]:
+    """Forecast growth vs the equal-weighted equities: (chart, GrowthComparison|None, basket)."""
+    key = tuple(sorted({s.upper() for s in symbols}))
+    return _outlook_growth(
+        scope, include_unverified, key, start_year, log_scale, price_store().cache_token()
+    )
+
+
+@st.cache_data(show_spinner=False)
+def _ndpr_panel(cache_token: str) -> alt.LayerChart:
+    from lib import outlook_charts, projections
+
+    cny = _prices(("CNY=X",), cache_token)
+    fx_rate = cny.set_index("date")["adj_close"] if not cny.empty else None
+    return outlook_charts.ndpr_chart(projections.ndpr_points(ndpr_price_facts(), fx_rate))
+
+
+def ndpr_panel() -> alt.LayerChart:
+    """NdPr quotes (CNY ones converted at the CNY=X rate on disk) with reference levels."""
+    return _ndpr_panel(price_store().cache_token())

@@ -19,8 +19,7 @@ ui.page_setup(
 )
 
 proj = ui.market_projections()
-checks = pj.cagr_checks(proj)
-paths = pj.projection_paths(proj)
+checks, paths, table = ui.outlook_tables()
 scopes = sorted(proj["scope"].unique(), key=lambda s: (s != "rare-earth magnets", s))
 units = dict(zip(proj["scope"], proj["unit"], strict=False))
 counts = proj["scope"].value_counts()
@@ -42,7 +41,6 @@ unit = units[scope]
 in_scope = paths[paths["scope"] == scope]
 inputs = pj.consensus_inputs(in_scope, include_unverified=with_unverified)
 band = pj.consensus(inputs)
-shown = in_scope if show_old else in_scope[~in_scope["superseded"]]
 
 scenario = None
 with st.expander("Your scenario: own base and growth rate", icon=":material/edit:"):
@@ -66,13 +64,10 @@ with st.expander("Your scenario: own base and growth rate", icon=":material/edit
         "CAGR (%)", min_value=-50.0, max_value=100.0, value=8.0, key=f"scenario_cagr_{scope}"
     )
     if on:
-        end_year = max(int(y0) + 1, int(in_scope["year"].max()))
-        scenario = pj.scenario_path(int(y0), float(v0), float(g), end_year)
+        scenario = (int(y0), float(v0), float(g))
 
 st.altair_chart(
-    outlook_charts.projection_paths_chart(
-        shown, band, unit=unit, log_scale=log_scale, scenario=scenario
-    ),
+    ui.outlook_paths_chart(scope, log_scale, show_old, with_unverified, scenario),
     width="stretch",
 )
 notes = [
@@ -88,7 +83,6 @@ for _, r in scope_checks[scope_checks["flags"].str.len() > 0].iterrows():
 
 # --------------------------------------------------------------------------- table
 st.subheader("Stated against implied growth")
-table = pj.checks_table(checks)
 st.dataframe(
     pj.flag_styles(table),
     width="stretch",
@@ -138,8 +132,7 @@ symbols = q1.multiselect(
     format_func=lambda s: labels.get(s, s),
     key="equity_symbols",
 )
-growth_inputs = pj.consensus_inputs(in_scope, include_unverified=with_unverified)
-years = pj.growth_years(growth_inputs)
+years = pj.growth_years(inputs)
 tidy = ui.display_prices(symbols, currency="local")[0] if symbols else None
 if tidy is not None and not tidy.empty:
     first_year = tidy.groupby("symbol")["date"].min().min().year
@@ -159,21 +152,15 @@ else:
         "Start year (= 100)",
         years,
         index=years.index(
-            pj.best_start_year(growth_inputs, [y for y in years if y < last_day.year] or years)
+            pj.best_start_year(inputs, [y for y in years if y < last_day.year] or years)
         ),
         key=f"growth_start_{scope}",
         help="Defaults to the year most publications cover, leaving a full year of prices.",
     )
-    growth = pj.consensus(pj.rebase_paths(growth_inputs, int(start)))
-    basket = pj.equity_growth_index(tidy, int(start))
+    chart, cmp, basket = ui.outlook_growth(scope, with_unverified, symbols, int(start), log_scale)
     label = "the equal-weighted basket" if len(symbols) > 1 else symbols[0]
-    equity = basket.assign(series="Equities (equal-weighted)")
-    st.altair_chart(
-        outlook_charts.growth_vs_equity_chart(growth, equity, log_scale=log_scale),
-        width="stretch",
-    )
-    cmp = pj.compare_growth(basket.set_index("date")["level"], growth, int(start))
-    if cmp is None:
+    st.altair_chart(chart, width="stretch")
+    if not isinstance(cmp, pj.GrowthComparison):
         st.info("The overlap is shorter than half a year, too short to annualise honestly.")
     else:
         st.markdown(f"**{pj.growth_sentence(cmp, scope, label)}**")
@@ -188,10 +175,7 @@ else:
 # --------------------------------------------------------------------------- NdPr
 st.subheader("NdPr oxide prices, forecasts and policy levels")
 facts = ui.ndpr_price_facts()
-cny = ui.load_prices(["CNY=X"])
-fx = cny.set_index("date")["adj_close"] if not cny.empty else None
-points = pj.ndpr_points(facts, fx)
-st.altair_chart(outlook_charts.ndpr_chart(points), width="stretch")
+st.altair_chart(ui.ndpr_panel(), width="stretch")
 st.caption(
     "Red dashed line: the $110/kg NdPr floor in the July 2025 US DoD–MP agreement (a policy "
     "level, not a forecast). Green band: the $75–85/kg incentive price Benchmark says most "

@@ -15,6 +15,13 @@ SOLID = [1, 0]
 HOLLOW_NOTE = "Hollow points are not exact published figures."
 REF_RED = "firebrick"
 REF_GREEN = "seagreen"
+#: Price kinds in colours that stay clear of the red floor and the green incentive band.
+KIND_COLOURS = {
+    "spot": "#1f77b4",
+    "listing price": "#17becf",
+    "realised price": "#ff7f0e",
+    "forecast": "#9467bd",
+}
 
 
 def _exact_projection(paths: pd.DataFrame) -> pd.Series:
@@ -50,9 +57,11 @@ def projection_paths_chart(
     )
     y_title = f"Market size ({unit})"
     base = alt.Chart(df).encode(
-        x=alt.X("date:T").title("Year").axis(format="%Y"),
+        x=alt.X("date:T").title("Year").axis(format="%Y", tickCount="year"),
         y=alt.Y("value:Q").scale(_y_scale(log_scale)).title(y_title),
-        color=alt.Color("publisher:N").title("Publisher").legend(orient="bottom", columns=2),
+        color=alt.Color("publisher:N")
+        .title("Publisher")
+        .legend(orient="bottom", columns=2, labelLimit=360),
         tooltip=[
             alt.Tooltip("id:N").title("Row"),
             alt.Tooltip("publisher:N"),
@@ -121,7 +130,7 @@ def growth_vs_equity_chart(
     base = alt.Chart(long).encode(
         x=alt.X("date:T").title(None),
         y=y,
-        color=alt.Color("series:N").title(None).legend(orient="bottom"),
+        color=alt.Color("series:N").title(None).legend(orient="bottom", labelLimit=360),
         tooltip=[
             alt.Tooltip("series:N"),
             alt.Tooltip("date:T").format("%d %b %Y"),
@@ -162,7 +171,10 @@ def ndpr_chart(points: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(pts).encode(
         x=alt.X("date_mid:T").title(None).scale(padding=12),
         y=y,
-        color=alt.Color("kind:N").title("Kind").legend(orient="bottom"),
+        color=alt.Color("kind:N")
+        .title("Kind")
+        .scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values()))
+        .legend(orient="bottom"),
         tooltip=[
             alt.Tooltip("id:N").title("Row"),
             alt.Tooltip("series:N"),

@@ -543,11 +543,11 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
     ]
     qual = np.where(df["lower_bound"], "> ", "")
     df["base"] = [
-        f"{y}: {q}{v:,.3g}" if not pd.isna(v) else f"{y}: not published"
+        f"{y}: {q}{v:g}" if not pd.isna(v) else f"{y}: not published"
         for y, v, q in zip(df["base_year"], df["base_value"], qual, strict=True)
     ]
     df["target"] = [
-        f"{y}: {q}{v:,.4g}"
+        f"{y}: {q}{v:g}"
         for y, v, q in zip(df["target_year"], df["target_value"], qual, strict=True)
     ]
     df["published"] = df["published"].dt.date
@@ -572,4 +572,32 @@ def flag_styles(table: pd.DataFrame) -> Styler:
     numeric = ["Stated CAGR %", "Implied CAGR %", "Gap (pp)", "Implied over stated window %"]
     return table.style.apply(flag_css, axis=1).format(
         {c: "{:+.2f}" if c == "Gap (pp)" else "{:.2f}" for c in numeric}, na_rep="n/a"
+    )
+
+
+def ndpr_table(facts: pd.DataFrame) -> pd.DataFrame:
+    """The NdPr price facts as shown: figures as published, USD/kg where the source gave it."""
+    as_published = []
+    for v, lo, hi, unit in zip(
+        facts["value"], facts["value_low"], facts["value_high"], facts["unit"], strict=True
+    ):
+        text = f"{v:,.6g} {unit}"
+        if not pd.isna(lo) and not pd.isna(hi):
+            text += f" (range {lo:,.6g}–{hi:,.6g})"
+        as_published.append(text)
+    return pd.DataFrame(
+        {
+            "Row": facts["id"],
+            "Date": facts["date"].dt.date,
+            "Precision": facts["date_precision"],
+            "Kind": facts["kind"],
+            "Series": facts["series"],
+            "As published": as_published,
+            "USD/kg (source)": facts["usd_per_kg"],
+            "Publisher": facts["publisher"],
+            # upper case so "UNVERIFIED" / "DERIVED" stand out from "verified"
+            "Confidence": [c if c == "verified" else c.upper() for c in facts["confidence"]],
+            "Source": facts["source_url"],
+            "Notes": facts["notes"],
+        }
     )

@@ -25,7 +25,7 @@ units = dict(zip(proj["scope"], proj["unit"], strict=False))
 counts = proj["scope"].value_counts()
 
 # --------------------------------------------------------------------------- paths per scope
-c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([5, 2, 3, 3], vertical_alignment="bottom")
 scope = c1.selectbox(
     "Market definition (scope)",
     scopes,
@@ -34,8 +34,18 @@ scope = c1.selectbox(
     help="Each scope is a different market definition; they are never averaged together.",
 )
 log_scale = c2.toggle("Log scale", key="log_scale")
-show_old = c3.toggle("Show superseded editions", value=True, key="show_superseded")
-with_unverified = c4.toggle("Unverified in consensus", value=True, key="include_unverified")
+show_old = c3.toggle(
+    "Superseded editions",
+    value=True,
+    key="show_superseded",
+    help="Draw editions a publisher later restated, dashed, in the publisher's colour.",
+)
+with_unverified = c4.toggle(
+    "Unverified in band",
+    value=True,
+    key="include_unverified",
+    help="Count projections whose publisher could not be confirmed in the consensus band.",
+)
 
 unit = units[scope]
 in_scope = paths[paths["scope"] == scope]
@@ -86,6 +96,7 @@ st.subheader("Stated against implied growth")
 st.dataframe(
     pj.flag_styles(table),
     width="stretch",
+    height=35 * (len(table) + 1) + 3,
     hide_index=True,
     column_config={
         "Source": st.column_config.LinkColumn("Source", display_text="open source"),
@@ -185,10 +196,13 @@ st.caption(
     "listed below only."
 )
 st.dataframe(
-    facts.assign(date=facts["date"].dt.date),
+    pj.ndpr_table(facts),
     width="stretch",
     hide_index=True,
-    column_config={"source_url": st.column_config.LinkColumn("Source", display_text="open")},
+    column_config={
+        "Source": st.column_config.LinkColumn("Source", display_text="open source"),
+        "USD/kg (source)": st.column_config.NumberColumn(format="%.2f"),
+    },
 )
 ui.download_csv(
     lambda: facts,

@@ -43,6 +43,14 @@ def test_page_runs_and_shows_every_projection_row(at: AppTest) -> None:
     flagged = table.set_index("Row")["Flags"]
     assert pj.FLAG_CAGR in flagged["M10"] and pj.FLAG_CAGR in flagged["R6"]
     assert pj.FLAG_WINDOW in flagged["R7"]
+    ndpr = at.dataframe[1].value.set_index("Row")
+    assert ndpr.loc["Q1", "Confidence"] == "UNVERIFIED"
+    assert len(ndpr) == len(pj.load_ndpr())
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Download yearly paths (CSV)",
+        "Download CAGR table (CSV)",
+        "Download NdPr price facts (CSV)",
+    ]
 
 
 @pytest.mark.parametrize("scope", SCOPES)

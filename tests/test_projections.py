@@ -416,3 +416,13 @@ def test_data_rows_are_sourced_in_https() -> None:
     raw = read_raw("market_projections.csv")
     assert raw["source_url"].str.startswith("https://").all()
     assert len(raw) >= 25
+
+
+def test_ndpr_table_keeps_figures_as_published_and_marks_unverified() -> None:
+    table = pj.ndpr_table(pj.load_ndpr()).set_index("Row")
+    assert table.loc["Q1", "Confidence"] == "UNVERIFIED"
+    assert table.loc["Q16", "Confidence"] == "DERIVED"
+    assert table.loc["Q6", "Confidence"] == "verified"
+    assert table.loc["Q2", "As published"] == "302,500 CNY/t (range 300,000–305,000)"
+    assert table.loc["N7", "USD/kg (source)"] == 110
+    assert table["Source"].str.startswith("https://").all()

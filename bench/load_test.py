@@ -106,6 +106,8 @@ async def _ready(page: Any, title: str, url_part: str | None = None) -> None:
 async def _session(browser: Any, base: str, idx: int, rounds: int, out: dict[str, Any]) -> None:
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await ctx.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    page.set_default_navigation_timeout(STEP_TIMEOUT_MS)
     current = {"step": "start"}
     page.on(
         "pageerror",
@@ -187,6 +189,7 @@ def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} missing (apt-get install -y chromium)"}
     RESULTS.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
     port = free_port()
     data_home = tempfile.mkdtemp(prefix="rer-load-")
     log_path = Path(data_home) / "streamlit.log"
@@ -244,6 +247,9 @@ def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
         "budget": {"errors": 0, "p95_ms": BUDGET_P95_MS},
         "within_budget": not errors and p95 is not None and p95 < BUDGET_P95_MS,
         "cpu_count": os.cpu_count(),
+        # Other processes share this machine; a high load average inflates every figure.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
     (RESULTS / "load.json").write_text(json.dumps(result, indent=2))
     return result
@@ -268,6 +274,7 @@ def print_table(r: dict[str, Any]) -> None:
         f" / high-water {rss['high_water']} · wall {r['wall_s']} s · "
         f"{'within' if r['within_budget'] else 'OVER'} budget (0 errors, p95 < 3 s)"
     )
+    print(f"load average before/after: {r['loadavg_before']} / {r['loadavg_after']}")
     for e in r["error_samples"]:
         print("  error:", e)
 

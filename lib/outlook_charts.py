@@ -167,13 +167,14 @@ def ndpr_chart(points: pd.DataFrame) -> alt.LayerChart:
     pts = points[~points["is_reference"]].copy()
     pts["date_mid"] = pts["date"] + (pts["period_end"] - pts["date"]) / 2
     pts["value_text"] = [f"{v:,.0f} {u}" for v, u in zip(pts["value"], pts["unit"], strict=True)]
+    kinds = [k for k in KIND_COLOURS if k in set(pts["kind"])]
     y = alt.Y("usd_kg:Q").title("USD/kg").scale(zero=False)
     base = alt.Chart(pts).encode(
         x=alt.X("date_mid:T").title(None).scale(padding=12),
         y=y,
         color=alt.Color("kind:N")
         .title("Kind")
-        .scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values()))
+        .scale(domain=kinds, range=[KIND_COLOURS[k] for k in kinds])
         .legend(orient="bottom"),
         tooltip=[
             alt.Tooltip("id:N").title("Row"),

@@ -575,15 +575,20 @@ def flag_styles(table: pd.DataFrame) -> Styler:
     )
 
 
+def _plain(v: float) -> str:
+    """1100000 -> '1,100,000', 65.3 -> '65.3': the figure as the source wrote it."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
+
+
 def ndpr_table(facts: pd.DataFrame) -> pd.DataFrame:
     """The NdPr price facts as shown: figures as published, USD/kg where the source gave it."""
     as_published = []
     for v, lo, hi, unit in zip(
         facts["value"], facts["value_low"], facts["value_high"], facts["unit"], strict=True
     ):
-        text = f"{v:,.6g} {unit}"
+        text = f"{_plain(v)} {unit}"
         if not pd.isna(lo) and not pd.isna(hi):
-            text += f" (range {lo:,.6g}–{hi:,.6g})"
+            text += f" (range {_plain(lo)}–{_plain(hi)})"
         as_published.append(text)
     return pd.DataFrame(
         {

@@ -424,5 +424,7 @@ def test_ndpr_table_keeps_figures_as_published_and_marks_unverified() -> None:
     assert table.loc["Q16", "Confidence"] == "DERIVED"
     assert table.loc["Q6", "Confidence"] == "verified"
     assert table.loc["Q2", "As published"] == "302,500 CNY/t (range 300,000–305,000)"
+    assert table.loc["Q6", "As published"] == "1,100,000 CNY/t"
+    assert table.loc["Q4", "As published"] == "65.3 USD/kg"
     assert table.loc["N7", "USD/kg (source)"] == 110
     assert table["Source"].str.startswith("https://").all()

@@ -339,7 +339,11 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(u, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(u, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if u.get_backend_name() == "postgresql" and "connect_timeout" not in u.query:
+        # Fail a page load in seconds, not a TCP timeout, when the database is unreachable.
+        connect_args["connect_timeout"] = 5
+    return sa.create_engine(u, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -933,15 +937,19 @@ class WatchlistStore:
 
 
 def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True if the row was inserted."""
+    """INSERT ... ON CONFLICT DO NOTHING; True if the row was inserted.
+
+    Decided by RETURNING, not rowcount: psycopg reports -1 for these statements.
+    """
+    key = next(iter(table.primary_key.columns))
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing().returning(key)
     elif conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing().returning(key)
     else:
         try:
             with conn.begin_nested():
@@ -949,7 +957,7 @@ def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any])
             return True
         except IntegrityError:
             return False
-    return bool(conn.execute(stmt).rowcount)
+    return conn.execute(stmt).first() is not None
 
 
 def share_query(symbols: Sequence[str]) -> str:

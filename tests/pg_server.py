@@ -41,7 +41,7 @@ def _free_port() -> int:
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(f"PostgreSQL is required in CI but {reason}.")
     pytest.skip(f"PostgreSQL tests skipped: {reason} (install the 'postgresql' package).")
 

@@ -271,11 +271,12 @@ def _add_worker(url: str, list_id: int, worker: int, n: int, barrier: object) ->
     s.dispose()
 
 
-def _seed_worker(url: str, owner: str, barrier: object) -> None:
+def _seed_worker(url: str, owner: str, out: str, barrier: object) -> None:
     s = WatchlistStore.open(url)
     barrier.wait()  # type: ignore[attr-defined]
-    s.ensure_starter_lists(owner, load_universe())
+    created = s.ensure_starter_lists(owner, load_universe())
     s.dispose()
+    (Path(out) / f"{uuid.uuid4().hex}.{'created' if created else 'skipped'}").touch()
 
 
 def _run_processes(target: object, args_for: list[tuple[object, ...]]) -> None:
@@ -300,8 +301,14 @@ def test_concurrent_writers_lose_no_update(store: WatchlistStore, db_url: str) -
     assert sorted(i.position for i in got.items) == list(range(workers * per_worker))
 
 
-def test_concurrent_first_runs_seed_starters_once(store: WatchlistStore, db_url: str) -> None:
-    _run_processes(_seed_worker, [(db_url, BOB) for _ in range(4)])
+def test_concurrent_first_runs_seed_starters_once(
+    store: WatchlistStore, db_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "outcomes"
+    out.mkdir()
+    _run_processes(_seed_worker, [(db_url, BOB, str(out)) for _ in range(4)])
+    outcomes = sorted(p.suffix for p in out.iterdir())
+    assert outcomes == [".created", ".skipped", ".skipped", ".skipped"]
     assert [x.name for x in store.lists(BOB)] == [
         "US revival",
         "China majors",

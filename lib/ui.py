@@ -846,3 +846,8 @@ def _ndpr_panel(cache_token: str) -> alt.LayerChart:
 def ndpr_panel() -> alt.LayerChart:
     """NdPr quotes (CNY ones converted at the CNY=X rate on disk) with reference levels."""
     return _ndpr_panel(price_store().cache_token())
+
+
+def offline_symbols() -> frozenset[str]:
+    """available_symbols(), cached per cache version: cheap enough to call on every rerun."""
+    return _available_cached(price_store().cache_token())

@@ -132,7 +132,7 @@ watch = st.session_state.get("active_watchlist_symbols")
 default = (
     list(watch)
     if isinstance(watch, list) and watch
-    else [s for s in basket_members(uni, "West") if s in ui.available_symbols()]
+    else [s for s in basket_members(uni, "West") if s in ui.offline_symbols()]
 )
 options = list(dict.fromkeys([*uni["symbol"], *default]))
 q1, q2 = st.columns([3, 1], vertical_alignment="bottom")

@@ -340,3 +340,26 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
     assert "Alice secret" not in list_names(at) and "Bob renamed" not in list_names(at)
     assert store.find(BOB, "Bob renamed") is None  # Bob's rename+delete hit his own list
     assert {x.name for x in store.lists(BOB)} == set(STARTERS[1:])
+
+
+# --------------------------------------------------------------------------- other pages
+
+
+def test_prices_page_opens_the_active_watchlist(store: WatchlistStore) -> None:
+    at = ok(AppTest.from_file(str(ROOT / "pages" / "1_Prices.py"), default_timeout=60).run())
+    china = store.find("local", "China majors")
+    assert china is not None
+    at.sidebar.selectbox(key="_wl_active_pick").set_value(china.id).run()
+    ok(at)
+    assert at.session_state["px_symbols"] == china.symbols
+
+
+def test_share_link_opens_the_symbols_on_the_prices_page() -> None:
+    at = ok(page())
+    link = next(m.value for m in at.markdown if "./Prices?" in m.value)
+    query = link.split("./Prices?", 1)[1].rstrip(")")
+    assert query == "symbols=MP&symbols=UUUU&symbols=USAR&symbols=AREC&symbols=REEMF&symbols=CRML"
+    prices = AppTest.from_file(str(ROOT / "pages" / "1_Prices.py"), default_timeout=60)
+    prices.query_params["symbols"] = ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
+    ok(prices.run())
+    assert prices.session_state["px_symbols"] == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]

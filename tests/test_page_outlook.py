@@ -114,3 +114,10 @@ def test_active_watchlist_preselects_equities() -> None:
     assert at.multiselect(key="equity_symbols").value == china.symbols
     verdict = next(m.value for m in at.markdown if m.value.startswith("**From "))
     assert "2024" in verdict  # Chinese names are on disk from 2024 only
+
+
+def test_equities_without_prices_on_disk_give_a_warning() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.multiselect(key="equity_symbols").set_value(["ILU.AX"]).run()  # not in the snapshot
+    assert not at.exception
+    assert any("prices on disk" in w.value for w in at.warning)

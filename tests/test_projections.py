@@ -428,3 +428,15 @@ def test_ndpr_table_keeps_figures_as_published_and_marks_unverified() -> None:
     assert table.loc["Q4", "As published"] == "65.3 USD/kg"
     assert table.loc["N7", "USD/kg (source)"] == 110
     assert table["Source"].str.startswith("https://").all()
+
+
+def test_paths_export_is_full_resolution_csv(paths: pd.DataFrame) -> None:
+    import io
+
+    from lib.export import to_csv_bytes
+
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(paths)))
+    assert len(back) == len(paths)
+    m10 = back[back["id"] == "M10"].sort_values("year")
+    assert m10["value"].iloc[0] == 12.1 and m10["value"].iloc[-1] == 20.87
+    assert (m10["flags"] == pj.FLAG_CAGR).all()

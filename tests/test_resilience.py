@@ -357,3 +357,25 @@ def test_corrupt_cache_falls_back_to_snapshot_and_rebuilds(
     assert store.cache_problem is None
     assert store.refresh(["MP"]).updated == ["MP"]
     assert close_on(store.load(["MP"]), "MP", "2025-07-10") == pytest.approx(45.23)
+
+
+# --------------------------------------------------------------------------- the UI says so
+
+
+def test_app_names_failed_symbols_after_automatic_refresh(
+    fake_yahoo: FakeYahoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    import lib.ui
+
+    store = store_for(fake_yahoo, tmp_path)
+    monkeypatch.setattr(lib.ui, "default_store", lambda: store)
+    fake_yahoo.fail("SPY", STATUS, status=503)
+    fake_yahoo.fail("REMX", STATUS, status=429)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    shown = " ".join(c.value for c in at.sidebar.caption)
+    assert "failed:" in shown and "SPY" in shown and "REMX" in shown
+    assert "rate-limited" in shown
+    assert close_on(store.load(["MP"]), "MP", "2025-07-10") == pytest.approx(45.23)

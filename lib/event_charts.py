@@ -17,6 +17,13 @@ from lib.datafiles import CATEGORIES, JURISDICTIONS
 PICK = "pick"
 DASHED = [4, 3]
 SOLID = [1, 0]
+#: Marker shape per date quality, so inexact events are labelled in the legend, not only hover.
+DATE_QUALITY = {
+    "exact": "circle",
+    "month only": "square",
+    "approximate date": "diamond",
+    "unverified": "triangle-up",
+}
 _EVENT_FIELDS = [
     "id", "plot_date", "span_start", "span_end", "jurisdiction", "category", "title",
     "date_label", "source", "confidence", "precision_label", "status_label", "exact",
@@ -26,7 +33,9 @@ _EVENT_FIELDS = [
 def category_color(channel: type = alt.Color, legend: bool = True) -> alt.Color:
     scale = alt.Scale(domain=CATEGORIES, scheme="category10")
     enc = channel("category:N").scale(scale).title("Category")
-    return enc if legend else enc.legend(None)
+    if not legend:
+        return enc.legend(None)
+    return enc.legend(orient="bottom", columns=4, symbolOpacity=1)
 
 
 def _event_tooltip() -> list[alt.Tooltip]:
@@ -45,7 +54,7 @@ def _event_frame(events: pd.DataFrame) -> pd.DataFrame:
     return events[_EVENT_FIELDS].reset_index(drop=True)
 
 
-def timeline_chart(events: pd.DataFrame, height: int = 320) -> alt.LayerChart:
+def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
     """One lane per jurisdiction, coloured by category; click selects an event (param "pick")."""
     df = _event_frame(events)
     pick = alt.selection_point(fields=["id"], name=PICK, on="click", clear="dblclick")
@@ -54,31 +63,40 @@ def timeline_chart(events: pd.DataFrame, height: int = 320) -> alt.LayerChart:
     spans = (
         base.transform_filter(alt.datum.exact == False)  # noqa: E712 (Vega expression)
         .mark_rule(strokeWidth=8, opacity=0.3)
-        .encode(x="span_start:T", x2="span_end:T", color=category_color(legend=False))
+        .encode(x="span_start:T", x2="span_end:T", color=category_color())
+    )
+    shape = (
+        alt.Shape("status_label:N")
+        .scale(domain=list(DATE_QUALITY), range=list(DATE_QUALITY.values()))
+        .title("Date quality")
+        .legend(orient="right", symbolOpacity=1)
+    )
+    dim = alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3))
+    grow = alt.when(pick, empty=False).then(alt.value(320)).otherwise(alt.value(120))
+    x = alt.X("plot_date:T").title(None)
+    # Exact events get a solid fill underneath; every event gets a clickable outline on top
+    # (Vega-Lite gives unfilled points a transparent fill, so the whole marker takes the click).
+    solid = (
+        base.transform_filter(alt.datum.exact == True)  # noqa: E712
+        .mark_point(filled=True)
+        .encode(x=x, color=category_color(), shape=shape, opacity=dim, size=grow)
     )
     points = (
-        base.mark_point(size=120, strokeWidth=2, filled=False)
+        base.mark_point(strokeWidth=2, filled=False)
         .encode(
-            x=alt.X("plot_date:T").title(None),
-            stroke=category_color(alt.Stroke),
-            fill=alt.when(alt.datum.exact)
-            .then(category_color(alt.Fill, legend=False))
-            .otherwise(alt.value("transparent")),
+            x=x,
+            color=category_color(),
+            shape=shape,
             strokeDash=alt.when(alt.datum.confidence == "unverified")
             .then(alt.value(DASHED))
             .otherwise(alt.value(SOLID)),
-            opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3)),
-            size=alt.when(pick, empty=False).then(alt.value(320)).otherwise(alt.value(120)),
+            opacity=dim,
+            size=grow,
             tooltip=_event_tooltip(),
         )
         .add_params(pick)
     )
-    labels = (
-        base.transform_filter(alt.datum.exact == False)  # noqa: E712
-        .mark_text(dy=-12, fontSize=10, color="#555")
-        .encode(x="plot_date:T", text="status_label:N")
-    )
-    return (spans + points + labels).properties(height=height)
+    return (spans + solid + points).properties(height=height)
 
 
 def event_rule_layer(
@@ -143,7 +161,7 @@ def price_reaction_chart(
 def car_paths_chart(ar: pd.DataFrame, height: int = 300) -> alt.LayerChart:
     """CAR path of every (event, symbol) pair that has enough data."""
     df = ar.loc[ar["status"] == "ok", ["event_id", "symbol", "tau", "car", "date"]]
-    base = alt.Chart(df).encode(x=alt.X("tau:Q").title("Sessions relative to event"))
+    base = alt.Chart(df).encode(x=_tau_axis(df))
     lines = base.mark_line(opacity=0.6).encode(
         y=alt.Y("car:Q").axis(format="+%").title("CAR"),
         color=alt.Color("symbol:N").title("Symbol"),
@@ -161,7 +179,7 @@ def car_paths_chart(ar: pd.DataFrame, height: int = 300) -> alt.LayerChart:
 
 def average_car_chart(avg: pd.DataFrame, group: str | None = None, height: int = 300):
     """Mean CAR across events with its 95% band (per group if ``group`` is a column)."""
-    base = alt.Chart(avg).encode(x=alt.X("tau:Q").title("Sessions relative to event"))
+    base = alt.Chart(avg).encode(x=_tau_axis(avg))
     color = alt.Color(f"{group}:N").title(group.title()) if group else alt.value("#1f77b4")
     band = base.mark_area(opacity=0.2).encode(
         y=alt.Y("lower:Q").axis(format="+%").title("Average CAR (95% band)"),
@@ -180,6 +198,11 @@ def average_car_chart(avg: pd.DataFrame, group: str | None = None, height: int =
         ],
     )
     return (band + line + _zero_rules()).properties(height=height)
+
+
+def _tau_axis(df: pd.DataFrame) -> alt.X:
+    domain = [int(df["tau"].min()), int(df["tau"].max())] if len(df) else [-5, 10]
+    return alt.X("tau:Q").scale(domain=domain, nice=False).title("Sessions relative to event")
 
 
 def _zero_rules() -> alt.LayerChart:

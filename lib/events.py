@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -193,6 +194,12 @@ def selected_event_id(selection: Mapping[str, object] | None, param: str = "pick
 def is_link(url: str) -> bool:
     """Only http(s) URLs are rendered as links; anything else is shown as text."""
     return url.lower().startswith(("https://", "http://"))
+
+
+def source_label(url: str) -> str:
+    """A short, readable label for a source link: its host name."""
+    host = urlparse(url).netloc
+    return host.removeprefix("www.") or url[:60]
 
 
 def events_table(events: pd.DataFrame) -> pd.DataFrame:

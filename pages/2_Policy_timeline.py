@@ -60,7 +60,7 @@ if event_id:
     )
     if not e.exact:
         st.warning(
-            f"This event's date is {e.date_label.lower()} and its confidence is {e.confidence}: "
+            f"This event's date is {e.date_label} and its confidence is {e.confidence}: "
             "the price window below is centred on the recorded date and is only indicative.",
             icon=":material/help:",
         )
@@ -70,7 +70,9 @@ if event_id:
     st.markdown("**Sources**")
     for i, url in enumerate(e.source_urls):
         if ev.is_link(url):
-            st.link_button(url[:90], url, key=f"pt_src_{i}")
+            st.link_button(
+                ev.source_label(url), url, key=f"pt_src_{i}", icon=":material/open_in_new:"
+            )
         else:
             st.text(url)
 

@@ -33,7 +33,7 @@ events = ui.policy_events()
 universe = ui.universe()
 BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
-c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
 by = BY[c1.segmented_control("Choose by", list(BY), default="Events", key="es_by") or "Events"]
 if by == "event":
     labels = ev.event_option_label(events)
@@ -90,7 +90,7 @@ if not ok.all():
         icon=":material/data_alert:",
     )
 
-t1, t2, t3, t4 = st.tabs(["Average CAR", "CAR per event", "Summary", "Daily ARs"])
+t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"])
 with t1:
     group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
     by_cols = ["symbol"] if group == "Per symbol" else []

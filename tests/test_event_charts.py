@@ -32,39 +32,50 @@ def _mark(layer: dict) -> str:
     return m if isinstance(m, str) else m["type"]
 
 
+def _outline_and_solid(spec: dict) -> tuple[dict, dict]:
+    pts = [lyr for lyr in _layers(spec) if _mark(lyr) == "point"]
+    outline = next(p for p in pts if p["mark"].get("filled") is False)
+    solid = next(p for p in pts if p["mark"].get("filled") is True)
+    return outline, solid
+
+
 def test_timeline_lanes_colours_tooltips_and_pick(events):
     spec = ec.timeline_chart(events).to_dict()
-    points = next(lyr for lyr in _layers(spec) if _mark(lyr) == "point")
+    points, solid = _outline_and_solid(spec)
     enc = points["encoding"]
     assert enc["y"]["field"] == "jurisdiction" and enc["y"]["type"] == "nominal"
     assert enc["y"]["sort"][:2] == ["US", "China"]
     assert enc["x"] == {"field": "plot_date", "type": "temporal", "title": None}
-    assert enc["stroke"]["scale"]["domain"] == CATEGORIES
+    assert enc["color"]["scale"]["domain"] == CATEGORIES
+    assert enc["color"]["title"] == "Category"  # the one category legend
+    # every layer keeps the legend on: in a layer, one legend=None hides the merged legend
+    colours = [lyr["encoding"]["color"] for lyr in _layers(spec) if "color" in lyr["encoding"]]
+    assert len(colours) == 3 and all(c["legend"] is not None for c in colours)
     tips = [t["field"] for t in enc["tooltip"]]
     assert {"date_label", "title", "source", "status_label"} <= set(tips)
     params = spec["params"]  # Altair hoists a layer's params to the top with its view name
     assert params[0]["name"] == ec.PICK
-    assert params[0]["views"] == [points["name"]]
     assert params[0]["select"]["fields"] == ["id"]
+    assert params[0]["views"] == [points["name"]]
     assert enc["opacity"]["condition"][0]["param"] == ec.PICK
+    assert solid["encoding"]["opacity"]["condition"][0]["param"] == ec.PICK
 
 
 def test_timeline_draws_inexact_events_hollow_dashed_and_spanned(events):
     spec = ec.timeline_chart(events).to_dict()
-    layers = _layers(spec)
-    points = next(lyr for lyr in layers if _mark(lyr) == "point")
-    assert points["mark"]["filled"] is False
-    fill = points["encoding"]["fill"]
-    assert fill["condition"]["test"] == "datum.exact" and fill["value"] == "transparent"
+    points, solid = _outline_and_solid(spec)
+    # only exact events get the solid fill; everything else stays an outline
+    assert solid["transform"][0]["filter"] == "(datum.exact === true)"
     dash = points["encoding"]["strokeDash"]
     assert "unverified" in dash["condition"][0]["test"]
     assert dash["condition"][0]["value"] == ec.DASHED
-    spans = next(lyr for lyr in layers if _mark(lyr) == "rule")
+    spans = next(lyr for lyr in _layers(spec) if _mark(lyr) == "rule")
     assert spans["encoding"]["x"]["field"] == "span_start"
     assert spans["encoding"]["x2"]["field"] == "span_end"
     assert spans["transform"][0]["filter"] == "(datum.exact === false)"
-    labels = next(lyr for lyr in layers if _mark(lyr) == "text")
-    assert labels["encoding"]["text"]["field"] == "status_label"
+    shape = points["encoding"]["shape"]
+    assert shape["field"] == "status_label" and shape["title"] == "Date quality"
+    assert shape["scale"]["domain"] == ["exact", "month only", "approximate date", "unverified"]
 
 
 def test_timeline_data_has_no_inexact_event_on_its_raw_day(events):

@@ -154,3 +154,15 @@ def test_option_labels_and_symbols(events):
     assert labels["E065"].startswith("E065 · 10 Jul 2025 · ")
     assert labels["E021"].startswith("E021 · Jan 2021 (month only)")
     assert {"MP", "600111.SS", "LYC.AX"} <= set(ev.event_symbols(events))
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://www.sojitz.com/en/news/2010/11/20101124.php", "sojitz.com"),
+        ("http://globaltimes.cn/content/1", "globaltimes.cn"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_source_label(url, label):
+    assert ev.source_label(url) == label

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -41,6 +42,10 @@ CHROMIUM_ARGS = [
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 PRICES_LINK = "/Prices?symbols=MP&symbols=LYC.AX&symbols=600111.SS&symbols=REMX&range=3Y"
 BUDGET_P95_MS = 3000.0
+#: Concurrent users, not simultaneous clicks: each session starts within RAMP_S seconds and
+#: pauses THINK_S (+/- 50 %) between steps, as people do. ``--burst`` sets both to 0.
+RAMP_S = 5.0
+THINK_S = 2.0
 STEP_TIMEOUT_MS = 60_000
 
 
@@ -59,6 +64,15 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of ``pid``: tells server-bound from browser-bound runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(port: int, data_home: str, log_path: Path) -> subprocess.Popen[bytes]:
@@ -103,7 +117,17 @@ async def _ready(page: Any, title: str, url_part: str | None = None) -> None:
     await page.wait_for_selector(READY, timeout=STEP_TIMEOUT_MS)
 
 
-async def _session(browser: Any, base: str, idx: int, rounds: int, out: dict[str, Any]) -> None:
+async def _session(
+    browser: Any,
+    base: str,
+    idx: int,
+    rounds: int,
+    out: dict[str, Any],
+    ramp_s: float = 0.0,
+    think_s: float = 0.0,
+) -> None:
+    rng = random.Random(idx)
+    await asyncio.sleep(rng.uniform(0, ramp_s))
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await ctx.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
@@ -115,6 +139,8 @@ async def _session(browser: Any, base: str, idx: int, rounds: int, out: dict[str
     )
 
     async def step(name: str, action: Any, title: str, url_part: str | None = None) -> None:
+        if think_s:
+            await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
         current["step"] = name
         t0 = time.perf_counter()
         try:
@@ -148,7 +174,9 @@ async def _session(browser: Any, base: str, idx: int, rounds: int, out: dict[str
         await ctx.close()
 
 
-async def _drive(base: str, sessions: int, rounds: int, pid: int) -> dict[str, Any]:
+async def _drive(
+    base: str, sessions: int, rounds: int, pid: int, ramp_s: float, think_s: float
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     out: dict[str, Any] = {"latencies": {}, "errors": [], "page_errors": []}
@@ -173,7 +201,7 @@ async def _drive(base: str, sessions: int, rounds: int, pid: int) -> dict[str, A
             sampler = asyncio.create_task(sample_rss())
             t0 = time.perf_counter()
             await asyncio.gather(
-                *(_session(browser, base, i, rounds, out) for i in range(sessions))
+                *(_session(browser, base, i, rounds, out, ramp_s, think_s) for i in range(sessions))
             )
             out["wall_s"] = round(time.perf_counter() - t0, 2)
             done.set()
@@ -184,7 +212,9 @@ async def _drive(base: str, sessions: int, rounds: int, pid: int) -> dict[str, A
     return out
 
 
-def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
+def run(
+    sessions: int = 20, rounds: int = 1, ramp_s: float = RAMP_S, think_s: float = THINK_S
+) -> dict[str, Any]:
     """Start the server, drive the sessions, write bench/results/load.json, return the summary."""
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} missing (apt-get install -y chromium)"}
@@ -197,7 +227,9 @@ def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
     try:
         health_s = wait_healthy(port, proc)
         rss_idle = rss_kib(proc.pid)
-        raw = asyncio.run(_drive(f"http://127.0.0.1:{port}", sessions, rounds, proc.pid))
+        base = f"http://127.0.0.1:{port}"
+        raw = asyncio.run(_drive(base, sessions, rounds, proc.pid, ramp_s, think_s))
+        cpu_after = cpu_seconds(proc.pid)
         rss_after = rss_kib(proc.pid)
         rss_hwm = rss_kib(proc.pid, "VmHWM")
         alive = proc.poll() is None
@@ -222,6 +254,8 @@ def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
         "sessions": sessions,
         "rounds": rounds,
         "steps_per_session": 4 * rounds,
+        "ramp_s": ramp_s,
+        "think_s": think_s,
         "measured_steps": len(all_ms),
         "p50_ms": pct(all_ms, 50),
         "p95_ms": p95,
@@ -238,6 +272,8 @@ def run(sessions: int = 20, rounds: int = 1) -> dict[str, Any]:
         "warmup_ms": raw.get("warmup_ms"),
         "warmup_errors": raw.get("warmup_errors"),
         "server_health_s": round(health_s, 2),
+        # Server CPU over the warm-up and the measured run; compare with wall_s.
+        "server_cpu_s": round(cpu_after, 1) if cpu_after is not None else None,
         "server_rss_mib": {
             "idle": _mib(rss_idle),
             "peak_sampled": _mib(raw.get("peak_rss_kib")),
@@ -263,7 +299,10 @@ def print_table(r: dict[str, Any]) -> None:
     if "skipped" in r:
         print("load test skipped:", r["skipped"])
         return
-    print(f"Load test: {r['sessions']} concurrent sessions x {r['steps_per_session']} steps")
+    print(
+        f"Load test: {r['sessions']} concurrent sessions x {r['steps_per_session']} steps "
+        f"(ramp {r['ramp_s']} s, think {r['think_s']} s)"
+    )
     print(f"{'step':<16}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, s in r["per_step"].items():
         print(f"{name:<16}{s['n']:>4}{s['p50_ms']:>10}{s['p95_ms']:>10}{s['max_ms']:>10}")
@@ -274,7 +313,10 @@ def print_table(r: dict[str, Any]) -> None:
         f" / high-water {rss['high_water']} · wall {r['wall_s']} s · "
         f"{'within' if r['within_budget'] else 'OVER'} budget (0 errors, p95 < 3 s)"
     )
-    print(f"load average before/after: {r['loadavg_before']} / {r['loadavg_after']}")
+    print(
+        f"load average before/after: {r['loadavg_before']} / {r['loadavg_after']} · "
+        f"server CPU {r['server_cpu_s']} s"
+    )
     for e in r["error_samples"]:
         print("  error:", e)
 
@@ -283,8 +325,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Multi-session load test of the Streamlit app.")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--ramp", type=float, default=RAMP_S, help="spread session starts (s)")
+    ap.add_argument("--think", type=float, default=THINK_S, help="mean pause between steps (s)")
+    ap.add_argument("--burst", action="store_true", help="no ramp, no think time")
     args = ap.parse_args(argv)
-    result = run(args.sessions, args.rounds)
+    if args.burst:
+        args.ramp = args.think = 0.0
+    result = run(args.sessions, args.rounds, args.ramp, args.think)
     print_table(result)
     return 0
 

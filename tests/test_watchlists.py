@@ -575,3 +575,19 @@ def test_since_added_falls_back_to_the_stored_price(snapshot_prices) -> None:  #
     early = wl.WatchlistItem("MP", 0, "", datetime(2019, 1, 2, tzinfo=UTC), 10.0, date(2019, 1, 2))
     t = performance_table([early], snapshot_prices, {"MP": "USD"})
     assert t.loc[0, "since_added"] == pytest.approx(48.53 / 10.0 - 1)
+
+
+# --------------------------------------------------------------------------- the PG fixture
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "skip"), ("true", "fail")])
+def test_missing_postgresql_skips_locally_and_fails_in_ci(
+    ci: str, outcome: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import pg_server
+
+    monkeypatch.setattr(pg_server, "find_pg_bin", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.skip.Exception if outcome == "skip" else pytest.fail.Exception
+    with pytest.raises(expected, match="no PostgreSQL server binaries"), pg_server.pg_cluster():
+        pass

@@ -120,7 +120,10 @@ class RefreshReport:
             return "Yahoo Finance is unreachable; using the data already on disk."
         if not self.attempted:
             return "All prices are up to date."
-        parts = [f"updated {len(self.updated)} of {len(self.attempted)} symbols"]
+        if self.failed and not self.updated:
+            parts = ["no prices could be updated; using the data already on disk"]
+        else:
+            parts = [f"updated {len(self.updated)} of {len(self.attempted)} symbols"]
         if self.failed:
             parts.append("failed: " + ", ".join(self.failed))
         if self.rate_limited:

@@ -135,7 +135,21 @@ def price_chart(
         .add_params(brush)
         .properties(height=70, title=alt.Title("Drag here to zoom", fontSize=11, color="#64748b"))
     )
-    return alt.vconcat(detail, overview, spacing=8).resolve_scale(color="shared")
+    chart = alt.vconcat(detail, overview, spacing=8).resolve_scale(color="shared")
+    return _pin_param_views(chart, {"legend_pick": 0, "hover": 1})
+
+
+def _pin_param_views(chart: alt.VConcatChart, owners: dict[str, int]) -> alt.VConcatChart:
+    """Attach each lifted selection to the one detail layer that defines it.
+
+    Altair 6.3 lifts a layer's params inside a concat onto *every* layer of that view, and
+    Vega then fails with 'Duplicate signal name: "legend_pick_tuple"' in the browser.
+    """
+    layer_names = [layer.name for layer in chart.vconcat[0].layer]
+    for param in chart.params:
+        if param.name in owners:
+            param.views = [layer_names[owners[param.name]]]
+    return chart
 
 
 def listing_marker(listings: pd.DataFrame) -> alt.LayerChart:

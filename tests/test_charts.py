@@ -62,6 +62,10 @@ def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -
     assert params["hover"]["select"]["nearest"] is True
     assert params["brush"]["select"]["encodings"] == ["x"]
     assert params["brush"]["views"] == [overview["name"]]
+    # each selection lives in exactly one view, else Vega fails with a duplicate signal
+    lines_name, rule_name = detail["layer"][0]["name"], detail["layer"][1]["name"]
+    assert params["legend_pick"]["views"] == [lines_name]
+    assert params["hover"]["views"] == [rule_name]
     line = detail["layer"][0]
     assert line["encoding"]["x"]["scale"]["domain"] == {"param": "brush"}
     assert line["encoding"]["y"]["type"] == "quantitative"

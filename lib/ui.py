@@ -24,6 +24,7 @@ from lib.prices import (
     default_store,
     forget_probe,
     read_snapshot_meta,
+    refresh_universe_symbols,
 )
 from lib.universe import load_universe
 
@@ -146,11 +147,8 @@ def page_setup(title: str, icon: str, caption: str | None = None) -> None:
 
 
 def refresh_symbols() -> list[str]:
-    """Everything the app shows: the universe plus the FX series it converts with."""
-    uni = universe()
-    syms = list(uni["symbol"])
-    syms += fx.fx_symbols_for(set(uni["currency"]))
-    return list(dict.fromkeys(syms))
+    """Everything the app shows (shared with `make refresh`, so the two never drift)."""
+    return refresh_universe_symbols()
 
 
 def _run_refresh(*, auto: bool, force: bool) -> None:

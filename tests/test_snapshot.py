@@ -53,7 +53,7 @@ def test_mp_dod_day_is_plus_50_6_percent(snap: pd.DataFrame) -> None:
 def test_schema_and_uniqueness(snap: pd.DataFrame) -> None:
     assert list(snap.columns) == SNAPSHOT_COLUMNS
     assert not snap.duplicated(["symbol", "date"]).any()
-    assert (snap["date"].dt.weekday < 5).all()
+    assert (snap["date"].dt.day_of_week < 5).all()
 
 
 def test_meta_covers_every_symbol_with_provenance(snap: pd.DataFrame) -> None:

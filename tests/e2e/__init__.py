@@ -1,0 +1,197 @@
+"""Browser harness shared by the e2e suite, `make screenshots` and the browser bench.
+
+Kept free of pytest so scripts/screenshots.py and bench/browser_bench.py can reuse the exact
+server start-up and waiting logic the tests rely on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1440, "height": 900}
+
+# url path -> (page file, whether the page draws at least one chart on first load)
+PAGES: dict[str, tuple[str, bool]] = {
+    "": ("app.py", True),
+    "Prices": ("pages/1_Prices.py", True),
+    "Policy_timeline": ("pages/2_Policy_timeline.py", True),
+    "Event_study": ("pages/3_Event_study.py", True),
+    "Market_outlook": ("pages/4_Market_outlook.py", True),
+    "Watchlists": ("pages/5_Watchlists.py", False),
+}
+TEN_SYMBOLS = [
+    "MP",
+    "LYC.AX",
+    "USAR",
+    "UUUU",
+    "600111.SS",
+    "300748.SZ",
+    "AREC",
+    "REMX",
+    "LIT",
+    "URA",
+]
+TEN_AT_MAX = "?" + "&".join(f"symbols={s}" for s in TEN_SYMBOLS) + "&range=Max"
+
+APP_RUN_TIMEOUT_MS = 30_000
+CHART_TIMEOUT_MS = 15_000
+
+
+def existing_pages() -> dict[str, tuple[str, bool]]:
+    """The pages of this checkout (some may not have landed yet)."""
+    return {path: spec for path, spec in PAGES.items() if (ROOT / spec[0]).exists()}
+
+
+def launch_options() -> dict[str, Any]:
+    """Debian's Chromium, headless, with every background call home switched off."""
+    return {"executable_path": str(CHROMIUM), "args": list(CHROMIUM_ARGS), "headless": True}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AppServer:
+    """`streamlit run app.py` on loopback, offline, with its own data folder.
+
+    Output goes to a temporary file, never a PIPE (a full pipe blocks the server).
+    """
+
+    data_home: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> AppServer:
+        env = {**os.environ, "RER_OFFLINE": "1", "RER_DATA_HOME": str(self.data_home)}
+        env.pop("RER_DATABASE_URL", None)
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(self.port),
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+        self._wait_healthy(timeout)
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        health = f"{self.url}/_stcore/health"
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(health, timeout=2) as resp:
+                    if resp.read().decode() == "ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)  # polling the health endpoint, not waiting on the app
+        raise TimeoutError(f"streamlit not healthy after {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def restart(self) -> AppServer:
+        """Same port and data folder: a browser tab can reload the same URL."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for_app_run(page: Any, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
+    """Streamlit's own recipe: connected, script not running, no skeleton left."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']",
+        state="attached",
+        timeout=timeout,
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']",
+        state="attached",
+        timeout=timeout,
+    )
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
+
+
+def wait_for_charts(page: Any, timeout: int = CHART_TIMEOUT_MS) -> int:
+    """Wait until every laid-out Vega chart has drawn a visible svg/canvas; returns their count.
+
+    A spec Vega rejects leaves an empty, zero-height element, so this is where it shows up.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    charts = page.get_by_test_id("stVegaLiteChart")
+    n = charts.count()
+    shown = 0
+    for i in range(n):
+        # A chart in an inactive tab or collapsed expander is not laid out at all (no client
+        # rects); a chart Vega failed to draw is laid out with zero height, and must fail.
+        if not charts.nth(i).evaluate("e => e.getClientRects().length > 0"):
+            continue
+        shown += 1
+        try:
+            charts.nth(i).locator("canvas, svg").first.wait_for(state="visible", timeout=timeout)
+        except PlaywrightTimeout as exc:
+            errors = getattr(page, "js_errors", [])
+            raise AssertionError(f"chart {i} of {n} never drew; page errors: {errors}") from exc
+    return shown
+
+
+def goto(page: Any, base_url: str, path: str = "", query: str = "") -> None:
+    page.goto(f"{base_url}/{path}{query}")
+    wait_for_app_run(page)

@@ -1,0 +1,43 @@
+"""The first request a fresh server ever sees is a deep link with query parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """A server no other test has touched, so the deep link really is its first request."""
+    server = AppServer(tmp_path_factory.mktemp("e2e-first")).start()
+    yield server
+    server.stop()
+
+
+def test_first_request_is_a_deep_link(page: Page, app_server: AppServer) -> None:
+    """A cold deep link to Prices renders sidebar, freshness, nav, the chart and the URL's state."""
+    page.goto(f"{app_server.url}/Prices?symbols=MP&symbols=SPY&range=Max")
+    wait_for_app_run(page)
+
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("Prices as of")
+    nav = page.get_by_test_id("stSidebarNav")
+    for label in ("Prices", "Policy timeline", "Event study", "Market outlook"):
+        expect(nav).to_contain_text(label)
+    expect(page.get_by_test_id("stHeading").first).to_contain_text("Prices")
+
+    symbols = page.get_by_test_id("stMultiSelect").first
+    expect(symbols).to_contain_text("MP")
+    expect(symbols).to_contain_text("SPY")
+    assert wait_for_charts(page) == 1
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    expect(chart).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert page.js_errors == []  # type: ignore[attr-defined]
+    assert "range=Max" in page.url

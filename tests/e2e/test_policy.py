@@ -1,0 +1,50 @@
+"""Policy timeline in the browser: clicking an event marker opens its details."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
+
+pytestmark = pytest.mark.e2e
+
+CENTRES = """ps => ps.map(p => {
+  const r = p.getBoundingClientRect();
+  return [r.x + r.width / 2, r.y + r.height / 2, p.getAttribute('aria-label')];
+})"""
+
+
+def test_click_event_marker_opens_details(page: Page, app_server: AppServer) -> None:
+    """A click on a timeline marker selects that event and shows its details and sources."""
+    page.goto(f"{app_server.url}/Policy_timeline")
+    wait_for_app_run(page)
+    assert wait_for_charts(page) >= 1
+    expect(page.get_by_text("Sources", exact=True)).to_have_count(0)
+
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    chart.scroll_into_view_if_needed()
+    marks = chart.locator('g.mark-symbol.role-mark path[aria-label*="Event: "]')
+    centres = marks.evaluate_all(CENTRES)
+    assert len(centres) > 50
+
+    # Click the marker farthest from its neighbours, so the click cannot land on another event.
+    def gap(c: list) -> float:
+        return min(math.dist(c[:2], o[:2]) for o in centres if o is not c)
+
+    x, y, label = max(centres, key=gap)
+    title = re.search(r"Event: (.*?); Jurisdiction:", label)
+    assert title, label
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+
+    heading = page.get_by_test_id("stHeading").filter(has_text=title.group(1))
+    expect(heading).to_be_visible()
+    wait_for_app_run(page)
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Event (or click a marker)")
+    expect(picker.get_by_role("combobox")).to_have_value(re.compile(re.escape(title.group(1))))
+    expect(page.get_by_text("Sources", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -1,0 +1,197 @@
+"""Prices page in the browser: URL state, brush zoom, hover tooltip, events overlay, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
+
+pytestmark = pytest.mark.e2e
+
+MONTHS = re.compile(
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = ["date", "symbol", "currency", "price", "adj_close", "volume", "chart_value"]
+
+
+def open_prices(page: Page, server: AppServer, query: str) -> Locator:
+    page.goto(f"{server.url}/Prices{query}")
+    wait_for_app_run(page)
+    assert wait_for_charts(page) == 1
+    return page.get_by_test_id("stVegaLiteChart").first
+
+
+def views(chart: Locator) -> tuple[Locator, Locator]:
+    """(detail, overview): the two concatenated views, in spec order."""
+    groups = chart.locator('g.role-scope[class$="_group"]')
+    expect(groups).to_have_count(2)
+    return groups.nth(0), groups.nth(1)
+
+
+def plot_box(view: Locator) -> dict[str, float]:
+    """The view's plot area in viewport pixels, scrolled into view first (mouse needs it)."""
+    background = view.locator("path.background").first
+    background.scroll_into_view_if_needed()
+    box = background.bounding_box()
+    assert box is not None and box["width"] > 100
+    return box
+
+
+def axis_labels(view: Locator) -> list[str]:
+    return view.locator("g.role-axis-label text").evaluate_all("ts => ts.map(t => t.textContent)")
+
+
+def years(labels: list[str]) -> list[str]:
+    return [t for t in labels if re.fullmatch(r"(19|20)\d\d", t)]
+
+
+def tooltip_at(page: Page, view: Locator, fx: float) -> str:
+    """Hover the detail chart at a fraction of its width and return the tooltip text."""
+    box = plot_box(view)
+    x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] / 2
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
+    tip = page.locator("#vg-tooltip-element")
+    expect(tip).to_be_visible()
+    return tip.inner_text()
+
+
+def tooltip_date(text: str) -> Any:
+    import pandas as pd
+
+    match = re.search(r"\w{3} (\d{2} \w{3} \d{4})", text)
+    assert match, text
+    return pd.Timestamp(match.group(1))
+
+
+def test_symbols_and_range_update_url_and_chart(page: Page, app_server: AppServer) -> None:
+    """Typing a symbol and picking a range rewrite the URL and redraw the chart."""
+    chart = open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=Max")
+    legend = chart.locator("g.role-legend")
+    expect(legend).to_contain_text("MP")
+    expect(legend).not_to_contain_text("UUUU")
+
+    box = page.get_by_test_id("stMultiSelect").first
+    field = box.locator("input")
+    field.click()
+    field.fill("UUUU")
+    # Streamlit offers "Select N matches" first; step down to the symbol itself.
+    expect(page.get_by_role("option").filter(has_text="UUUU · ")).to_have_count(1)
+    field.press("ArrowDown")
+    expect(page.locator('[role="option"][data-focused="true"]')).to_contain_text("UUUU · ")
+    field.press("Enter")
+    # Close the option list (it stays open for more picks and would cover the range control).
+    page.get_by_test_id("stHeading").first.click()
+    expect(page.locator('[role="listbox"]')).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"symbols=MP&symbols=SPY&symbols=UUUU&range=Max$"))
+    wait_for_app_run(page)
+    wait_for_charts(page)
+    expect(page.get_by_test_id("stVegaLiteChart").first.locator("g.role-legend")).to_contain_text(
+        "UUUU"
+    )
+    detail, _ = views(page.get_by_test_id("stVegaLiteChart").first)
+    assert len(years(axis_labels(detail))) >= 5  # Max: MP since its 2020 listing
+
+    page.get_by_role("radio", name="6M", exact=True).click()
+    expect(page).to_have_url(re.compile(r"range=6M"))
+    wait_for_app_run(page)
+    wait_for_charts(page)
+    detail, _ = views(page.get_by_test_id("stVegaLiteChart").first)
+    expect(detail.locator("g.role-axis-label").first).to_contain_text(MONTHS)
+    assert len(years(axis_labels(detail))) <= 1
+    assert page.url.endswith("?symbols=MP&symbols=SPY&symbols=UUUU&range=6M")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_brush_narrows_detail(page: Page, app_server: AppServer) -> None:
+    """Dragging across the overview strip zooms the detail chart's x domain to that window."""
+    chart = open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=Max")
+    detail, overview = views(chart)
+    before = axis_labels(detail)
+    first_before = tooltip_date(tooltip_at(page, detail, 0.02))
+
+    box = plot_box(overview)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.6, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, y, steps=8)
+    page.mouse.up()
+
+    expect(detail.locator("g.role-axis-label").first).to_contain_text(MONTHS)
+    assert axis_labels(detail) != before
+    first_after = tooltip_date(tooltip_at(page, detail, 0.02))
+    last_after = tooltip_date(tooltip_at(page, detail, 0.98))
+    assert first_after > first_before
+    # 20% of the overview's width is well under half of the full history.
+    assert (last_after - first_after).days < 0.5 * (last_after - first_before).days
+
+
+def test_hover_tooltip_lists_every_series(page: Page, app_server: AppServer) -> None:
+    """Hovering the detail chart shows one tooltip with the date and each series' value."""
+    chart = open_prices(page, app_server, "?symbols=MP&symbols=UUUU&range=1Y&bench=SPY")
+    detail, _ = views(chart)
+    texts = [tooltip_at(page, detail, fx) for fx in (0.2, 0.35, 0.5)]
+    dates = [tooltip_date(t) for t in texts]
+    assert dates == sorted(dates) and len(set(dates)) == 3  # the rule follows the pointer
+    for text in texts:
+        assert "Date" in text
+        for sym in ("MP", "UUUU", "SPY"):
+            assert sym in text, text
+    # On a day every market traded, each series has a number (missing days show no fake value).
+    full = [t for t in texts if "null" not in t]
+    assert full, texts
+    for sym in ("MP", "UUUU", "SPY"):
+        assert re.search(rf"{re.escape(sym)}\s+\d[\d,]*\.\d", full[0]), full[0]
+
+
+def test_events_overlay_adds_rules(page: Page, app_server: AppServer) -> None:
+    """Turning on the policy-events overlay draws event rules on the detail chart."""
+    chart = open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=3Y")
+    detail, _ = views(chart)
+    rules_before = detail.locator("g.mark-rule line").count()
+
+    page.get_by_test_id("stExpander").filter(has_text="More options").locator("summary").click()
+    toggle = page.get_by_test_id("stCheckbox").filter(has_text="Overlay policy events")
+    toggle.locator("label").click()
+    expect(page.get_by_text("Event categories")).to_be_visible()
+    wait_for_app_run(page)
+    wait_for_charts(page)
+    detail, _ = views(page.get_by_test_id("stVegaLiteChart").first)
+    expect(detail.locator("g.mark-rule line")).not_to_have_count(rules_before)
+    assert detail.locator("g.mark-rule line").count() > rules_before + 5
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_csv_download(page: Page, app_server: AppServer) -> None:
+    """The CSV export parses, has the documented columns and rows, and no live formula cells."""
+    open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=Max&mode=pct")
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV")
+    with page.expect_download() as info:
+        button.locator("button").click()
+    download = info.value
+    assert re.fullmatch(r"prices_Max_asof-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    raw = Path(download.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    assert list(rows[0]) == COLUMNS
+    assert {r["symbol"] for r in rows} == {"MP", "SPY"}
+    mp = [r for r in rows if r["symbol"] == "MP"]
+    assert len(mp) > 1000  # Max range at full resolution, not the downsampled chart
+    dates = [r["date"] for r in mp]
+    assert dates == sorted(dates) and len(set(dates)) == len(dates)
+
+    for r in rows:
+        for col, cell in r.items():
+            if col in ("price", "adj_close", "volume", "chart_value") and cell:
+                float(cell)  # numbers stay plain numbers (negative ones are not escaped)
+            else:
+                assert not cell.startswith(FORMULA_START), (col, cell)
+    negatives = [float(r["chart_value"]) for r in mp if r["chart_value"].startswith("-")]
+    assert negatives, "MP fell below its first close in range at some point"

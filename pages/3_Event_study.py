@@ -108,13 +108,14 @@ with t2:
         st.info("No pair has enough data to draw.")
 with t3:
     view = es.summary_view(summary)
+    shown = view.assign(car=view["car"] * 100.0, ar_day0=view["ar_day0"] * 100.0)
     st.dataframe(
-        view,
+        shown,
         width="stretch",
         hide_index=True,
         column_config={
-            "car": st.column_config.NumberColumn(f"CAR{list(win)}", format="percent"),
-            "ar_day0": st.column_config.NumberColumn("AR day 0", format="percent"),
+            "car": st.column_config.NumberColumn(f"CAR{list(win)}", format="%+.2f%%"),
+            "ar_day0": st.column_config.NumberColumn("AR day 0", format="%+.2f%%"),
             "t_stat": st.column_config.NumberColumn("t", format="%.2f"),
             "p_value": st.column_config.NumberColumn("p", format="%.4f"),
             "beta": st.column_config.NumberColumn("beta", format="%.2f"),

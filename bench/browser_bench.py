@@ -1,0 +1,233 @@
+"""Browser-side numbers for `make bench`: first chart visible (cold and warm) and websocket bytes.
+
+Per page, in headless Debian Chromium against an offline server on loopback:
+- cold: a new browser context (empty HTTP cache, new Streamlit session), navigation to the
+  first ``stVegaLiteChart`` that has drawn a non-empty svg/canvas, read from the page's own
+  clock (``performance.now()`` is measured from the navigation start);
+- warm: a rerun of the loaded page ("r", as a user or a widget change triggers one): the time
+  until the script run has finished and the browser has painted, with the chart visible;
+  the re-navigation in the same context (cached bundle, hot server caches, new session) is
+  reported beside it;
+- websocket bytes received on the cold load, counted with ``page.on("websocket")`` and
+  ``ws.on("framereceived")`` as in Streamlit's e2e performance helper.
+The Prices page is measured with 10 symbols at Max range. Medians of REPEATS runs; the very
+first cold run (cold server caches too) is reported separately. Measures, never asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.e2e import (  # noqa: E402
+    TEN_AT_MAX,
+    VIEWPORT,
+    AppServer,
+    existing_pages,
+    launch_options,
+    wait_for_app_run,
+)
+
+RESULTS = ROOT / "bench" / "results"
+REPEATS = 3
+BUDGET_COLD_MS = 2500
+BUDGET_WARM_MS = 1000
+BUDGET_WS_KIB = 400
+NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
+QUERIES = {"Prices": TEN_AT_MAX}
+
+# Records when the first Vega chart has actually drawn (non-zero size), on the page's clock.
+FIRST_CHART_PROBE = """
+(() => {
+  const sel = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas';
+  const check = () => {
+    if (window.__firstChartMs !== undefined) return;
+    for (const el of document.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) { window.__firstChartMs = performance.now(); return; }
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();
+"""
+
+
+# Resolves when the next script run (running -> notRunning) has finished and a frame painted.
+RERUN_PROBE = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const t0 = performance.now();
+  let sawRunning = false;
+  window.__rerunMs = new Promise(resolve => {
+    const obs = new MutationObserver(() => {
+      const state = app.getAttribute('data-test-script-state');
+      if (state === 'running') sawRunning = true;
+      if (sawRunning && state === 'notRunning') {
+        obs.disconnect();
+        requestAnimationFrame(() => resolve(performance.now() - t0));
+      }
+    });
+    obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    setTimeout(() => { obs.disconnect(); resolve(null); }, 20000);
+  });
+}
+"""
+
+
+def _rerun(page: Any, has_chart: bool) -> float | None:
+    """Press "r" on the loaded page; ms until that rerun finished and painted (None: no rerun)."""
+    page.get_by_test_id("stApp").click(position={"x": 0, "y": 0})
+    page.evaluate(RERUN_PROBE)
+    page.keyboard.press("r")
+    ms = page.evaluate("window.__rerunMs")
+    if has_chart:
+        page.get_by_test_id("stVegaLiteChart").first.locator("svg, canvas").first.wait_for()
+    return None if ms is None else float(ms)
+
+
+def _load(page: Any, url: str, has_chart: bool) -> dict[str, float | None]:
+    """One navigation: ms to first chart (page clock) and ms until the script run finished."""
+    t0 = time.perf_counter()
+    page.goto(url)
+    wait_for_app_run(page)
+    ready_ms = (time.perf_counter() - t0) * 1000
+    chart_ms = None
+    if has_chart:
+        page.wait_for_function("window.__firstChartMs !== undefined", timeout=30_000)
+        chart_ms = float(page.evaluate("window.__firstChartMs"))
+    return {"first_chart_ms": chart_ms, "ready_ms": ready_ms}
+
+
+def _median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return round(statistics.median(vals), 1) if vals else None
+
+
+def measure_page(browser: Any, base: str, path: str, has_chart: bool) -> dict[str, Any]:
+    url = f"{base}/{path}{QUERIES.get(path, '')}"
+    cold: list[dict[str, float | None]] = []
+    renav: list[dict[str, float | None]] = []
+    rerun: list[float | None] = []
+    ws_bytes: list[int] = []
+    ws_frames: list[int] = []
+    for i in range(REPEATS):
+        print(f"browser bench: {path or '(home)'} run {i + 1}/{REPEATS}", file=sys.stderr)
+        context = browser.new_context(viewport=VIEWPORT)
+        context.route(NOT_LOOPBACK, lambda route: route.abort())
+        context.add_init_script(FIRST_CHART_PROBE)
+        page = context.new_page()
+        received = {"bytes": 0, "frames": 0}
+
+        def on_ws(ws: Any, received: dict[str, int] = received) -> None:
+            def on_frame(payload: bytes | str) -> None:
+                received["bytes"] += len(payload.encode() if isinstance(payload, str) else payload)
+                received["frames"] += 1
+
+            ws.on("framereceived", on_frame)
+
+        page.on("websocket", on_ws)
+        cold.append(_load(page, url, has_chart))
+        ws_bytes.append(received["bytes"])
+        ws_frames.append(received["frames"])
+        rerun.append(_rerun(page, has_chart))
+        renav.append(_load(page, url, has_chart))
+        context.close()
+
+    row: dict[str, Any] = {
+        "page": path or "(home)",
+        "url": url.removeprefix(base),
+        "has_chart": has_chart,
+        "cold_first_chart_ms": _median([r["first_chart_ms"] for r in cold]),
+        "cold_first_chart_ms_first_run": cold[0]["first_chart_ms"],
+        "warm_rerun_ms": _median(list(rerun)),
+        "renavigate_first_chart_ms": _median([r["first_chart_ms"] for r in renav]),
+        "cold_ready_ms": _median([r["ready_ms"] for r in cold]),
+        "ws_kib_on_load": round(statistics.median(ws_bytes) / 1024, 1),
+        "ws_frames_on_load": int(statistics.median(ws_frames)),
+    }
+    row["within_budget"] = _within_budget(row)
+    return row
+
+
+def _within_budget(row: dict[str, Any]) -> bool:
+    ok = row["ws_kib_on_load"] <= BUDGET_WS_KIB
+    if row["has_chart"]:
+        cold, warm = row["cold_first_chart_ms"], row["warm_rerun_ms"]
+        ok = ok and cold is not None and cold <= BUDGET_COLD_MS
+        ok = ok and warm is not None and warm <= BUDGET_WARM_MS
+    return ok
+
+
+def _misses(rows: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for r in rows:
+        if "error" in r:
+            out.append(f"{r['page']}: not measured ({r['error'][:120]})")
+            continue
+        if r["ws_kib_on_load"] > BUDGET_WS_KIB:
+            out.append(f"{r['page']}: {r['ws_kib_on_load']} KiB websocket > {BUDGET_WS_KIB}")
+        if not r["has_chart"]:
+            continue
+        if r["cold_first_chart_ms"] is None or r["cold_first_chart_ms"] > BUDGET_COLD_MS:
+            out.append(f"{r['page']}: cold first chart {r['cold_first_chart_ms']} ms")
+        if r["warm_rerun_ms"] is None or r["warm_rerun_ms"] > BUDGET_WARM_MS:
+            out.append(f"{r['page']}: warm rerun {r['warm_rerun_ms']} ms")
+    return out
+
+
+def run() -> dict[str, Any]:
+    """Measure every page; write bench/results/browser.json and return the same dict."""
+    from playwright.sync_api import sync_playwright
+
+    rows: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="rer-browser-bench-") as data_home,
+        AppServer(Path(data_home)) as server,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(**launch_options())
+        for path, (_, has_chart) in existing_pages().items():
+            try:
+                rows.append(measure_page(browser, server.url, path, has_chart))
+            except Exception as exc:  # one broken page must not hide the others' numbers
+                rows.append({"page": path or "(home)", "error": repr(exc)[:500]})
+        browser.close()
+
+    report = {
+        "method": (
+            "headless Debian Chromium, 1440x900, loopback; first chart = first Vega svg/canvas "
+            "with non-zero size on the page clock from navigation start; cold = new context; "
+            "warm = rerun ('r') until the run finished and painted; renavigate = same context "
+            "loads the page again (new session, cached bundle); websocket bytes received on "
+            "the cold load; "
+            f"median of {REPEATS}"
+        ),
+        "budgets": {
+            "cold_first_chart_ms": BUDGET_COLD_MS,
+            "warm_rerun_ms": BUDGET_WARM_MS,
+            "ws_kib_on_load": BUDGET_WS_KIB,
+        },
+        "pages": rows,
+        "misses": _misses(rows),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "browser.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    result = run()
+    for r in result["pages"]:
+        print(json.dumps(r))
+    print("misses:", result["misses"] or "none")

@@ -76,6 +76,24 @@ def prepare_plot(
     return PricePlot(lines.reset_index(drop=True), tooltip, symbols)
 
 
+def format_tooltip(plot: PricePlot, mode: str) -> PricePlot:
+    """Pre-format tooltip values as text so a series without a value that day reads "–"
+    instead of Vega's "null" (before listing, after its data ends, exchange holidays)."""
+    fmt = {"Rebased to 100": "{:,.1f}", "Price": "{:,.2f}", "% change": "{:+.1%}"}[mode]
+    tip = plot.tooltip.copy()
+    for col in tip.columns[1:]:
+        tip[col] = [("–" if pd.isna(v) else fmt.format(v)) for v in tip[col]]
+    return PricePlot(plot.lines, tip, plot.symbols)
+
+
+def date_axis_format(dates: pd.Series) -> str:
+    """Always show years on long ranges; day and month on short ones."""
+    if dates.empty:
+        return "%b %Y"
+    span = (dates.max() - dates.min()).days
+    return "%d %b" if span <= 120 else "%b %Y"
+
+
 def price_chart(
     plot: PricePlot,
     mode: str = "Rebased to 100",
@@ -84,7 +102,9 @@ def price_chart(
     overlays: Sequence[alt.Chart | alt.LayerChart] = (),
 ) -> alt.VConcatChart:
     """Detail chart (hover rule + tooltip, legend highlight) over an overview with a brush."""
-    axis_title, axis_fmt, tip_fmt = MODES[mode]
+    axis_title, axis_fmt, _ = MODES[mode]
+    plot = format_tooltip(plot, mode)
+    x_fmt = date_axis_format(plot.lines["date"])
     brush = alt.selection_interval(encodings=["x"], name="brush")
     legend_pick = alt.selection_point(fields=["symbol"], bind="legend", name="legend_pick")
     hover = alt.selection_point(
@@ -96,13 +116,18 @@ def price_chart(
         clear="pointerout",
     )
     scale = alt.Scale(type="log") if log_scale and mode != "% change" else alt.Scale(zero=False)
-    color = alt.Color("symbol:N").title(None).legend(orient="top", symbolStrokeWidth=3)
-    base = alt.Chart(plot.lines).encode(x=alt.X("date:T").title(None))
+    color = (
+        alt.Color("symbol:N")
+        .title(None)
+        .scale(scheme="tableau10")
+        .legend(orient="top", symbolStrokeWidth=3)
+    )
+    base = alt.Chart(plot.lines).encode(x=alt.X("date:T").title(None).axis(format=x_fmt))
 
     lines = (
         base.mark_line(strokeWidth=1.8)
         .encode(
-            x=alt.X("date:T").title(None).scale(domain=brush),
+            x=alt.X("date:T").title(None).axis(format=x_fmt).scale(domain=brush),
             y=alt.Y("value:Q").title(y_title or axis_title).axis(format=axis_fmt).scale(scale),
             color=color,
             strokeDash=alt.StrokeDash("role:N")
@@ -113,7 +138,7 @@ def price_chart(
         .add_params(legend_pick)
     )
     tooltip = [alt.Tooltip("date:T", title="Date", format="%a %d %b %Y")] + [
-        alt.Tooltip(f"s{i}:Q", title=sym, format=tip_fmt) for i, sym in enumerate(plot.symbols)
+        alt.Tooltip(f"s{i}:N", title=sym) for i, sym in enumerate(plot.symbols)
     ]
     rule = (
         alt.Chart(plot.tooltip)
@@ -125,15 +150,19 @@ def price_chart(
         )
         .add_params(hover)
     )
-    detail = alt.layer(lines, rule, *overlays).properties(height=380)
+    detail = alt.layer(lines, rule, *overlays).properties(height=380, width="container")
     overview = (
         base.mark_line(strokeWidth=1)
         .encode(
             y=alt.Y("value:Q").title(None).axis(labels=False, ticks=False).scale(scale),
-            color=alt.Color("symbol:N").legend(None),
+            color=alt.Color("symbol:N").scale(scheme="tableau10").legend(None),
         )
         .add_params(brush)
-        .properties(height=70, title=alt.Title("Drag here to zoom", fontSize=11, color="#64748b"))
+        .properties(
+            height=70,
+            width="container",
+            title=alt.Title("Drag here to zoom", fontSize=11, color="#64748b"),
+        )
     )
     chart = alt.vconcat(detail, overview, spacing=8).resolve_scale(color="shared")
     return _pin_param_views(chart, {"legend_pick": 0, "hover": 1})
@@ -181,7 +210,7 @@ def basket_chart(
     hover = alt.selection_point(
         fields=["date"], nearest=True, on="pointerover", empty=False, name="bhover"
     )
-    base = alt.Chart(levels).encode(x=alt.X("date:T").title(None))
+    base = alt.Chart(levels).encode(x=alt.X("date:T").title(None).axis(format="%b %Y"))
     lines = base.mark_line(strokeWidth=2).encode(
         y=alt.Y("level:Q").title("Index (start = 100)").scale(zero=False),
         color=alt.Color("basket:N")

@@ -57,14 +57,15 @@ def build_home(
     levels = returns.basket_levels(window, members)
 
     kpis: list[Kpi] = []
-    for sym, label in (("MP", "MP Materials"), ("REMX", "REMX ETF")):
+    for sym, label in (("MP", "MP"), ("REMX", "REMX")):
         s = _series(usd_prices, sym)
         if s.empty:
             continue
         as_of = s.index[-1]
         ch = returns.period_changes(s, as_of)
-        kpis.append(Kpi(f"{label} YTD", ch["YTD"], as_of.date(), f"{sym} adjusted close, USD"))
-        kpis.append(Kpi(f"{label} 1Y", ch["1Y"], as_of.date(), f"{sym} adjusted close, USD"))
+        detail = f"{'MP Materials' if sym == 'MP' else 'VanEck REMX ETF'}, adjusted close, USD"
+        kpis.append(Kpi(f"{label} YTD", ch["YTD"], as_of.date(), detail))
+        kpis.append(Kpi(f"{label} 1 year", ch["1Y"], as_of.date(), detail))
     for name in members:
         b = all_levels[all_levels["basket"] == name].set_index("date")["level"]
         if b.empty:
@@ -72,7 +73,12 @@ def build_home(
         as_of = b.index[-1]
         ch = returns.period_changes(b, as_of)
         kpis.append(
-            Kpi(f"{name} 1Y", ch["1Y"], as_of.date(), f"equal-weighted: {', '.join(members[name])}")
+            Kpi(
+                f"{name.split()[0]} 1 year",
+                ch["1Y"],
+                as_of.date(),
+                f"{name}, equal-weighted: {', '.join(members[name])}",
+            )
         )
     caption = (
         "Equal-weighted, rebalanced daily, in USD (CNY and AUD converted with daily FX), "

@@ -136,14 +136,37 @@ def _available_cached(cache_token: str) -> frozenset[str]:
 
 def page_setup(title: str, icon: str, caption: str | None = None) -> None:
     """Every page starts here: config, automatic refresh (once per session), sidebar, title."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+    # An emoji favicon: Material icons as favicons are fetched from Google's servers,
+    # which an offline deployment cannot reach.
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧲", layout="wide")
     _auto_refresh_once()
     with st.sidebar:
+        _navigation()
         _sidebar_freshness()
         watchlist_sidebar()
     st.title(title)
     if caption:
         st.caption(caption)
+
+
+#: (file, label, icon) of every page; the default navigation would call the landing page "app".
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "Home", ":material/public:"),
+    ("pages/1_Prices.py", "Prices", ":material/show_chart:"),
+    ("pages/2_Policy_timeline.py", "Policy timeline", ":material/timeline:"),
+    ("pages/3_Event_study.py", "Event study", ":material/query_stats:"),
+    ("pages/4_Market_outlook.py", "Market outlook", ":material/trending_up:"),
+    ("pages/5_Watchlists.py", "Watchlists", ":material/bookmarks:"),
+)
+
+
+def _navigation() -> None:
+    """Sidebar page links (client.showSidebarNavigation is off in .streamlit/config.toml)."""
+    with st.container(key="app_nav"):
+        for path, label, icon in NAVIGATION:
+            if (ROOT / path).exists():
+                st.page_link(path, label=label, icon=icon)
+    st.divider()
 
 
 def refresh_symbols() -> list[str]:

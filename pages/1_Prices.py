@@ -22,23 +22,23 @@ universe = ui.universe()
 ui.init_price_state()
 labels = ui.symbol_labels()
 
-c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-picked = c1.multiselect(
+picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
     options=ui.symbol_options(st.session_state.get("px_symbols", [])),
     format_func=lambda s: labels.get(s, s),
     key="px_symbols",
     accept_new_options=True,
+    select_all=False,
     max_selections=12,
     placeholder="MP, LYC.AX, 600111.SS…",
 )
-range_key = c2.segmented_control("Range", [*RANGES, "Custom"], key="px_range") or "1Y"
-
-c3, c4, c5, c6 = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
-mode = c3.segmented_control("Show", MODES, key="px_mode") or MODES[0]
-currency_mode = c4.segmented_control("Currency", ["Local", "USD"], key="px_ccy") or "Local"
-log_scale = c5.toggle("Log scale", key="px_log", disabled=mode == "% change")
-benchmarks = c6.pills("Benchmarks", price_view.BENCHMARKS, selection_mode="multi", key="px_bench")
+c1, c2, c3 = st.columns([5, 3, 2], vertical_alignment="bottom")
+range_key = c1.segmented_control("Range", [*RANGES, "Custom"], key="px_range") or "1Y"
+mode = c2.segmented_control("Show", MODES, key="px_mode") or MODES[0]
+currency_mode = c3.segmented_control("Currency", ["Local", "USD"], key="px_ccy") or "Local"
+c4, c5 = st.columns([1, 4], vertical_alignment="bottom")
+log_scale = c4.toggle("Log scale", key="px_log", disabled=mode == "% change")
+benchmarks = c5.pills("Benchmarks", price_view.BENCHMARKS, selection_mode="multi", key="px_bench")
 
 with st.expander("More options", icon=":material/tune:"):
     show_spac = st.toggle(

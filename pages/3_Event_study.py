@@ -90,7 +90,7 @@ if not ok.all():
         icon=":material/data_alert:",
     )
 
-t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"])
+t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"], key="es_tabs")
 with t1:
     group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
     by_cols = ["symbol"] if group == "Per symbol" else []

@@ -101,7 +101,9 @@ except wl.WatchlistNotFoundError as exc:
 universe = ui.universe()
 known = set(universe["symbol"]) | ui.available_symbols()
 name_of = ui.name_map()
-t_perf, t_edit, t_manage, t_io = st.tabs(["Performance", "Symbols", "Manage", "Import / export"])
+t_perf, t_edit, t_manage, t_io = st.tabs(
+    ["Performance", "Symbols", "Manage", "Import / export"], key="wl_tabs"
+)
 
 with t_perf:
     if not wlist.items:

@@ -106,3 +106,17 @@ def test_basket_chart_colours_blocs() -> None:
     d = spec(charts.basket_chart(levels))
     color = d["layer"][0]["encoding"]["color"]
     assert color["scale"]["domain"] == ["West basket", "China basket"]
+
+
+def test_tooltip_shows_dash_not_null_and_years_on_long_ranges(ten: pd.DataFrame) -> None:
+    values = charts.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "% change")
+    plot = charts.prepare_plot(values)
+    tip = charts.format_tooltip(plot, "% change").tooltip
+    lyc = tip.columns[list(plot.symbols).index("LYC.AX") + 1]
+    assert tip[lyc].iloc[0] == "–"  # LYC.AX data starts in 2024
+    assert tip[lyc].iloc[-1].startswith(("+", "-"))
+    d = spec(charts.price_chart(plot, "% change"))
+    assert d["vconcat"][0]["layer"][0]["encoding"]["x"]["axis"]["format"] == "%b %Y"
+    short = values[values["date"] >= "2026-09-01"]
+    d2 = spec(charts.price_chart(charts.prepare_plot(short), "% change"))
+    assert d2["vconcat"][0]["layer"][0]["encoding"]["x"]["axis"]["format"] == "%d %b"

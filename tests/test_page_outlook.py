@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import projections as pj
+from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Market_outlook.py")
@@ -31,7 +32,7 @@ def chart_rows(at: AppTest, i: int) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def at() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    return page_app(PAGE).run()
 
 
 def test_page_runs_and_shows_every_projection_row(at: AppTest) -> None:
@@ -91,14 +92,14 @@ def test_hiding_superseded_editions_removes_them(at: AppTest) -> None:
 
 
 def test_no_equities_gives_a_clear_message() -> None:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = page_app(PAGE).run()
     at.multiselect(key="equity_symbols").set_value([]).run()
     assert not at.exception
     assert any("Pick at least one equity" in i.value for i in at.info)
 
 
 def test_active_watchlist_preselects_equities() -> None:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_app(PAGE)
     at.session_state["_wl_active_pick"] = None
     at.run()
     from lib import watchlists
@@ -106,8 +107,7 @@ def test_active_watchlist_preselects_equities() -> None:
     store = watchlists.WatchlistStore.open(watchlists.resolve_database_url())
     summary = next(w for w in store.lists("local") if w.name == "China majors")
     china = store.get("local", summary.id)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["_wl_active_pick"] = china.id
+    at = page_app(PAGE, state={"_wl_active_pick": china.id})
     at.run()
     assert not at.exception
     assert at.session_state["active_watchlist_symbols"] == china.symbols
@@ -117,7 +117,7 @@ def test_active_watchlist_preselects_equities() -> None:
 
 
 def test_equities_without_prices_on_disk_give_a_warning() -> None:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = page_app(PAGE).run()
     at.multiselect(key="equity_symbols").set_value(["ILU.AX"]).run()  # not in the snapshot
     assert not at.exception
     assert any("prices on disk" in w.value for w in at.warning)

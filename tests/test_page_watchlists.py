@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import watchlists as wl
 from lib.watchlists import NewItem, WatchlistStore
+from tests.apptest_frame import page_app
 from tests.pg_server import fresh_database, pg_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ def store() -> Iterator[WatchlistStore]:
 
 
 def page(user: dict | None = None, **state: object) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_app(PAGE)
     if user is not None:
         at.user = user
     for k, v in state.items():
@@ -285,7 +286,7 @@ def test_pasted_import(store: WatchlistStore) -> None:
 def test_secrets_toml_url_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(wl.ENV_DATABASE_URL, raising=False)
     target = tmp_path / "from-secrets.db"
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_app(PAGE)
     at.secrets["connections"] = {"watchlists": {"url": f"sqlite:///{target}"}}
     ok(at.run())
     assert target.exists()
@@ -346,7 +347,7 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
 
 
 def test_prices_page_opens_the_active_watchlist(store: WatchlistStore) -> None:
-    at = ok(AppTest.from_file(str(ROOT / "pages" / "1_Prices.py"), default_timeout=60).run())
+    at = ok(page_app(str(ROOT / "pages" / "1_Prices.py")).run())
     china = store.find("local", "China majors")
     assert china is not None
     at.sidebar.selectbox(key="_wl_active_pick").set_value(china.id).run()
@@ -359,7 +360,7 @@ def test_share_link_opens_the_symbols_on_the_prices_page() -> None:
     link = next(m.value for m in at.markdown if "./Prices?" in m.value)
     query = link.split("./Prices?", 1)[1].rstrip(")")
     assert query == "symbols=MP&symbols=UUUU&symbols=USAR&symbols=AREC&symbols=REEMF&symbols=CRML"
-    prices = AppTest.from_file(str(ROOT / "pages" / "1_Prices.py"), default_timeout=60)
+    prices = page_app(str(ROOT / "pages" / "1_Prices.py"))
     prices.query_params["symbols"] = ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
     ok(prices.run())
     assert prices.session_state["px_symbols"] == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]

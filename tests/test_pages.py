@@ -39,7 +39,7 @@ def test_every_page_runs_without_exception(page: str | None) -> None:
 def test_landing_page_shows_baskets_kpis_and_links() -> None:
     at = run_page()
     labels = [m.label for m in at.metric]
-    assert "MP Materials YTD" in labels and "China basket 1Y" in labels
+    assert "MP YTD" in labels and "China 1 year" in labels
     assert all(m.value.startswith(("+", "-")) for m in at.metric)  # signed, never "125%"
     assert len(at.get("vega_lite_chart")) >= 1
 

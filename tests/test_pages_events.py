@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import event_study as es
+from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMELINE = str(ROOT / "pages" / "2_Policy_timeline.py")
@@ -15,9 +16,7 @@ STUDY = str(ROOT / "pages" / "3_Event_study.py")
 
 
 def _run(path: str, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(path, default_timeout=60)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
+    at = page_app(path, state=state)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -27,9 +27,9 @@ def test_first_request_is_a_deep_link(page: Page, app_server: AppServer) -> None
 
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("Prices as of")
-    nav = page.get_by_test_id("stSidebarNav")
-    for path in existing_pages():
-        expect(nav).to_contain_text(path.replace("_", " ") or "app")
+    nav = page.locator(".st-key-app_nav")
+    for label in ("Home", *(p.replace("_", " ") for p in existing_pages() if p)):
+        expect(nav).to_contain_text(label)
     expect(page.get_by_test_id("stHeading").first).to_contain_text("Prices")
 
     symbols = page.get_by_test_id("stMultiSelect").first

@@ -17,7 +17,7 @@ def test_page_renders(page: Page, app_server: AppServer, path: str) -> None:
     """No stException, no JavaScript error, and every chart on a chart page is drawn."""
     page.goto(f"{app_server.url}/{path}")
     wait_for_app_run(page)
-    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+    expect(page.locator(".st-key-app_nav")).to_be_visible()
     errors = page.get_by_test_id("stException")
     assert errors.count() == 0, errors.first.inner_text()
     has_charts = PAGES[path][1]

@@ -122,12 +122,14 @@ def price_chart(
         .scale(scheme="tableau10")
         .legend(orient="top", symbolStrokeWidth=3)
     )
-    base = alt.Chart(plot.lines).encode(x=alt.X("date:T").title(None).axis(format=x_fmt))
+    base = alt.Chart(plot.lines).encode(
+        x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8)
+    )
 
     lines = (
         base.mark_line(strokeWidth=1.8)
         .encode(
-            x=alt.X("date:T").title(None).axis(format=x_fmt).scale(domain=brush),
+            x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8).scale(domain=brush),
             y=alt.Y("value:Q").title(y_title or axis_title).axis(format=axis_fmt).scale(scale),
             color=color,
             strokeDash=alt.StrokeDash("role:N")
@@ -164,7 +166,12 @@ def price_chart(
             title=alt.Title("Drag here to zoom", fontSize=11, color="#64748b"),
         )
     )
-    chart = alt.vconcat(detail, overview, spacing=8).resolve_scale(color="shared")
+    # Streamlit pads (and so overflows) a vconcat holding a layer; fit-x keeps it in the column.
+    chart = (
+        alt.vconcat(detail, overview, spacing=8)
+        .resolve_scale(color="shared")
+        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    )
     return _pin_param_views(chart, {"legend_pick": 0, "hover": 1})
 
 

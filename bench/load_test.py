@@ -38,15 +38,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 PRICES_LINK = "/Prices?symbols=MP&symbols=LYC.AX&symbols=600111.SS&symbols=REMX&range=3Y"
 BUDGET_P95_MS = 3000.0
@@ -196,10 +190,10 @@ async def _drive(
             peak["rss"] = max(peak["rss"], rss_kib(pid) or 0)
             await asyncio.sleep(0.25)
 
+    from tests.e2e import launch_options  # the browser suite's Chromium flags, kept in one place
+
     async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        browser = await p.chromium.launch(**launch_options())
         try:
             warm: dict[str, Any] = {"latencies": {}, "errors": [], "page_errors": []}
             t0 = time.perf_counter()

@@ -15,9 +15,7 @@ from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
 
 pytestmark = pytest.mark.e2e
 
-MONTHS = re.compile(
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
+MONTHS = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["date", "symbol", "currency", "price", "adj_close", "volume", "chart_value"]
 
@@ -126,8 +124,9 @@ def test_brush_narrows_detail(page: Page, app_server: AppServer) -> None:
     page.mouse.move(box["x"] + box["width"] * 0.8, y, steps=8)
     page.mouse.up()
 
-    expect(detail.locator("g.role-axis-label").first).to_contain_text(MONTHS)
-    assert axis_labels(detail) != before
+    # After the drag the axis covers about a year: fewer distinct years than the full history.
+    expect(detail.locator("g.role-axis-label").first).not_to_have_text(" ".join(before))
+    assert len(years(axis_labels(detail))) < len(years(before))
     first_after = tooltip_date(tooltip_at(page, detail, 0.02))
     last_after = tooltip_date(tooltip_at(page, detail, 0.98))
     assert first_after > first_before

@@ -43,7 +43,4 @@ with left:
     ui.latest_events_list(limit=6)
 with right:
     st.subheader("Explore")
-    st.page_link(
-        "pages/1_Prices.py", label="Prices: compare any symbols", icon=":material/show_chart:"
-    )
-    ui.extra_page_links()
+    ui.page_links()

@@ -149,21 +149,32 @@ def page_setup(title: str, icon: str, caption: str | None = None) -> None:
         st.caption(caption)
 
 
-#: (file, label, icon) of every page; the default navigation would call the landing page "app".
-NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    ("app.py", "Home", ":material/public:"),
-    ("pages/1_Prices.py", "Prices", ":material/show_chart:"),
-    ("pages/2_Policy_timeline.py", "Policy timeline", ":material/timeline:"),
-    ("pages/3_Event_study.py", "Event study", ":material/query_stats:"),
-    ("pages/4_Market_outlook.py", "Market outlook", ":material/trending_up:"),
-    ("pages/5_Watchlists.py", "Watchlists", ":material/bookmarks:"),
+#: (file, label, icon, what it answers) of every page; our own sidebar navigation replaces
+#: Streamlit's, which would call the landing page "app".
+NAVIGATION: tuple[tuple[str, str, str, str], ...] = (
+    ("app.py", "Home", ":material/public:", "West vs China at a glance"),
+    ("pages/1_Prices.py", "Prices", ":material/show_chart:", "compare any symbols"),
+    (
+        "pages/2_Policy_timeline.py",
+        "Policy timeline",
+        ":material/timeline:",
+        "export controls, funding, deals",
+    ),
+    ("pages/3_Event_study.py", "Event study", ":material/query_stats:", "how prices reacted"),
+    (
+        "pages/4_Market_outlook.py",
+        "Market outlook",
+        ":material/trending_up:",
+        "forecasts vs equities",
+    ),
+    ("pages/5_Watchlists.py", "Watchlists", ":material/bookmarks:", "your saved lists"),
 )
 
 
 def _navigation() -> None:
     """Sidebar page links (client.showSidebarNavigation is off in .streamlit/config.toml)."""
     with st.container(key="app_nav"):
-        for path, label, icon in NAVIGATION:
+        for path, label, icon, _ in NAVIGATION:
             if (ROOT / path).exists():
                 st.page_link(path, label=label, icon=icon)
     st.divider()
@@ -528,23 +539,11 @@ def home_chart(start: str | None) -> alt.LayerChart:
     return _home_chart(start, price_store().cache_token())
 
 
-PAGE_LINKS: dict[str, tuple[str, str]] = {
-    "2_Policy_timeline.py": (
-        "Policy timeline: export controls, funding, deals",
-        ":material/timeline:",
-    ),
-    "3_Event_study.py": ("Event study: how prices reacted", ":material/query_stats:"),
-    "4_Market_outlook.py": ("Market outlook: forecasts vs equities", ":material/trending_up:"),
-    "5_Watchlists.py": ("Watchlists: your saved lists", ":material/bookmarks:"),
-}
-
-
-def extra_page_links() -> None:
-    """Links to the other pages that exist in this deployment."""
-    pages_dir = ROOT / "pages"
-    for name, (label, icon) in PAGE_LINKS.items():
-        if (pages_dir / name).exists():
-            st.page_link(f"pages/{name}", label=label, icon=icon)
+def page_links() -> None:
+    """The landing page's links to every other page, with what each one answers."""
+    for path, label, icon, blurb in NAVIGATION[1:]:
+        if (ROOT / path).exists():
+            st.page_link(path, label=f"{label}: {blurb}", icon=icon)
 
 
 def latest_events_list(limit: int = 6) -> None:

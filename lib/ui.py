@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import charts, export, fx, overview, returns
+from lib import watchlists as watchlists_mod
 from lib.paths import ROOT
 from lib.price_view import PriceView, build_view, listing_markers
 from lib.prices import (
@@ -667,8 +668,6 @@ def event_study(
 
 
 # --------------------------------------------------------------------------- watchlists
-
-from lib import watchlists as watchlists_mod  # noqa: E402  (kept with its section)
 
 
 def watchlist_url() -> str:

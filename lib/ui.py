@@ -109,7 +109,17 @@ def name_map() -> dict[str, str]:
 
 def available_symbols() -> set[str]:
     """Symbols that have at least one row offline (snapshot or cache)."""
-    return set(price_store().coverage()["symbol"].astype(str))
+    return set(coverage()["symbol"].astype(str))
+
+
+def coverage() -> pd.DataFrame:
+    """Per-symbol first/last date and source, recomputed only when the cache file changes."""
+    return _coverage(price_store().cache_token())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _coverage(cache_token: str) -> pd.DataFrame:
+    return price_store().coverage()
 
 
 def symbol_labels() -> dict[str, str]:
@@ -224,7 +234,7 @@ def _auto_refresh_once() -> None:
 
 def _sidebar_freshness() -> None:
     store = price_store()
-    cov = store.coverage()
+    cov = coverage()
     if store.cache_problem:
         st.warning(
             "The local price cache could not be read, so the shipped snapshot is shown. "
@@ -345,7 +355,7 @@ def symbol_options(selected: list[str]) -> list[str]:
 
 
 def default_custom_range() -> tuple[date, date]:
-    cov = price_store().coverage()
+    cov = coverage()
     end = cov["last_date"].max().date() if not cov.empty else date.today()
     return (date(end.year - 1, end.month, 1), end)
 

@@ -131,3 +131,20 @@ def test_landing_lists_latest_events_and_marks_them() -> None:
     assert "2026" in text
     spec = chart_specs(at)[0]
     assert len(spec["layer"]) >= 3  # lines, hover points, event rules
+
+
+def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    cache = home / "prices" / "cache.parquet"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"PAR1 this is not a parquet file")
+    monkeypatch.setenv("RER_DATA_HOME", str(home))
+    at = run_page("pages/1_Prices.py", symbols=["MP"], range="Max")
+    assert not at.exception
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "could not be read" in warning
+    assert len(at.get("vega_lite_chart")) == 1  # snapshot data still charted
+    at.sidebar.button(key="_rebuild_cache").click().run()
+    assert not cache.exists()
+    assert list(cache.parent.glob("cache.parquet.corrupt-*"))
+    assert not at.sidebar.warning

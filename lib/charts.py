@@ -200,16 +200,6 @@ def listing_marker(listings: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(rule, text)
 
 
-def sparkline_chart(values: pd.DataFrame, y: str = "value") -> alt.Chart:
-    """A bare line for KPI cards."""
-    return (
-        alt.Chart(values)
-        .mark_line(strokeWidth=1.5)
-        .encode(x=alt.X("date:T").axis(None), y=alt.Y(f"{y}:Q").axis(None).scale(zero=False))
-        .properties(height=40)
-    )
-
-
 def basket_chart(
     levels: pd.DataFrame, overlays: Sequence[alt.Chart | alt.LayerChart] = ()
 ) -> alt.LayerChart:

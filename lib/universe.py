@@ -22,10 +22,6 @@ class InvalidSymbolError(ValueError):
     """Text that cannot be a Yahoo symbol; the message says why, safe to show verbatim."""
 
 
-class UnknownSymbolError(LookupError):
-    """A well-formed symbol we have no data for and could not resolve."""
-
-
 @lru_cache(maxsize=4)
 def _read_universe(path: Path, mtime_ns: int) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -96,11 +92,6 @@ def symbol_label(universe: pd.DataFrame, symbol: str) -> str:
         return symbol
     r = row.iloc[0]
     return f"{symbol} — {r['name']} ({r['exchange']}, {r['currency']})"
-
-
-def currency_of(universe: pd.DataFrame, symbol: str, default: str = "USD") -> str:
-    row = universe.loc[universe["symbol"] == symbol, "currency"]
-    return str(row.iloc[0]) if not row.empty else default
 
 
 def basket_members(universe: pd.DataFrame, basket: str) -> list[str]:

@@ -27,7 +27,7 @@ from lib.prices import (
     read_snapshot_meta,
     refresh_universe_symbols,
 )
-from lib.universe import load_universe
+from lib.universe import basket_members, load_universe
 
 APP_NAME = "Rare Earths Revival"
 NO_OFFLINE_DATA = "no offline data; refreshes from Yahoo when online"
@@ -391,9 +391,16 @@ def _price_view(
     custom: tuple[date, date] | None,
     mode: str,
     cache_token: str,
-) -> tuple[PriceView, dict[str, str]]:
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
     tidy, notes = _display_prices(symbols, currency, include_pre_listing, cache_token)
-    return build_view(tidy, range_key, mode, custom), notes
+    view = build_view(tidy, range_key, mode, custom)
+    ccy = currency_map()
+    if currency == "USD":
+        ccy = dict.fromkeys(symbols, "USD")
+    summary = returns.summary_table(view.tidy, ccy, name_map())
+    for col in ("return", "max_drawdown", "volatility"):
+        summary[col] = summary[col] * 100.0
+    return view, notes, summary
 
 
 def price_view_for(
@@ -403,8 +410,8 @@ def price_view_for(
     range_key: str,
     custom: tuple[date, date] | None,
     mode: str,
-) -> tuple[PriceView, dict[str, str]]:
-    """The Prices page's data for one set of choices, cached on those (small) choices."""
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    """The Prices page's view, FX notes and summary table, cached on the (small) choices."""
     key = tuple(sorted({s.upper() for s in symbols}))
     token = price_store().cache_token()
     return _price_view(key, currency, include_pre_listing, range_key, custom, mode, token)
@@ -424,7 +431,7 @@ def _price_chart(
     events: tuple[tuple[str, ...], tuple[str, ...]] | None,
     cache_token: str,
 ) -> alt.VConcatChart:
-    view, _ = _price_view(
+    view, *_ = _price_view(
         symbols, currency, include_pre_listing, range_key, custom, mode, cache_token
     )
     overlays: list = []
@@ -483,14 +490,8 @@ def event_overlay_layers(
     return [event_rule_layer(events, start=start, end=end)]
 
 
-def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None) -> None:
-    """The per-symbol summary under the price chart; sortable, numbers stay numbers."""
-    ccy = currency_map()
-    if currency_override:
-        ccy = dict.fromkeys(tidy["symbol"].astype(str).unique(), currency_override)
-    table = returns.summary_table(tidy, ccy, name_map())
-    for col in ("return", "max_drawdown", "volatility"):
-        table[col] = table[col] * 100.0
+def price_summary_table(table: pd.DataFrame) -> None:
+    """The per-symbol summary under the price chart (percent columns already x100)."""
     st.dataframe(
         table,
         hide_index=True,
@@ -516,8 +517,8 @@ def price_summary_table(tidy: pd.DataFrame, currency_override: str | None = None
 def _home(start: str | None, cache_token: str) -> overview.HomeOverview:
     uni = universe()
     members = {
-        "West basket": list(uni.loc[uni["basket"] == "West", "symbol"]),
-        "China basket": list(uni.loc[uni["basket"] == "China", "symbol"]),
+        "West basket": basket_members(uni, "West"),
+        "China basket": basket_members(uni, "China"),
     }
     wanted = [s for syms in members.values() for s in syms] + ["MP", "REMX"]
     tidy, notes = display_prices(wanted, "USD", False)
@@ -603,12 +604,6 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     return f"{x * 100:+.{digits}f}%"
-
-
-def fmt_price(x: float | None, currency: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:,.2f} {currency}"
 
 
 def fmt_date(d: date | pd.Timestamp | None) -> str:

@@ -74,7 +74,7 @@ if not symbols:
 wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
 ccy = "USD" if currency_mode == "USD" else "local"
 ui.resolve_unknown_symbols(wanted)
-view, notes = ui.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
+view, notes, summary = ui.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
 for sym in price_view.missing_symbols(wanted, view.tidy):
     st.warning(f"**{sym}**: {ui.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
 for sym, note in notes.items():
@@ -101,7 +101,7 @@ st.caption(
 )
 
 st.subheader("Summary")
-ui.price_summary_table(view.tidy, "USD" if ccy == "USD" else None)
+ui.price_summary_table(summary)
 ui.download_csv(
     lambda: price_view.export_frame(view, ui.currency_map(), currency_mode),
     label="Download CSV (full resolution)",

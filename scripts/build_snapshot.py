@@ -85,8 +85,44 @@ PROVENANCE: dict[str, dict[str, str]] = {
     "LYC.AX": {
         "currency": "AUD",
         "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
+        "source": "yfinance via naveenf/asxscreener@d523c62 (whole file)",
+        "notes": "2025-08-28 trading halt (volume 0) kept as in source; source ends 2026-01-02.",
+    },
+    "ILU.AX": {
+        "currency": "AUD",
+        "adjustment": "yfinance auto-adjusted (dividends): close before 2025-09-02 is not the traded close",
         "source": "yfinance via naveenf/asxscreener@d523c62",
-        "notes": "2025-08-28 trading halt (volume 0) kept as in source.",
+        "notes": "Dividend-scaled before 2025-09-02 (use for returns, not as a quoted level); source ends 2026-01-02.",
+    },
+    "ARU.AX": {
+        "currency": "AUD",
+        "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
+        "source": "yfinance via naveenf/asxscreener@d523c62",
+        "notes": "Halt days with volume 0 and O=H=L=C kept (2024-07-24, 2025-08-18/19, 2025-10-28).",
+    },
+    "000831.SZ": {
+        "currency": "CNY",
+        "adjustment": "forward-adjusted (qfq, multiplicative); raw from 2024-06-25",
+        "source": "Overwatch-mercy/stock-data@8196f57 (9 fields transcribed, checked by market-cap identity)",
+        "notes": "2026-06-30 and 2026-07-01 identical in source (probable duplicate).",
+    },
+    "600392.SS": {
+        "currency": "CNY",
+        "adjustment": "presumed forward-adjusted; 2-decimal (effectively raw) since 2023-11-23",
+        "source": "Overwatch-mercy/stock-data@adc4cd9 (9 fields transcribed, checked by market-cap identity)",
+        "notes": "Adjustment basis not determinable from the file.",
+    },
+    "600366.SS": {
+        "currency": "CNY",
+        "adjustment": "source adjustment: +0.001 CNY on every price up to 2026-06-26; raw from 2026-06-29",
+        "source": "Overwatch-mercy/stock-data@c43585a (9 fields transcribed, checked by market-cap identity)",
+        "notes": "Traded price = value - 0.001 before 2026-06-29; 2026-06-30 and 2026-07-01 identical (probable duplicate).",
+    },
+    "000970.SZ": {
+        "currency": "CNY",
+        "adjustment": "forward-adjusted (qfq, multiplicative); raw from 2025-05-28",
+        "source": "Overwatch-mercy/stock-data@5629684 (9 fields transcribed, checked by market-cap identity)",
+        "notes": "2026-04-13 to 2026-06-10 prices off the tick by 0.005 (source adjustment); 2026-06-30 and 2026-07-01 identical (probable duplicate).",
     },
     "CNY=X": {
         "currency": "CNY per USD",
@@ -97,8 +133,8 @@ PROVENANCE: dict[str, dict[str, str]] = {
     "AUDUSD=X": {
         "currency": "USD per AUD",
         "adjustment": "FX rate (FRED DEXUSAL, NY noon buying rate)",
-        "source": "FRED DEXUSAL via R4ff67/Investments@7b98b2b",
-        "notes": "Source ends 2024-12-31.",
+        "source": "FRED DEXUSAL via R4ff67/Investments@7b98b2b (2024); terrypacker/fin-sim-framework@d33f147 (2025-01-02 on)",
+        "notes": "US business-day calendar; holiday blanks dropped; 2026-08-08 FRED vintage; ends 2026-07-31.",
     },
 }
 

@@ -24,12 +24,24 @@ def test_cny_prices_are_divided_by_cny_per_usd(store: PriceStore) -> None:
     assert out.loc[day, "close"] == pytest.approx(raw / 7.2993)
 
 
-def test_aud_multiplied_and_uncovered_dates_are_named(store: PriceStore) -> None:
+def test_aud_multiplied_over_the_whole_lynas_series(store: PriceStore) -> None:
     prices = store.load(["LYC.AX"])
     conv = fx.convert_to_usd(prices, {"LYC.AX": "AUD"}, store.load(["AUDUSD=X"]))
     out = conv.prices.set_index("date")
     raw = prices.set_index("date")
     assert out.loc["2024-12-31", "close"] == pytest.approx(raw.loc["2024-12-31", "close"] * 0.6185)
+    # AUD/USD now runs to 2026-07-31 (SOURCES.md extension): 12.22 AUD x 0.6684 on 2026-01-02.
+    assert out.loc["2026-01-02", "close"] == pytest.approx(12.22 * 0.6684)
+    assert out["close"].notna().all()
+    assert "LYC.AX" not in conv.notes
+
+
+def test_aud_uncovered_dates_are_named(store: PriceStore) -> None:
+    prices = store.load(["LYC.AX"])
+    rates = store.load(["AUDUSD=X"])
+    rates = rates[rates["date"] <= pd.Timestamp("2024-12-31")]  # as the snapshot was before
+    conv = fx.convert_to_usd(prices, {"LYC.AX": "AUD"}, rates)
+    out = conv.prices.set_index("date")
     assert np.isnan(out.loc["2025-06-02", "close"])  # no AUD/USD after 2024-12-31
     assert "after 2024-12-31" in conv.notes["LYC.AX"]
 

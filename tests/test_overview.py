@@ -10,8 +10,19 @@ import pytest
 from lib import fx, overview
 from lib.prices import PriceStore
 
-MEMBERS = {"West basket": ["MP", "LYC.AX", "ILU.AX"], "China basket": ["600111.SS", "300748.SZ"]}
-CCY = {"MP": "USD", "LYC.AX": "AUD", "ILU.AX": "AUD", "600111.SS": "CNY", "300748.SZ": "CNY"}
+# VML.AX has no offline data; ILU.AX gained data when the snapshot was rebuilt (2026-11).
+MEMBERS = {
+    "West basket": ["MP", "LYC.AX", "ILU.AX", "VML.AX"],
+    "China basket": ["600111.SS", "300748.SZ"],
+}
+CCY = {
+    "MP": "USD",
+    "LYC.AX": "AUD",
+    "ILU.AX": "AUD",
+    "VML.AX": "AUD",
+    "600111.SS": "CNY",
+    "300748.SZ": "CNY",
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +40,20 @@ def test_baskets_start_at_100_and_are_in_range(home: overview.HomeOverview) -> N
         assert lv["date"].min() >= pd.Timestamp("2024-01-01")
 
 
-def test_notes_name_missing_data_and_fx_gaps(home: overview.HomeOverview) -> None:
+def test_notes_name_missing_data(home: overview.HomeOverview) -> None:
     text = " ".join(home.notes)
-    assert "ILU.AX" in text  # no offline data
-    assert "LYC.AX" in text and "after 2024-12-31" in text  # leaves the USD basket
+    assert "VML.AX" in text  # no offline data
+    # AUD/USD now runs to 2026-07-31, past the ASX series' end (2026-01-02): no FX gap note.
+    assert "LYC.AX" not in text
 
 
-def test_lyc_leaves_usd_basket_after_fx_ends(home: overview.HomeOverview) -> None:
+def test_asx_members_stay_in_usd_basket_until_their_data_ends(home: overview.HomeOverview) -> None:
     west = home.levels[home.levels["basket"] == "West basket"].set_index("date")
-    assert west.loc["2024-06-03", "members"] == 2  # MP and LYC.AX
-    assert west.loc["2025-06-02", "members"] == 1  # only MP has USD prices
+    # Before the 2026-11 snapshot AUD/USD ended 2024-12-31 and LYC.AX left the USD basket in
+    # 2025; now MP, LYC.AX and ILU.AX all have USD prices through 2026-01-02.
+    assert west.loc["2024-06-03", "members"] == 3
+    assert west.loc["2025-06-02", "members"] == 3
+    assert west.loc["2026-03-02", "members"] == 1  # the ASX series end 2026-01-02
 
 
 def test_kpis_signed_fractions_with_as_of(home: overview.HomeOverview) -> None:

@@ -118,6 +118,6 @@ def test_active_watchlist_preselects_equities() -> None:
 
 def test_equities_without_prices_on_disk_give_a_warning() -> None:
     at = page_app(PAGE).run()
-    at.multiselect(key="equity_symbols").set_value(["ILU.AX"]).run()  # not in the snapshot
+    at.multiselect(key="equity_symbols").set_value(["NEO.TO"]).run()  # not in the snapshot
     assert not at.exception
     assert any("prices on disk" in w.value for w in at.warning)

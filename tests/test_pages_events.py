@@ -158,7 +158,7 @@ def test_event_study_category_with_basket_marks_insufficient_pairs_and_inexact_o
     assert not at.exception
     assert any("insufficient data" in t for t in _texts(at.warning))
     summary = at.main.dataframe[0].value
-    assert "no_price_data" in set(summary["status"])  # e.g. 000831.SZ has no offline prices
+    assert "no_price_data" in set(summary["status"])  # e.g. 0769.HK has no offline prices
     assert summary.loc[summary["status"] != "ok", "car"].isna().all()
     left_out = [t for t in _texts(at.caption) if t.startswith("Left out")]
     at.checkbox(key="es_inexact").check().run()

@@ -39,6 +39,16 @@ def close_on(snap: pd.DataFrame, symbol: str, day: str) -> float:
         ("CNY=X", "2024-12-31", 7.2993),
         ("AUDUSD=X", "2024-12-31", 0.6185),
         ("LYC.AX", "2026-01-02", 12.22),
+        # Added when ../shared/market-data gained files (SOURCES.md "Spot values"/caveats).
+        ("LYC.AX", "2024-01-02", 7.17),
+        ("AUDUSD=X", "2025-01-02", 0.6208),
+        ("AUDUSD=X", "2026-07-31", 0.7026),
+        ("000831.SZ", "2026-07-17", 45.65),
+        ("600392.SS", "2026-07-17", 21.15),
+        ("600366.SS", "2026-07-17", 11.56),
+        ("000970.SZ", "2026-07-17", 13.46),
+        ("ILU.AX", "2026-01-02", 5.88),
+        ("ARU.AX", "2025-10-14", 0.445),
     ],
 )
 def test_sanity_prices_from_sources_md(snap: pd.DataFrame, symbol: str, day: str, close: float):
@@ -63,6 +73,11 @@ def test_meta_covers_every_symbol_with_provenance(snap: pd.DataFrame) -> None:
     counts = snap.groupby("symbol").size()
     assert (meta["rows"] == counts.reindex(meta.index)).all()
     assert meta.loc["LYC.AX", "currency"] == "AUD"
+    # Every file in ../shared/market-data has its own provenance row (build fails otherwise).
+    for sym in ("000831.SZ", "600392.SS", "600366.SS", "000970.SZ", "ILU.AX", "ARU.AX"):
+        assert meta.loc[sym, "currency"] == ("AUD" if sym.endswith(".AX") else "CNY")
+    assert "2025-09-02" in meta.loc["ILU.AX", "adjustment"]
+    assert meta.loc["AUDUSD=X", "last_date"] == "2026-07-31"
 
 
 def test_every_snapshot_equity_is_in_the_universe(snap: pd.DataFrame) -> None:

@@ -19,7 +19,10 @@ def events() -> pd.DataFrame:
 
 def test_file_is_valid_and_fully_loaded(events):
     assert validate(read_raw("policy_events.csv"), POLICY_EVENTS, "policy_events.csv") == []
-    assert len(events) == 101
+    # 101 facts.md section-1 events + 13 from issue 14 (the facts "can be added" list and the
+    # verified second dates inside rows 33, 39, 67, 92, 99 and the Nechalacho item) + the
+    # unverified Lynas terbium row + 6 sourced events after 2026-02-02 = 121
+    assert len(events) == 121
     assert events["date"].is_monotonic_increasing
 
 
@@ -166,3 +169,58 @@ def test_option_labels_and_symbols(events):
 )
 def test_source_label(url, label):
     assert ev.source_label(url) == label
+
+
+# Rows added for issue 14: (id, date, precision, confidence, symbols, fact_ref).
+NEW_ROWS = [
+    ("E041", "2024-06-10", "day", "derived", ("UUUU", "EFR.TO"), 41),
+    ("E102", "2021-06-01", "month", "verified", ("VML.AX",), 907),
+    ("E103", "2022-06-17", "day", "verified", ("VML.AX",), 917),
+    ("E104", "2023-08-01", "day", "verified", (), 233),
+    ("E105", "2023-11-09", "day", "verified", ("AREC",), 901),
+    ("E106", "2024-06-27", "day", "verified", ("LYC.AX",), 902),
+    ("E107", "2024-09-13", "day", "verified", (), 239),
+    ("E108", "2025-04-30", "day", "verified", ("USAR",), 903),
+    ("E109", "2025-06-09", "day", "verified", ("AREC",), 904),
+    ("E110", "2025-08-12", "day", "verified", ("ARU.AX",), 905),
+    ("E111", "2025-08-21", "day", "verified", ("UUUU", "EFR.TO"), 267),
+    ("E112", "2025-09-26", "day", "verified", ("AREC",), 906),
+    ("E113", "2025-10-24", "day", "verified", (), 299),
+    ("E114", "2025-12-04", "day", "verified", ("300748.SZ", "600366.SS", "000970.SZ"), 292),
+    ("E115", "2025-06-01", "month", "unverified", ("LYC.AX",), 908),
+    ("E116", "2026-02-02", "day", "verified", (), 1001),
+    ("E117", "2026-02-04", "day", "verified", (), 1002),
+    ("E118", "2026-02-04", "day", "verified", (), 1003),
+    ("E119", "2026-02-26", "day", "verified", ("MP",), 1004),
+    ("E120", "2026-04-24", "day", "verified", (), 1005),
+    ("E121", "2026-06-22", "day", "verified", ("MP", "USAR"), 1006),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_id", "day", "precision", "confidence", "symbols", "fact_ref"),
+    NEW_ROWS,
+    ids=[r[0] for r in NEW_ROWS],
+)
+def test_issue_14_rows(events, event_id, day, precision, confidence, symbols, fact_ref):
+    row = events.set_index("id").loc[event_id]
+    assert row["date"] == pd.Timestamp(day)
+    assert row["date_precision"] == precision and row["confidence"] == confidence
+    assert row["symbol_list"] == symbols
+    assert int(row["fact_ref"]) == fact_ref
+    assert row["url_list"] and all(u.startswith("https://") for u in row["url_list"][:1])
+
+
+def test_issue_14_timing_and_exactness(events):
+    e = events.set_index("id")
+    # MP released its Q4 2025 results at 4:05 pm ET, so the reaction is the next session
+    assert e.loc["E119", "timing"] == "after_close"
+    # the Lynas terbium day is not in any source: a month span, never an exact day
+    assert not e.loc["E115", "exact"] and e.loc["E115", "status_label"] == "unverified"
+    assert e.loc["E115", "span_end"] == pd.Timestamp("2025-06-30")
+    assert e.loc["E121", "category"] == "export control" and e.loc["E121", "body"] == "MOFCOM"
+
+
+def test_timeline_now_reaches_past_february_2026(events):
+    assert events["date"].max() == pd.Timestamp("2026-06-22")
+    assert (events["date"] > pd.Timestamp("2026-02-02")).sum() == 5

@@ -35,17 +35,19 @@ def _charts(at: AppTest) -> list:
 
 def test_timeline_runs_with_chart_table_and_export():
     at = _run(TIMELINE)
-    assert "101 of 101 events match." in _texts(at.caption)
+    # 121 events since issue 14 (101 from facts.md section 1 + 20 added; see test_events.py)
+    assert "121 of 121 events match." in _texts(at.caption)
     assert len(_charts(at)) == 1
-    assert len(at.main.dataframe) == 1 and len(at.main.dataframe[0].value) == 101
+    assert len(at.main.dataframe) == 1 and len(at.main.dataframe[0].value) == 121
     assert at.get("download_button")
 
 
 @pytest.mark.parametrize(
     ("key", "value", "count"),
     [
-        ("pt_jur", ["China"], 18),
-        ("pt_cat", ["export control"], 15),
+        # issue 14 added three Chinese export-control rows: E104, E114, E121 (18 -> 21, 15 -> 18)
+        ("pt_jur", ["China"], 21),
+        ("pt_cat", ["export control"], 18),
         ("pt_sym", ["MP"], None),
     ],
 )
@@ -55,7 +57,7 @@ def test_timeline_filters(key, value, count):
     assert not at.exception
     caption = next(t for t in _texts(at.caption) if "events match" in t)
     shown = int(caption.split(" of ")[0])
-    assert shown == count if count is not None else 0 < shown < 101
+    assert shown == count if count is not None else 0 < shown < 121
     assert len(at.main.dataframe[0].value) == shown
 
 

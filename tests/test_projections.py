@@ -81,17 +81,26 @@ FACT_ROWS = [
     ("M10", 7.05, {C}),
     ("M11", 18.04, {S}),
     ("M12", 8.98, {S}),
-    ("M13", 10.25, set()),
+    # M13 is now superseded: M14 (Adamas 2024 edition, same series) replaces it.
+    ("M13", 10.25, {S}),
+    # M14 is not in facts.md: (44.1 / 7.8) ** (1 / 16) - 1 = 11.435 %, no value CAGR stated.
+    ("M14", 11.435, set()),
     ("R1", 9.29, {W}),
     ("R1b", math.nan, {B, S}),
     ("R2", 11.81, set()),
-    ("R3", 10.27, set()),
+    # R3 is now superseded: R10 (Mar 2025) and R11 (Jan 2026) are later editions of its report.
+    ("R3", 10.27, {S}),
     ("R4", 8.72, {W, U}),
     ("R5", 6.23, {U}),
     ("R6", 8.03, {C, U}),
     ("R7", 12.41, {W, U}),
     ("R8", 5.78, set()),
     ("R9", 8.01, {L, U}),
+    # Not in facts.md: (14.7 / 7.2) ** (1 / 7) - 1 = 10.735 % vs 10.6 % stated (inside 0.3 pp);
+    # superseded by R11.
+    ("R10", 10.735, {S}),
+    # Not in facts.md: (15.4 / 7.8) ** (1 / 7) - 1 = 10.206 % vs 10.2 % stated.
+    ("R11", 10.21, set()),
 ]
 
 
@@ -127,6 +136,30 @@ def test_r7_window_mismatch_shows_what_the_stated_window_would_imply(checks: pd.
     assert r7["stated_window"] == "2023–2028"
     assert r7["implied_window_cagr_pct"] == pytest.approx(15.07, abs=0.006)
     assert math.isnan(checks.loc["M10", "implied_window_cagr_pct"])  # no window stated
+
+
+@pytest.mark.parametrize("row_id", ["M8", "M10", "R5", "R6", "R8"])
+def test_rows_without_a_stated_window_show_none(checks: pd.DataFrame, row_id: str) -> None:
+    # facts section 2 gives these CAGRs with no window, so none is shown or compounded over
+    assert checks.loc[row_id, "stated_window"] == ""
+    assert math.isnan(checks.loc[row_id, "implied_window_cagr_pct"])
+    assert pj.FLAG_WINDOW not in checks.loc[row_id, "flags"]
+
+
+def test_newer_editions_chain_to_the_ones_they_replace(proj: pd.DataFrame) -> None:
+    p = proj.set_index("id")
+    assert (p.loc["M14", "supersedes"], p.loc["M14", "edition_group"]) == (
+        "M13",
+        "Adamas-magnet-REO",
+    )
+    assert p.loc["M14", "published"] == pd.Timestamp("2024-09-02")
+    assert (p.loc["M14", "base_year"], p.loc["M14", "base_value"]) == (2024, 7.8)
+    assert (p.loc["M14", "target_year"], p.loc["M14", "target_value"]) == (2040, 44.1)
+    assert p.loc["R10", "supersedes"] == "R3" and p.loc["R11", "supersedes"] == "R10"
+    assert set(p.loc[["R3", "R10", "R11"], "edition_group"]) == {"PMR-REE"}
+    assert (p.loc["R11", "base_value"], p.loc["R11", "target_value"]) == (7.8, 15.4)
+    assert (p.loc["R11", "cagr_start_year"], p.loc["R11", "cagr_end_year"]) == (2026, 2033)
+    assert p.loc["R3", "superseded_by"] == "R10" and p.loc["R10", "superseded_by"] == "R11"
 
 
 def test_flag_threshold_is_strictly_more_than_point_three() -> None:
@@ -258,7 +291,9 @@ def test_consensus_inputs_drop_superseded_lower_bounds_and_optionally_unverified
 ) -> None:
     ids = set(pj.consensus_inputs(paths)["id"])
     assert {"M2", "M11", "M12", "R1b", "M6", "R9"}.isdisjoint(ids)
-    assert {"M3", "M13", "R1", "R6"} <= ids
+    # M13 and R3 gave way to their newer editions M14 and R11, so those are the ones kept.
+    assert {"M13", "R3", "R10"}.isdisjoint(ids)
+    assert {"M3", "M14", "R1", "R6", "R11"} <= ids
     verified_only = set(pj.consensus_inputs(paths, include_unverified=False)["id"])
     assert {"R4", "R5", "R6", "R7"}.isdisjoint(verified_only)
 
@@ -294,8 +329,10 @@ def test_rebasing_drops_series_that_do_not_cover_the_start(paths: pd.DataFrame) 
 def test_growth_years_and_best_start(paths: pd.DataFrame) -> None:
     inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
     years = pj.growth_years(inputs)
-    assert years[0] == 2023 and years[-1] == 2030
-    assert pj.best_start_year(inputs, years) == 2024  # R3 and R6 join R2 in 2024
+    # R11 (PMR Jan 2026 edition, 2026-33) replaced R3 (2024-31): the last start year with a
+    # following year is now 2032, and 2026 is the first year R2, R6 and R11 all cover.
+    assert years[0] == 2023 and years[-1] == 2032
+    assert pj.best_start_year(inputs, years) == 2026
     assert pj.best_start_year(inputs, []) is None
 
 

@@ -28,12 +28,15 @@ Everything is vectorised over events per symbol (numpy fancy indexing), no per-d
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from lib import event_timing, quality, returns
+from lib.quality import QUALITY_COLUMNS
 
 MODELS: dict[str, str] = {
     "market": "Market model (OLS alpha, beta vs benchmark)",
@@ -52,7 +55,9 @@ STATUS_TEXT: dict[str, str] = {
     "before_start": "The event window starts before the first usable price (listing, data start).",
     "past_end": "The event window runs past the end of the data.",
     "short_estimation": "The estimation window has too few sessions.",
-    "missing_in_window": "Returns are missing inside the event window.",
+    "benchmark_missing": "The benchmark has no data inside the event window or its estimation "
+    "window.",
+    "missing_in_window": "The symbol's returns are missing inside the event window.",
     "gap_in_window": "Prices have a long gap inside the event window.",
 }
 
@@ -61,8 +66,11 @@ AR_COLUMNS = [
 ]  # fmt: skip
 SUMMARY_COLUMNS = [
     "event_id", "symbol", "event_date", "event_session", "benchmark", "model", "n_est",
-    "alpha", "beta", "sigma", "ar_day0", "car", "t_stat", "p_value", "status", "detail", "note",
+    "alpha", "beta", "sigma", "r_squared", "ar_day0", "car", "t_stat", "p_value", "status",
+    "detail", "note",
 ]  # fmt: skip
+#: Below this market-model R² the benchmark explains almost nothing of the symbol's returns.
+LOW_R_SQUARED = 0.05
 
 
 class EventStudyError(ValueError):
@@ -102,15 +110,18 @@ class StudySpec:
 class StudyResult:
     ar: pd.DataFrame
     summary: pd.DataFrame
+    #: rows left out of returns (lib.quality): symbol, date, reason
+    quality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUALITY_COLUMNS))
 
 
 def align_sessions(
     sessions: np.ndarray, event_dates: np.ndarray, after_close: np.ndarray
 ) -> np.ndarray:
-    """Index of each event's session in ``sessions`` (sorted datetime64): first on/after, +1 if
-    announced after the close. ``len(sessions)`` means the event is after the data ends."""
+    """Index of each event's session in ``sessions`` (sorted datetime64): first on/after, plus
+    ``after_close`` more sessions (a bool array counts one). ``len(sessions)`` means the event
+    is after the data ends."""
     idx = np.searchsorted(sessions, event_dates, side="left")
-    return idx + after_close.astype(int)
+    return idx + np.asarray(after_close).astype(int)
 
 
 def benchmark_on(sessions: pd.DatetimeIndex, bench: pd.Series) -> np.ndarray:
@@ -133,11 +144,16 @@ def _symbol_study(
     symbol: str,
     series: pd.Series,
     bench: pd.Series | None,
-    events: pd.DataFrame,
+    event_days: np.ndarray,
+    extra_sessions: np.ndarray,
     spec: StudySpec,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """AR matrix (events x window) and per-event statistics for one symbol."""
-    e_n = len(events)
+    """AR matrix (events x window) and per-event statistics for one symbol.
+
+    ``event_days`` are the first calendar days on which this listing could react (see
+    lib.event_timing); ``extra_sessions`` moves day 0 further (after-close, zone unknown).
+    """
+    e_n = len(event_days)
     (w1, w2), (e1, e2) = spec.event_window, spec.estimation_window
     win = np.arange(w1, w2 + 1)
     est = np.arange(e1, e2 + 1)
@@ -159,9 +175,7 @@ def _symbol_study(
     if n > 1:
         gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
 
-    ev_dates = events["date"].to_numpy(dtype="datetime64[ns]")
-    after_close = (events["timing"] == "after_close").to_numpy()
-    t0 = align_sessions(sessions.values, ev_dates, after_close)
+    t0 = align_sessions(sessions.values, event_days, extra_sessions)
 
     widx = t0[:, None] + win[None, :]
     eidx = t0[:, None] + est[None, :]
@@ -180,6 +194,7 @@ def _symbol_study(
     mean_r = r0.sum(axis=1) / safe_n
     alpha = np.full(e_n, np.nan)
     beta = np.full(e_n, np.nan)
+    r_squared = np.full(e_n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         if spec.model == "market":
             mean_m = m0.sum(axis=1) / safe_n
@@ -190,6 +205,7 @@ def _symbol_study(
             resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
             dof = n_est - 2
             expected = alpha[:, None] + beta[:, None] * m_w
+            r_squared = 1.0 - (resid * resid).sum(axis=1) / (dr * dr).sum(axis=1)
         elif spec.model == "market_adjusted":
             diff = np.where(ok_e, r_e - m_e, 0.0)
             resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
@@ -208,7 +224,14 @@ def _symbol_study(
 
     first_date = sessions[0] if n else pd.NaT
     last_date = sessions[-1] if n else pd.NaT
-    win_missing = ~np.isfinite(r_w) | (~np.isfinite(m_w) if uses_bench else False)
+    own_missing = (~np.isfinite(r_w) & w_in).any(axis=1)
+    n_own = np.isfinite(r_e).sum(axis=1)
+    short_for_bench = (n_est < spec.min_estimation_obs) & (n_own >= spec.min_estimation_obs)
+    bench_missing = (
+        (~np.isfinite(m_w) & w_in).any(axis=1) | short_for_bench
+        if uses_bench
+        else np.zeros(e_n, dtype=bool)
+    )
     conditions = [
         np.full(e_n, n == 0),
         np.full(e_n, uses_bench and (bench is None or not np.isfinite(m).any())),
@@ -216,18 +239,27 @@ def _symbol_study(
         t0 >= n,
         t0 + w1 < 1,
         t0 + w2 >= n,
+        bench_missing & ~own_missing,
         n_est < spec.min_estimation_obs,
-        (win_missing & w_in).any(axis=1),
+        own_missing,
         np.nan_to_num(gap_w, nan=0.0).max(axis=1, initial=0.0) > spec.max_gap_days,
     ]
     codes = [
         "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
-        "past_end", "short_estimation", "missing_in_window", "gap_in_window",
+        "past_end", "benchmark_missing", "short_estimation", "missing_in_window",
+        "gap_in_window",
     ]  # fmt: skip
     status = np.select(conditions, codes, default=STATUS_OK)
     first_s = "n/a" if pd.isna(first_date) else f"{first_date:%Y-%m-%d}"
     last_s = "n/a" if pd.isna(last_date) else f"{last_date:%Y-%m-%d}"
+    bench_name = "" if bench is None else str(bench.name)
+    bench_valid = None if bench is None else bench.dropna()
+    bench_last = (
+        "n/a" if bench_valid is None or bench_valid.empty else f"{bench_valid.index[-1]:%Y-%m-%d}"
+    )
     extra = {
+        "benchmark_missing": f" Benchmark {bench_name}: last price {bench_last}; the {symbol} "
+        "prices are there.",
         "after_end": f" Last {symbol} price: {last_s}.",
         "before_start": f" First usable {symbol} price: {first_s}.",
         "past_end": f" Last {symbol} price: {last_s}.",
@@ -245,18 +277,19 @@ def _symbol_study(
     ok = status == STATUS_OK
     nat = np.datetime64("NaT", "ns")
     if n:
-        session = np.where(t0 < n, sessions.values[np.clip(t0, 0, n - 1)], nat)
+        session = np.where(ok & (t0 < n), sessions.values[np.clip(t0, 0, n - 1)], nat)
         dates = np.where(w_in, sessions.values[np.clip(widx, 0, n - 1)], nat)
     else:
         session = np.full(e_n, nat)
         dates = np.full(widx.shape, nat)
     stats_out = {
         "event_session": session.astype("datetime64[ns]"),
-        "n_est": n_est,
-        "alpha": alpha,
-        "beta": beta,
-        "sigma": sigma,
-        "ar_day0": ar[:, -w1] if w1 <= 0 <= w2 else np.full(e_n, np.nan),
+        "n_est": _masked_int(n_est, ok),
+        "alpha": np.where(ok, alpha, np.nan),
+        "beta": np.where(ok, beta, np.nan),
+        "sigma": np.where(ok, sigma, np.nan),
+        "r_squared": np.where(ok, r_squared, np.nan),
+        "ar_day0": np.where(ok, ar[:, -w1], np.nan) if w1 <= 0 <= w2 else np.full(e_n, np.nan),
         "car": np.where(ok, car, np.nan),
         "t_stat": np.where(ok, t_stat, np.nan),
         "p_value": np.where(ok, p_value, np.nan),
@@ -267,12 +300,19 @@ def _symbol_study(
         "date": dates.astype("datetime64[ns]"),
         "ret": r_w,
         "benchmark_ret": m_w if uses_bench else np.full(r_w.shape, np.nan),
-        "expected": np.asarray(expected, dtype="float64"),
-        "ar": ar,
-        "car": car_path,
+        "expected": np.where(ok[:, None], np.asarray(expected, dtype="float64"), np.nan),
+        "ar": np.where(ok[:, None], ar, np.nan),
+        "car": np.where(ok[:, None], car_path, np.nan),
         "status": np.repeat(status[:, None], len(win), axis=1),
     }
     return ar_out, stats_out
+
+
+def _masked_int(values: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Integers where ``keep``, <NA> elsewhere (a count means nothing for a failed pair)."""
+    arr = pd.array(values.astype("int64"), dtype="Int64")
+    arr[~keep] = pd.NA
+    return arr
 
 
 def run_event_study(
@@ -284,33 +324,41 @@ def run_event_study(
     *,
     listing_dates: Mapping[str, date | None] | None = None,
     exchanges: Mapping[str, str] | None = None,
+    benchmarks: Mapping[str, pd.Series] | None = None,
 ) -> StudyResult:
     """ARs (one row per event x symbol x tau) and a summary (one row per event x symbol).
 
-    ``events`` needs id, date, timing; ``prices`` is the tidy frame (symbol, date, adj_close).
-    Prices before a symbol's listing date (SPAC era) are not used.
+    ``events`` needs id, date, timing (and jurisdiction, for day 0 across time zones);
+    ``prices`` is the tidy frame (symbol, date, adj_close; OHLCV where known). Prices before a
+    symbol's listing date (SPAC era), duplicated rows and zero-volume halts are not used.
+    ``benchmarks`` overrides the benchmark per symbol (a named series, e.g. a regional basket).
     """
     spec = spec or StudySpec()
     listing_dates = listing_dates or {}
     exchanges = exchanges or {}
+    benchmarks = benchmarks or {}
     win = np.arange(spec.event_window[0], spec.event_window[1] + 1)
     ev = events.reset_index(drop=True)
+    flagged = quality.suspect_rows(prices)
+    clean = quality.without_suspect_rows(prices)
     by_symbol = {
         str(s): g.set_index("date")["adj_close"]
-        for s, g in prices[["symbol", "date", "adj_close"]].groupby("symbol", sort=False)
+        for s, g in clean[["symbol", "date", "adj_close"]].groupby("symbol", sort=False)
     }
     bench = by_symbol.get(benchmark)
     if bench is not None:
         bench = bench.rename(benchmark)
     ar_parts: list[pd.DataFrame] = []
     sum_parts: list[pd.DataFrame] = []
+    e_n = len(ev)
     for sym in dict.fromkeys(symbols):
         series = by_symbol.get(sym, pd.Series(dtype="float64", index=pd.DatetimeIndex([])))
         listed = listing_dates.get(sym)
         if listed is not None and not pd.isna(listed):
             series = series[series.index >= pd.Timestamp(listed)]
-        ar_d, st_d = _symbol_study(sym, series, bench, ev, spec)
-        e_n = len(ev)
+        days, extra = reaction_days(ev, exchanges.get(sym))
+        sym_bench = benchmarks.get(sym, bench)
+        ar_d, st_d = _symbol_study(sym, series, sym_bench, days, extra, spec)
         ar_parts.append(
             pd.DataFrame(
                 {
@@ -321,20 +369,103 @@ def run_event_study(
                 }
             )
         )
+        bench_label = "" if sym_bench is None else str(sym_bench.name)
         summ = pd.DataFrame(
             {"event_id": ev["id"].to_numpy(dtype=object), "symbol": sym, **st_d}
         ).assign(
             event_date=ev["date"].to_numpy(),
-            benchmark=benchmark if spec.model != "mean_adjusted" else "",
+            benchmark=bench_label if spec.model != "mean_adjusted" else "",
             model=spec.model,
-            note=benchmark_note(sym, exchanges.get(sym), benchmark, spec.model),
+            note=benchmark_note(sym, exchanges.get(sym), bench_label, spec.model)
+            if sym in benchmarks or sym_bench is None
+            else benchmark_note(sym, exchanges.get(sym), benchmark, spec.model),
         )
         sum_parts.append(summ)
     if not ar_parts:
         return StudyResult(pd.DataFrame(columns=AR_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS))
     ar = pd.concat(ar_parts, ignore_index=True)[AR_COLUMNS]
     summary = pd.concat(sum_parts, ignore_index=True)[SUMMARY_COLUMNS]
-    return StudyResult(ar=ar, summary=summary)
+    used = {*symbols, *(str(b.name) for b in benchmarks.values()), benchmark}
+    return StudyResult(ar=ar, summary=summary, quality=flagged[flagged["symbol"].isin(used)])
+
+
+def reaction_days(events: pd.DataFrame, exchange: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per event: the first calendar day this exchange could react, and extra sessions."""
+    if events.empty:
+        return np.array([], dtype="datetime64[ns]"), np.array([], dtype=int)
+    jur = events["jurisdiction"] if "jurisdiction" in events else pd.Series("other", events.index)
+    out = [
+        event_timing.reaction(pd.Timestamp(d).date(), str(t), str(j), exchange)
+        for d, t, j in zip(events["date"], events["timing"], jur, strict=True)
+    ]
+    days = np.array([np.datetime64(r.day, "ns") for r in out], dtype="datetime64[ns]")
+    return days, np.array([r.extra_sessions for r in out], dtype=int)
+
+
+#: Exchanges grouped into the regions whose listings can form a local peer benchmark.
+REGIONS: dict[str, frozenset[str]] = {
+    "China A-shares": frozenset({"SSE", "SZSE"}),
+    "ASX": frozenset({"ASX"}),
+    "Hong Kong": frozenset({"HKEX"}),
+    "Canada": frozenset({"TSX", "TSX-V"}),
+}
+
+
+def region_of(exchange: str | None) -> str | None:
+    return next((name for name, exs in REGIONS.items() if exchange in exs), None)
+
+
+def regional_benchmarks(
+    prices: pd.DataFrame, exchanges: Mapping[str, str], symbols: Sequence[str]
+) -> dict[str, pd.Series]:
+    """For each non-US symbol, an equal-weighted basket of the OTHER listings of its region.
+
+    No local index is in the offline data, so the region's own listings stand in for one; the
+    symbol itself is left out so it is not measured against itself. US listings (and regions
+    with no other listing with data) keep the chosen benchmark.
+    """
+    clean = quality.without_suspect_rows(prices)
+    have = set(clean.loc[clean["adj_close"].notna(), "symbol"].astype(str))
+    out: dict[str, pd.Series] = {}
+    for sym in dict.fromkeys(symbols):
+        region = region_of(exchanges.get(sym))
+        if region is None:
+            continue
+        peers = sorted(
+            s for s, ex in exchanges.items() if s != sym and s in have and region_of(ex) == region
+        )
+        if not peers:
+            continue
+        wide = returns.to_wide(clean[clean["symbol"].isin(peers)], "adj_close")
+        level = returns.equal_weight_index(wide)["level"].dropna()
+        out[sym] = level.rename(f"{region} peers EW ({len(peers)}, ex {sym})")
+    return out
+
+
+def model_fit(summary: pd.DataFrame) -> pd.DataFrame:
+    """Median market-model R² per symbol over its ``ok`` pairs, flagged below LOW_R_SQUARED."""
+    cols = ["symbol", "r_squared", "pairs", "low"]
+    ok = summary[(summary["status"] == STATUS_OK) & (summary["model"] == "market")]
+    if ok.empty:
+        return pd.DataFrame(columns=cols)
+    g = ok.groupby("symbol", sort=False)["r_squared"].agg(["median", "count"]).reset_index()
+    g.columns = ["symbol", "r_squared", "pairs"]
+    g["low"] = g["r_squared"] < LOW_R_SQUARED
+    return g[cols]
+
+
+def low_fit_message(fit: pd.DataFrame) -> str | None:
+    """A plain warning when the benchmark explains almost nothing of some symbols' returns."""
+    low = fit[fit["low"]]
+    if low.empty:
+        return None
+    names = ", ".join(f"{r.symbol} ({r.r_squared:.1%})" for r in low.itertuples())
+    return (
+        f"The market model explains under {LOW_R_SQUARED:.0%} of daily returns for {names} "
+        "(median R² over the estimation windows). Its abnormal returns are then little more "
+        "than raw returns: try the market-adjusted or mean-adjusted model, or a regional "
+        "benchmark."
+    )
 
 
 def benchmark_note(symbol: str, exchange: str | None, benchmark: str, model: str) -> str:
@@ -389,7 +520,7 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as shown: the verdict first, numbers only where the data allow them."""
     cols = [
         "event_id", "symbol", "event_date", "event_session", "status", "car", "t_stat",
-        "p_value", "ar_day0", "beta", "n_est", "detail", "note",
+        "p_value", "ar_day0", "beta", "r_squared", "benchmark", "n_est", "detail", "note",
     ]  # fmt: skip
     out = summary[cols].copy()
     out["event_date"] = pd.to_datetime(out["event_date"]).dt.date

@@ -302,7 +302,9 @@ def test_chinese_returns_use_spy_read_on_chinese_sessions(real_prices):
     [
         ("MP", "mean_adjusted", "2026-09-21", "ok"),  # +10 is 2026-10-05; data ends 10-06
         ("MP", "mean_adjusted", "2026-09-30", "past_end"),
-        ("MP", "market", "2026-07-27", "missing_in_window"),  # SPY ends 2026-07-31
+        # SPY ends 2026-07-31 while MP runs to 2026-10-06: the benchmark is what is missing
+        # (issue 14; this pair used to read "missing_in_window", which blamed MP's returns).
+        ("MP", "market", "2026-07-27", "benchmark_missing"),
         ("REMX", "market", "2026-07-27", "past_end"),
         ("REMX", "market", "2026-08-15", "after_end"),
         ("MP", "market", "2020-11-20", "before_start"),  # listed 2020-11-18 (SPAC before)
@@ -351,3 +353,88 @@ def test_benchmark_note_for_non_us_listing():
     assert "SSE" in es.benchmark_note("600111.SS", "SSE", "SPY", "market")
     assert es.benchmark_note("MP", "NYSE", "SPY", "market") == ""
     assert es.benchmark_note("600111.SS", "SSE", "SPY", "mean_adjusted") == ""
+
+
+def _uni_maps() -> tuple[dict, dict]:
+    uni = load_universe()
+    return (
+        dict(zip(uni["symbol"], uni["listing_date"], strict=True)),
+        dict(zip(uni["symbol"], uni["exchange"], strict=True)),
+    )
+
+
+def test_non_ok_rows_show_only_status_and_reason(real_prices):
+    listed, exchanges = _uni_maps()
+    res = es.run_event_study(
+        _events(("A", "2020-07-15", "unknown"), ("B", "2026-07-24", "unknown")),
+        real_prices, ["MP"], "SPY", es.StudySpec(),
+        listing_dates=listed, exchanges=exchanges,
+    )  # fmt: skip
+    summ = res.summary.set_index("event_id")
+    assert summ.loc["A", "status"] == "before_start"  # SPAC era before the 2020-11-18 listing
+    assert summ.loc["B", "status"] == "benchmark_missing"  # SPY ends 2026-07-31
+    assert "SPY" in summ.loc["B", "detail"] and "2026-07-31" in summ.loc["B", "detail"]
+    for col in ("event_session", "alpha", "beta", "sigma", "r_squared", "ar_day0", "car", "n_est"):
+        assert summ[col].isna().all(), col
+    assert res.ar["ar"].isna().all() and res.ar["car"].isna().all()
+
+
+def test_r_squared_per_symbol_warns_for_chinese_and_asx_listings(real_prices, events):
+    listed, exchanges = _uni_maps()
+    chosen = es.study_events(events)
+    chosen = chosen[(chosen["date"] >= "2025-01-01") & (chosen["date"] <= "2025-12-31")]
+    res = es.run_event_study(
+        chosen, real_prices, ["REMX", "600111.SS", "300748.SZ", "LYC.AX"], "SPY", es.StudySpec(),
+        listing_dates=listed, exchanges=exchanges,
+    )  # fmt: skip
+    fit = es.model_fit(res.summary).set_index("symbol")
+    # Measured on the 2025 events: REMX 24 %, while SPY explains ~1 % or less of the Chinese and
+    # ASX listings (600111.SS 0.97 %, 300748.SZ 0.21 %, LYC.AX 0.97 %; MP itself is ~4.9 %).
+    assert fit.loc["REMX", "r_squared"] > 0.2 and not fit.loc["REMX", "low"]
+    for sym in ("600111.SS", "300748.SZ", "LYC.AX"):
+        assert fit.loc[sym, "r_squared"] < 0.01 and fit.loc[sym, "low"], sym
+    msg = es.low_fit_message(fit.reset_index())
+    assert msg and "600111.SS" in msg and "mean-adjusted" in msg and "REMX" not in msg
+
+
+def test_regional_benchmark_is_the_other_listings_of_the_region(real_prices):
+    _, exchanges = _uni_maps()
+    benches = es.regional_benchmarks(real_prices, exchanges, ["MP", "600111.SS", "LYC.AX"])
+    assert "MP" not in benches  # US listings keep the chosen benchmark
+    assert benches["600111.SS"].name.startswith("China A-shares peers EW (5, ex 600111.SS)")
+    assert benches["LYC.AX"].name == "ASX peers EW (2, ex LYC.AX)"
+    ev = _events(("X", "2025-10-09", "unknown"))
+    res = es.run_event_study(
+        ev, real_prices, ["600111.SS"], "SPY", es.StudySpec(), benchmarks=benches,
+        exchanges=exchanges,
+    )  # fmt: skip
+    row = res.summary.iloc[0]
+    assert row["status"] == "ok" and row["benchmark"].startswith("China A-shares peers")
+    assert row["r_squared"] > 0.3  # the local market explains far more than SPY does
+
+
+def test_day0_follows_each_exchange_clock(real_prices):
+    """E079: signed 20 Oct 2025 in Washington, which was 21 Oct in Sydney and Shanghai."""
+    _, exchanges = _uni_maps()
+    ev = _events(("E079", "2025-10-20", "unknown")).assign(jurisdiction="US")
+    res = es.run_event_study(
+        ev, real_prices, ["MP", "LYC.AX", "600111.SS"], "SPY", es.StudySpec(model="mean_adjusted"),
+        exchanges=exchanges,
+    )  # fmt: skip
+    got = res.summary.set_index("symbol")["event_session"].dt.strftime("%Y-%m-%d").to_dict()
+    assert got == {"MP": "2025-10-20", "LYC.AX": "2025-10-21", "600111.SS": "2025-10-21"}
+
+
+def test_duplicate_rows_and_halts_are_left_out_of_returns(real_prices):
+    _, exchanges = _uni_maps()
+    ev = _events(("X", "2026-07-01", "unknown"))
+    spec = es.StudySpec(model="mean_adjusted", event_window=(-2, 2))
+    res = es.run_event_study(ev, real_prices, ["600111.SS"], "SPY", spec, exchanges=exchanges)
+    day0 = res.ar.set_index("tau").loc[0]
+    # 2026-07-01 repeats 2026-06-30 in the source: it is no session, day 0 is the next one.
+    assert day0["date"] == pd.Timestamp("2026-07-02")
+    assert (res.ar["ret"] != 0.0).all()
+    q = res.quality
+    assert {("600111.SS", pd.Timestamp("2026-07-01"), "duplicate")} <= set(
+        q.itertuples(index=False, name=None)
+    )

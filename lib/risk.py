@@ -278,7 +278,8 @@ def basket_series(
     if tidy.empty:
         return pd.DataFrame(columns=["date", "symbol", "adj_close"])
     df = _clean(tidy, field).rename(columns={"price": "adj_close"})
-    lv = returns.basket_levels(df, baskets)
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd inputs: inf levels, dropped later
+        lv = returns.basket_levels(df, baskets)
     if lv.empty:
         return pd.DataFrame(columns=["date", "symbol", "adj_close"])
     first = lv.groupby("basket")["date"].transform("min")

@@ -29,11 +29,17 @@ CORRELATION_COLUMNS = ["symbol_a", "symbol_b", "correlation", "overlap", "enough
 ROLLING_COLUMNS = ["date", "correlation", "overlap"]
 BETA_COLUMNS = ["symbol", "benchmark", "beta", "correlation", "overlap", "reason"]
 
-METHOD_NOTE = (
-    "Daily simple returns of adjusted closes, each symbol on its own trading calendar; "
-    "pairs are compared on dates where both traded (overlap). Fewer than {n} common "
-    "dates: not shown. Closes on different exchanges are not simultaneous."
-)
+
+def method_note(min_overlap: int = MIN_OVERLAP, window: int = ROLLING_WINDOW) -> str:
+    """The caption under the risk views: how the numbers were made, in one paragraph."""
+    return (
+        "Daily simple returns of adjusted closes, each symbol on its own trading calendar; "
+        f"pairs are compared only on dates when both traded (overlap), and pairs with fewer "
+        f"than {min_overlap} common days are not shown. Rolling correlation uses the last "
+        f"{window} common sessions; beta = covariance with the benchmark / its variance. "
+        "Drawdown is the fall from the highest close in the chosen range. Closes on different "
+        "exchanges are not simultaneous, which lowers correlations across time zones."
+    )
 
 
 class RiskInputError(ValueError):

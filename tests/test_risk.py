@@ -293,3 +293,9 @@ def test_messy_frames_never_raise(df: pd.DataFrame, min_overlap: int, window: in
     risk_charts.drawdown_chart(dd).to_dict()
     risk_charts.correlation_heatmap(c, min_overlap).to_dict()
     risk_charts.rolling_correlation_chart(roll, "A", "B", window).to_dict()
+
+
+def test_method_note_states_minimum_overlap_and_window() -> None:
+    note = risk.method_note(min_overlap=40, window=21)
+    assert "fewer than 40 common days" in note
+    assert "last 21 common sessions" in note

@@ -1,0 +1,178 @@
+"""Market capitalisation in USD: sourced share count × last traded close, FX-converted.
+
+The share counts live in ``data/valuation/shares_outstanding.csv``, each with its date, URL,
+kind of source and confidence; a symbol without a sourced count gets no market cap and a
+plain reason instead of a guess. The price is the last *traded* close (not the adjusted
+close, which is rescaled by later dividends and splits), converted with lib.fx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib import fx
+from lib.datafiles import Column, validate
+from lib.paths import DATA_DIR
+from lib.prices import PRICE_FIELDS
+
+SHARES_FILE = "valuation/shares_outstanding.csv"
+SHARES_PATH = DATA_DIR / SHARES_FILE
+SOURCE_KINDS = ["filing", "exchange notice", "secondary"]
+SHARE_CONFIDENCE = ["verified", "unverified"]
+#: Funds have no share count that means "company size"; they get a reason, not a number.
+NO_MARKET_CAP_SEGMENTS = {"etf", "benchmark"}
+
+#: Schema of the shares file (to be registered in lib.datafiles.SCHEMAS by the lead).
+SHARES_OUTSTANDING = [
+    Column("symbol", unique=True, pattern=r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$"),
+    Column("shares_outstanding", "int", pattern=r"^[1-9]\d{0,12}$"),
+    Column("as_of", "date"),
+    Column("source_url", "https"),
+    Column("source_kind", "enum", allowed=frozenset(SOURCE_KINDS)),
+    Column("confidence", "enum", allowed=frozenset(SHARE_CONFIDENCE)),
+    Column("note", required=False, max_len=200),
+]
+
+MARKET_CAP_COLUMNS = [
+    "symbol", "name", "currency", "close", "close_date", "close_usd", "shares_outstanding",
+    "shares_as_of", "shares_source_url", "shares_source_kind", "shares_confidence",
+    "market_cap_local", "market_cap_usd", "reason",
+]  # fmt: skip
+
+
+class SharesFileError(ValueError):
+    """The shares file does not match its schema (the message lists every problem)."""
+
+
+def read_shares(path: Path = SHARES_PATH) -> pd.DataFrame:
+    """The validated shares table: int64 counts and datetime ``as_of``.
+
+    Raises SharesFileError (never a half-read table) if a row breaks the schema, and
+    FileNotFoundError if the file is missing, so the caller can say which.
+    """
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = validate(raw, SHARES_OUTSTANDING, path.name)
+    problems += consistency_problems(raw)
+    if problems:
+        raise SharesFileError("; ".join(problems[:5]))
+    out = raw.copy()
+    out["shares_outstanding"] = out["shares_outstanding"].astype("int64")
+    out["as_of"] = pd.to_datetime(out["as_of"])
+    return out
+
+
+def consistency_problems(raw: pd.DataFrame) -> list[str]:
+    """Rules across columns: a secondary source can never be marked verified."""
+    if not {"source_kind", "confidence", "symbol"} <= set(raw.columns):
+        return []
+    bad = raw[(raw["source_kind"] == "secondary") & (raw["confidence"] == "verified")]
+    return [f"{s}: a secondary source cannot be 'verified'" for s in bad["symbol"]]
+
+
+def last_traded_close(prices: pd.DataFrame) -> pd.DataFrame:
+    """Per symbol, the last row with a traded ``close`` (adjusted-only rows are skipped)."""
+    if prices.empty or "close" not in prices.columns:
+        return prices.iloc[0:0]
+    have = prices[prices["close"].notna() & (prices["close"] > 0)]
+    if have.empty:
+        return have
+    idx = have.groupby("symbol", sort=False)["date"].idxmax()
+    return have.loc[idx].reset_index(drop=True)
+
+
+def market_caps(
+    universe: pd.DataFrame,
+    prices: pd.DataFrame,
+    shares: pd.DataFrame,
+    fx_rates: pd.DataFrame,
+    symbols: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Tidy market-cap table, one row per symbol (universe order), with a reason where empty.
+
+    ``prices``: tidy daily prices (needs date, symbol, close); ``fx_rates``: the FX series
+    from lib.fx.fx_symbols_for, tidy like prices; ``shares``: read_shares(). A dual listing
+    (UUUU/EFR.TO) is valued with the company's whole share count at each line's own close.
+    """
+    uni = universe if symbols is None else universe[universe["symbol"].isin(list(symbols))]
+    currency_of: Mapping[str, str] = dict(zip(uni["symbol"], uni["currency"], strict=True))
+    priced = prices[prices["symbol"].isin(list(uni["symbol"]))]
+    any_price = set(priced["symbol"].astype(str))
+    last = last_traded_close(priced)
+    conv = _convert(last, currency_of, fx_rates)
+    last = last.set_index("symbol")
+    usd = conv.prices.set_index("symbol") if not conv.prices.empty else conv.prices
+    sh = shares.set_index("symbol")
+    rows = []
+    for rec in uni.itertuples(index=False):
+        sym = str(rec.symbol)
+        row: dict[str, object] = dict.fromkeys(MARKET_CAP_COLUMNS, np.nan)
+        row.update(symbol=sym, name=rec.name, currency=rec.currency, reason="")
+        reasons: list[str] = []
+        if str(rec.segment) in NO_MARKET_CAP_SEGMENTS:
+            row["reason"] = "fund, not a company: no market capitalisation"
+            rows.append(row)
+            continue
+        if sym in sh.index:
+            s = sh.loc[sym]
+            row.update(
+                shares_outstanding=int(s["shares_outstanding"]),
+                shares_as_of=s["as_of"],
+                shares_source_url=s["source_url"],
+                shares_source_kind=s["source_kind"],
+                shares_confidence=s["confidence"],
+            )
+        else:
+            reasons.append("no sourced share count")
+        if sym in last.index:
+            row.update(close=float(last.loc[sym, "close"]), close_date=last.loc[sym, "date"])
+            close_usd = float(usd.loc[sym, "close"]) if sym in usd.index else np.nan
+            row["close_usd"] = close_usd
+            if np.isnan(close_usd):
+                reasons.append(conv.notes.get(sym, f"no FX rate for {rec.currency}"))
+        elif sym in any_price:
+            reasons.append("only adjusted closes in the price data (no traded close)")
+        else:
+            reasons.append("no prices")
+        if not np.isnan(_f(row["shares_outstanding"])) and not np.isnan(_f(row["close"])):
+            row["market_cap_local"] = row["shares_outstanding"] * row["close"]  # type: ignore[operator]
+            if not np.isnan(_f(row["close_usd"])):
+                row["market_cap_usd"] = row["shares_outstanding"] * row["close_usd"]  # type: ignore[operator]
+        row["reason"] = "; ".join(reasons)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=MARKET_CAP_COLUMNS)
+    out["close_date"] = pd.to_datetime(out["close_date"])
+    out["shares_as_of"] = pd.to_datetime(out["shares_as_of"])
+    out["shares_outstanding"] = out["shares_outstanding"].astype("Int64")
+    return out
+
+
+def _f(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _convert(
+    last: pd.DataFrame, currency_of: Mapping[str, str], fx_rates: pd.DataFrame
+) -> fx.Conversion:
+    """USD close for each last row, via lib.fx (same-day or ≤5-day-old rate, else a note)."""
+    if last.empty:
+        return fx.Conversion(last, {})
+    frame = last[["date", "symbol", *PRICE_FIELDS]].copy()
+    for col in PRICE_FIELDS:
+        frame[col] = frame[col].astype("float64")
+    if fx_rates.empty:
+        fx_rates = pd.DataFrame(
+            {"date": pd.Series(dtype=frame["date"].dtype), "symbol": [], "adj_close": []}
+        )
+    return fx.convert_to_usd(frame, currency_of, fx_rates)
+
+
+def fx_symbols(universe: pd.DataFrame) -> list[str]:
+    """The FX series market_caps needs for this universe (load them with the prices)."""
+    return fx.fx_symbols_for({str(c) for c in universe["currency"]})

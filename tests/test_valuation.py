@@ -1,0 +1,226 @@
+"""Valuation: the sourced shares file obeys its schema; market caps on real snapshot prices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import valuation
+from lib.datafiles import read_raw, validate
+from lib.prices import PriceStore
+from lib.universe import load_universe
+
+
+@pytest.fixture(scope="module")
+def universe() -> pd.DataFrame:
+    return load_universe()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> PriceStore:
+    return PriceStore(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def caps(universe: pd.DataFrame, store: PriceStore) -> pd.DataFrame:
+    prices = store.load(list(universe["symbol"]))
+    rates = store.load(valuation.fx_symbols(universe))
+    return valuation.market_caps(universe, prices, valuation.read_shares(), rates).set_index(
+        "symbol"
+    )
+
+
+# --- the data file -----------------------------------------------------------------------------
+
+
+def test_shares_file_matches_schema() -> None:
+    raw = read_raw(valuation.SHARES_FILE)
+    assert validate(raw, valuation.SHARES_OUTSTANDING, valuation.SHARES_FILE) == []
+    assert valuation.consistency_problems(raw) == []
+
+
+def test_shares_file_symbols_are_companies_in_universe(universe: pd.DataFrame) -> None:
+    shares = valuation.read_shares()
+    seg = universe.set_index("symbol")["segment"]
+    assert set(shares["symbol"]) <= set(seg.index)
+    assert not seg[shares["symbol"]].isin(list(valuation.NO_MARKET_CAP_SEGMENTS)).any()
+    assert (shares["shares_outstanding"] > 0).all()
+    assert (shares["as_of"] <= pd.Timestamp("2026-12-31")).all()
+
+
+def test_secondary_sources_are_never_verified() -> None:
+    shares = valuation.read_shares()
+    secondary = shares[shares["source_kind"] == "secondary"]
+    assert (secondary["confidence"] == "unverified").all()
+
+
+def _row(**over: str) -> pd.DataFrame:
+    base = {
+        "symbol": "MP",
+        "shares_outstanding": "100",
+        "as_of": "2025-11-05",
+        "source_url": "https://example.org/x",
+        "source_kind": "filing",
+        "confidence": "verified",
+        "note": "",
+    }
+    base.update(over)
+    return pd.DataFrame([base])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("shares_outstanding", "0"),
+        ("shares_outstanding", "1.5e8"),
+        ("shares_outstanding", "-5"),
+        ("as_of", "2025-13-01"),
+        ("source_url", "http://example.org/x"),
+        ("source_kind", "blog"),
+        ("confidence", "derived"),
+        ("symbol", "mp lower"),
+        ("note", "=HYPERLINK(1)"),
+    ],
+)
+def test_schema_rejects_bad_rows(field: str, value: str) -> None:
+    assert validate(_row(**{field: value}), valuation.SHARES_OUTSTANDING) != []
+
+
+def test_schema_rejects_duplicates_and_secondary_verified() -> None:
+    dup = pd.concat([_row(), _row()], ignore_index=True)
+    assert any("duplicate" in p for p in validate(dup, valuation.SHARES_OUTSTANDING))
+    bad = _row(source_kind="secondary", confidence="verified")
+    assert valuation.consistency_problems(bad) == ["MP: a secondary source cannot be 'verified'"]
+
+
+def test_read_shares_raises_documented_error(tmp_path: Path) -> None:
+    path = tmp_path / "shares.csv"
+    _row(shares_outstanding="lots").to_csv(path, index=False)
+    with pytest.raises(valuation.SharesFileError, match="shares_outstanding"):
+        valuation.read_shares(path)
+
+
+# --- market caps on real snapshot prices ---------------------------------------------------------
+
+
+def test_mp_market_cap_is_shares_times_last_traded_close(
+    caps: pd.DataFrame, store: PriceStore
+) -> None:
+    mp = store.load(["MP"]).sort_values("date")
+    last = mp.dropna(subset=["close"]).iloc[-1]
+    row = caps.loc["MP"]
+    assert row["close"] == last["close"]
+    assert row["close_date"] == last["date"]
+    assert row["market_cap_usd"] == pytest.approx(177_098_314 * last["close"])
+    assert row["market_cap_usd"] == pytest.approx(8.59e9, rel=0.01)  # 48.53 on 2026-10-06
+    assert row["shares_source_kind"] == "secondary"
+    assert row["shares_confidence"] == "unverified"
+    assert row["shares_as_of"] == pd.Timestamp("2025-11-05")
+    assert row["reason"] == ""
+
+
+def test_china_northern_converted_with_same_day_cny_rate(
+    caps: pd.DataFrame, store: PriceStore
+) -> None:
+    row = caps.loc["600111.SS"]
+    rates = store.load(["CNY=X"]).set_index("date")["adj_close"].sort_index()
+    rate = rates.loc[: row["close_date"]].iloc[-1]  # CNY per USD, same or last prior day
+    assert row["close_usd"] == pytest.approx(row["close"] / rate)
+    assert row["market_cap_local"] == pytest.approx(3_615_065_842 * row["close"])
+    assert row["market_cap_usd"] == pytest.approx(row["market_cap_local"] / rate)
+    assert 1e10 < row["market_cap_usd"] < 5e10
+
+
+def test_reasons_name_what_is_missing(caps: pd.DataFrame) -> None:
+    # Lynas: no sourced count, and the AUD/USD series ends 2024-12-31 (close is 2026-01-02).
+    assert "no sourced share count" in caps.loc["LYC.AX", "reason"]
+    assert "AUDUSD=X" in caps.loc["LYC.AX", "reason"]
+    assert np.isnan(caps.loc["LYC.AX", "close_usd"])
+    # USAR: a sourced count, but the snapshot only has adjusted closes.
+    assert caps.loc["USAR", "reason"] == "only adjusted closes in the price data (no traded close)"
+    assert pd.isna(caps.loc["USAR", "market_cap_usd"])
+    assert caps.loc["USAR", "shares_outstanding"] == 217_940_638
+    # No prices at all offline.
+    assert caps.loc["PRE.L", "reason"] == "no prices"
+    # Funds are not companies.
+    assert caps.loc["REMX", "reason"].startswith("fund")
+    # Every row either has a USD market cap or says why not.
+    has_cap = caps["market_cap_usd"].notna()
+    assert (has_cap == caps["reason"].eq("")).all()
+
+
+def test_table_shape(caps: pd.DataFrame, universe: pd.DataFrame) -> None:
+    assert list(caps.reset_index().columns) == valuation.MARKET_CAP_COLUMNS
+    assert list(caps.index) == list(universe["symbol"])
+
+
+# --- FX cases on hand-made frames -----------------------------------------------------------------
+
+
+def _uni(sym: str, ccy: str) -> pd.DataFrame:
+    return pd.DataFrame([{"symbol": sym, "name": sym, "currency": ccy, "segment": "mining"}])
+
+
+def _shares(sym: str, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "symbol": sym,
+                "shares_outstanding": n,
+                "as_of": pd.Timestamp("2025-01-01"),
+                "source_url": "https://example.org",
+                "source_kind": "filing",
+                "confidence": "verified",
+                "note": "",
+            }
+        ]
+    )
+
+
+def _px(sym: str, day: str, close: float, adj: float | None = None) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": [pd.Timestamp(day)],
+            "symbol": [sym],
+            "open": [close],
+            "high": [close],
+            "low": [close],
+            "close": [close],
+            "adj_close": [close if adj is None else adj],
+            "volume": [1.0],
+        }
+    )
+
+
+def test_pence_quote_converted_to_usd() -> None:
+    prices = _px("X.L", "2025-03-03", 10.0, adj=7.0)  # 10p traded; adjusted close ignored
+    rates = pd.DataFrame(
+        {"date": [pd.Timestamp("2025-03-03")], "symbol": ["GBPUSD=X"], "adj_close": [1.25]}
+    )
+    out = valuation.market_caps(_uni("X.L", "GBp"), prices, _shares("X.L", 1000), rates)
+    row = out.iloc[0]
+    assert row["close"] == 10.0
+    assert row["close_usd"] == pytest.approx(0.125)
+    assert row["market_cap_usd"] == pytest.approx(125.0)
+    assert row["market_cap_local"] == pytest.approx(10_000.0)  # in pence, as quoted
+
+
+def test_stale_fx_rate_gives_reason_not_number() -> None:
+    prices = _px("Y.AX", "2025-03-20", 2.0)
+    rates = pd.DataFrame(
+        {"date": [pd.Timestamp("2025-03-01")], "symbol": ["AUDUSD=X"], "adj_close": [0.6]}
+    )
+    out = valuation.market_caps(_uni("Y.AX", "AUD"), prices, _shares("Y.AX", 10), rates)
+    row = out.iloc[0]
+    assert np.isnan(row["market_cap_usd"])
+    assert row["market_cap_local"] == 20.0
+    assert "AUDUSD=X" in row["reason"]
+
+
+def test_empty_inputs_do_not_raise() -> None:
+    empty_px = _px("Z", "2025-01-01", 1.0).iloc[0:0]
+    out = valuation.market_caps(_uni("Z", "USD"), empty_px, _shares("Q", 1).iloc[0:0], empty_px)
+    assert out.loc[0, "reason"] == "no sourced share count; no prices"

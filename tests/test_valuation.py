@@ -135,10 +135,10 @@ def test_china_northern_converted_with_same_day_cny_rate(
 
 
 def test_reasons_name_what_is_missing(caps: pd.DataFrame) -> None:
-    # Lynas: no sourced count, and the AUD/USD series ends 2024-12-31 (close is 2026-01-02).
-    assert "no sourced share count" in caps.loc["LYC.AX", "reason"]
-    assert "AUDUSD=X" in caps.loc["LYC.AX", "reason"]
-    assert np.isnan(caps.loc["LYC.AX", "close_usd"])
+    # Lynas: no sourced count. Its close converts: AUD/USD now runs to 2026-07-31 (snapshot of
+    # 2026-11), so 12.22 AUD on 2026-01-02 is 12.22 x 0.6684 USD.
+    assert caps.loc["LYC.AX", "reason"] == "no sourced share count"
+    assert caps.loc["LYC.AX", "close_usd"] == pytest.approx(12.22 * 0.6684)
     # USAR: a sourced count, but the snapshot only has adjusted closes.
     assert caps.loc["USAR", "reason"] == "only adjusted closes in the price data (no traded close)"
     assert pd.isna(caps.loc["USAR", "market_cap_usd"])

@@ -201,9 +201,15 @@ def listing_marker(listings: pd.DataFrame) -> alt.LayerChart:
 
 
 def basket_chart(
-    levels: pd.DataFrame, overlays: Sequence[alt.Chart | alt.LayerChart] = ()
+    levels: pd.DataFrame,
+    overlays: Sequence[alt.Chart | alt.LayerChart] = (),
+    changes: pd.DataFrame | None = None,
 ) -> alt.LayerChart:
-    """West vs China basket lines (date, basket, level) with a hover tooltip."""
+    """West vs China basket lines (date, basket, level) with a hover tooltip.
+
+    ``changes`` (lib.returns.membership_changes) are drawn as dotted rules labelled with the new
+    member count, so a basket never changes composition without showing it.
+    """
     hover = alt.selection_point(
         fields=["date"], nearest=True, on="pointerover", empty=False, name="bhover"
     )
@@ -230,4 +236,24 @@ def basket_chart(
         )
         .add_params(hover)
     )
-    return alt.layer(lines, points, *overlays).properties(height=360)
+    marks: list[alt.Chart | alt.LayerChart] = []
+    if changes is not None and not changes.empty:
+        ch = changes.assign(label=changes["members"].astype(str) + " members")
+        cbase = alt.Chart(ch).encode(x="date:T")
+        marks.append(
+            cbase.mark_rule(strokeDash=[2, 3], opacity=0.7).encode(
+                color=alt.Color("basket:N").legend(None),
+                tooltip=[
+                    alt.Tooltip("date:T", format="%d %b %Y", title="From"),
+                    alt.Tooltip("basket:N"),
+                    alt.Tooltip("previous:Q", title="Members before"),
+                    alt.Tooltip("members:Q", title="Members after"),
+                ],
+            )
+        )
+        marks.append(
+            cbase.mark_text(align="left", dx=3, y=8, fontSize=10, color="#475569").encode(
+                text="label:N"
+            )
+        )
+    return alt.layer(lines, points, *marks, *overlays).properties(height=360)

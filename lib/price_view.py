@@ -17,20 +17,35 @@ BENCHMARKS = ("SPY", "REMX")
 
 @dataclass(frozen=True)
 class PriceView:
-    """The sliced data behind the chart, the table and the export (all full resolution)."""
+    """The sliced data behind the chart, the table and the export (all full resolution).
 
-    tidy: pd.DataFrame  # rows in range
+    ``tidy`` holds each symbol's base row (its last close on or before ``start``) and every
+    row to ``end``, so rebasing and returns both start at the base close.
+    """
+
+    tidy: pd.DataFrame  # rows in range, plus each symbol's base row
     values: pd.DataFrame  # date, symbol, value for the chosen mode
     start: date | None
     end: date | None
     as_of: date | None
+    #: sessions by which the symbols' last dates differ (0: they agree)
+    end_spread: int = 0
+    #: True when the range ends at the common end date of all symbols
+    aligned: bool = False
+    #: the latest date with data among the selection
+    latest: date | None = None
 
 
 def data_as_of(tidy: pd.DataFrame) -> date | None:
-    """The latest date with data among the selection: ranges end here, not at 'today'."""
+    """The latest date with data among the selection."""
     if tidy.empty:
         return None
     return tidy["date"].max().date()
+
+
+def default_align(tidy: pd.DataFrame) -> bool:
+    """Align to the common end by default when ends differ by more than a week of sessions."""
+    return returns.end_spread_sessions(tidy) > returns.ALIGN_AFTER_SESSIONS
 
 
 def build_view(
@@ -38,16 +53,27 @@ def build_view(
     range_key: str,
     mode: str,
     custom: tuple[date, date] | None = None,
+    align: bool | None = None,
 ) -> PriceView:
-    as_of = data_as_of(tidy)
+    """Slice ``tidy`` for a range ending at the selection's as-of date.
+
+    ``align`` (default: :func:`default_align`) ends every series at the common end date, so a
+    1Y return covers the same year for a stock with data to October and an ETF to July.
+    """
+    latest = data_as_of(tidy)
+    spread = returns.end_spread_sessions(tidy)
+    aligned = default_align(tidy) if align is None else bool(align)
+    as_of = returns.common_end(tidy) if aligned and spread > 0 else latest
     if range_key == "Custom" and custom is not None:
         start, end = custom
     elif as_of is None:
         start, end = None, None
     else:
-        start, end = returns.range_start(range_key, as_of), as_of
-    sliced = returns.slice_dates(tidy, start, end).reset_index(drop=True)
-    return PriceView(sliced, mode_values(sliced, mode), start, end, as_of)
+        start, end = returns.period_start(range_key, as_of), as_of
+    sliced = returns.with_base_rows(tidy, start, end).reset_index(drop=True)
+    return PriceView(
+        sliced, mode_values(sliced, mode), start, end, as_of, spread, aligned and spread > 0, latest
+    )
 
 
 def export_frame(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ import pandas as pd
 
 from lib.datafiles import read_raw
 from lib.paths import DATA_DIR
-from lib.returns import equal_weight_index, to_wide
+from lib.returns import equal_weight_index, to_wide, with_base_rows
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -369,16 +370,19 @@ def index_at(curve: pd.DataFrame, t: float, column: str = "median") -> float:
 def compare_growth(
     equity_level: pd.Series, growth_consensus: pd.DataFrame, start_year: int
 ) -> GrowthComparison | None:
-    """Equity index (100 at its first day in ``start_year``) vs the rebased median path.
+    """Equity index (100 at the last close before ``start_year``) vs the rebased median path.
 
     The window ends at the earlier of the last price and the last consensus year, so both
     sides are annualised over exactly the same overlapping stretch. None if too short.
     """
     level = equity_level.dropna()
-    level = level[level.index >= pd.Timestamp(start_year, 1, 1)]
+    year_start = pd.Timestamp(start_year, 1, 1)
+    base = level.index[level.index < year_start]
+    # The last close of the previous year is the level AT the start of ``start_year``.
+    level = level[level.index >= (base[-1] if len(base) else year_start)]
     if level.empty or growth_consensus.empty:
         return None
-    first = level.index[0]
+    first = max(level.index[0], year_start)
     last_year = int(growth_consensus["year"].max())
     end_cap = pd.Timestamp(last_year, 1, 1)
     window = level[level.index <= end_cap]
@@ -418,12 +422,15 @@ def growth_sentence(cmp: GrowthComparison, scope: str, equity_label: str) -> str
 def equity_growth_index(
     tidy: pd.DataFrame, start_year: int, *, common_end: bool = True
 ) -> pd.DataFrame:
-    """Equal-weighted basket of adj_close from the first session of ``start_year`` (= 100).
+    """Equal-weighted basket of adj_close from the last close before ``start_year`` (= 100).
 
-    With ``common_end`` the basket stops at the earliest last price among its members, so
-    its tail is not one stock that happens to have the freshest data.
+    The base is each member's last close of the previous year, as every period return in
+    the app is measured (lib.returns.period_return). With ``common_end`` the basket stops at
+    the earliest last price among its members, so its tail is not one stock that happens to
+    have the freshest data.
     """
-    sliced = tidy[tidy["date"] >= pd.Timestamp(start_year, 1, 1)].dropna(subset=["adj_close"])
+    valid = tidy.dropna(subset=["adj_close"])
+    sliced = with_base_rows(valid, date(start_year - 1, 12, 31), None)
     if common_end and not sliced.empty:
         sliced = sliced[sliced["date"] <= sliced.groupby("symbol")["date"].max().min()]
     wide = to_wide(sliced, "adj_close")

@@ -45,22 +45,9 @@ def last_price(tidy: pd.DataFrame, symbol: str) -> tuple[date, float] | None:
 
 
 def period_return(series: pd.Series, period: str) -> float:
-    """Return over ``period`` ending at the series' own last date (NaN if history is short).
-
-    1D is the last session against the previous one; YTD starts from the last close of the
-    previous year; 1M and 1Y from the last close on or before the same day a month/year back.
-    """
-    s = series.dropna()
-    if len(s) < 2:
-        return float("nan")
-    as_of = s.index[-1]
-    if period == "1D":
-        return float(s.iloc[-1] / s.iloc[-2] - 1.0)
-    if period == "YTD":
-        start = pd.Timestamp(as_of.year - 1, 12, 31)
-    else:
-        start = pd.Timestamp(returns.range_start(period, as_of.date()))
-    return returns.return_since(s, start)
+    """Return over ``period`` ending at the series' own last date: the one definition every
+    page uses (lib.returns.period_return), so Watchlists and Home agree."""
+    return returns.period_return(series, period)
 
 
 def since_added(series: pd.Series, last_quoted: float, item: WatchlistItem) -> float:

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import charts, price_view
+from lib import charts, price_view, returns
 from lib.prices import PriceStore
 
 TEN = ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ", "AREC", "REMX", "LIT", "URA"]
@@ -120,3 +120,22 @@ def test_tooltip_shows_dash_not_null_and_years_on_long_ranges(ten: pd.DataFrame)
     short = values[values["date"] >= "2026-09-01"]
     d2 = spec(charts.price_chart(charts.prepare_plot(short), "% change"))
     assert d2["vconcat"][0]["layer"][0]["encoding"]["x"]["axis"]["format"] == "%d %b"
+
+
+def test_basket_chart_marks_membership_changes() -> None:
+    levels = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-03-13", "2025-03-14", "2025-03-17"]),
+            "basket": "West basket",
+            "level": [100.0, 101.0, 99.0],
+            "members": [2, 2, 3],
+        }
+    )
+    changes = returns.membership_changes(levels)
+    assert changes.to_dict("records") == [
+        {"date": pd.Timestamp("2025-03-17"), "basket": "West basket", "members": 3, "previous": 2}
+    ]
+    spec = charts.basket_chart(levels, changes=changes).to_dict()
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert texts and texts[0]["encoding"]["text"]["field"] == "label"
+    assert len(charts.basket_chart(levels).to_dict()["layer"]) == 2

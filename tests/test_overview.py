@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import fx, overview
+from lib import fx, overview, returns
 from lib.prices import PriceStore
 
 # VML.AX has no offline data; ILU.AX gained data when the snapshot was rebuilt (2026-11).
@@ -37,27 +37,47 @@ def test_baskets_start_at_100_and_are_in_range(home: overview.HomeOverview) -> N
     for name in MEMBERS:
         lv = home.levels[home.levels["basket"] == name]
         assert lv["level"].iloc[0] == pytest.approx(100.0)
-        assert lv["date"].min() >= pd.Timestamp("2024-01-01")
+        # The base is the last close on or before the start (2023-12-29 for 2024-01-01).
+        assert lv["date"].min() >= pd.Timestamp("2023-12-29")
 
 
 def test_notes_name_missing_data(home: overview.HomeOverview) -> None:
     text = " ".join(home.notes)
     assert "VML.AX" in text  # no offline data
     # AUD/USD now runs to 2026-07-31, past the ASX series' end (2026-01-02): no FX gap note.
-    assert "LYC.AX" not in text
+    assert "AUDUSD=X" not in text
 
 
-def test_asx_members_stay_in_usd_basket_until_their_data_ends(home: overview.HomeOverview) -> None:
+def test_stale_members_are_left_out_and_named(home: overview.HomeOverview) -> None:
+    """Issue 14, honest baskets: LYC.AX and ILU.AX end 2026-01-02, MP runs to 2026-10-06.
+
+    Before, the West basket quietly became MP alone after the ASX data ended; now the stale
+    members are left out (and named), so the line keeps one composition to its end.
+    """
+    text = " ".join(home.notes)
+    assert "LYC.AX, ILU.AX left out" in text and "2026-01-02" in text
     west = home.levels[home.levels["basket"] == "West basket"].set_index("date")
-    # Before the 2026-11 snapshot AUD/USD ended 2024-12-31 and LYC.AX left the USD basket in
-    # 2025; now MP, LYC.AX and ILU.AX all have USD prices through 2026-01-02.
-    assert west.loc["2024-06-03", "members"] == 3
-    assert west.loc["2025-06-02", "members"] == 3
-    assert west.loc["2026-03-02", "members"] == 1  # the ASX series end 2026-01-02
+    assert set(west["members"].iloc[1:]) == {1}  # MP alone, from start to end
+    assert west.index.max() == pd.Timestamp("2026-10-06")
 
 
-def test_kpis_signed_fractions_with_as_of(home: overview.HomeOverview) -> None:
+def test_kpis_share_one_common_as_of(home: overview.HomeOverview) -> None:
     kpis = {k.label: k for k in home.kpis}
-    assert kpis["MP YTD"].as_of == date(2026, 10, 6)
-    assert kpis["REMX 1 year"].as_of == date(2026, 7, 31)
+    # REMX ends 2026-07-31 and the China basket 2026-07-17: every KPI is as of the latter.
+    assert {k.as_of for k in home.kpis} == {date(2026, 7, 17)}
     assert -1.0 < kpis["China 1 year"].value < 5.0
+    assert any("as of 2026-07-17" in n for n in home.notes)
+
+
+def test_basket_ends_where_a_member_ends_and_joins_are_marked() -> None:
+    store = PriceStore()
+    tidy = store.load(["MP", "USAR", "UUUU"])
+    levels = returns.basket_levels(tidy, {"West": ["MP", "USAR", "UUUU"]})
+    assert levels["date"].max() == pd.Timestamp("2026-07-31")  # USAR/UUUU end; MP runs on
+    trimmed = returns.trim_pre_listing(tidy, {"USAR": date(2025, 3, 14), "MP": date(2020, 11, 18)})
+    changes = returns.membership_changes(
+        returns.basket_levels(trimmed, {"West": ["MP", "USAR", "UUUU"]})
+    )
+    joins = {(f"{r.date:%Y-%m-%d}", r.previous, r.members) for r in changes.itertuples()}
+    assert ("2020-11-19", 1, 2) in joins  # MP's first return as a listed company
+    assert ("2025-03-17", 2, 3) in joins  # USAR's first return after listing on 2025-03-14

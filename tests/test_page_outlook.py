@@ -84,10 +84,10 @@ def test_log_scale_and_scenario_reach_the_chart(at: AppTest) -> None:
 def test_hiding_superseded_editions_removes_them(at: AppTest) -> None:
     at.selectbox(key="scope").set_value("magnet REO consumption value").run()
     ids_before = {r["id"] for r in chart_rows(at, 0) if "id" in r}
-    assert {"M11", "M12", "M13"} <= ids_before
+    assert {"M11", "M12", "M13", "M14"} <= ids_before
     at.toggle(key="show_superseded").set_value(False).run()
     ids_after = {r["id"] for r in chart_rows(at, 0) if "id" in r}
-    assert ids_after == {"M13"}
+    assert ids_after == {"M14"}  # Adamas' 2024 edition supersedes M13 (issue 14 data)
     at.toggle(key="show_superseded").set_value(True).run()
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import price_view
+from lib import price_view, returns
 from lib.prices import PriceStore
 
 
@@ -17,10 +17,37 @@ def tidy(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 
 def test_range_is_relative_to_data_as_of(tidy: pd.DataFrame) -> None:
-    view = price_view.build_view(tidy, "1M", "Rebased to 100")
-    assert view.as_of == date(2026, 10, 6)
+    view = price_view.build_view(tidy, "1M", "Rebased to 100", align=False)
+    assert view.as_of == date(2026, 10, 6) and not view.aligned
     assert view.start == date(2026, 9, 6)
-    assert view.tidy["date"].min() >= pd.Timestamp("2026-09-06")
+    # The base is MP's last close on or before the start (Friday 2026-09-04); LYC.AX and SPY
+    # end before the range and leave it instead of standing there as one stale point.
+    assert view.tidy["date"].min() == pd.Timestamp("2026-09-04")
+    assert set(view.tidy["symbol"]) == {"MP"}
+
+
+def test_ends_that_differ_align_to_the_common_end_by_default(tidy: pd.DataFrame) -> None:
+    # MP ends 2026-10-06, SPY 2026-07-31, LYC.AX 2026-01-02: issue 14's comparable windows.
+    view = price_view.build_view(tidy, "1Y", "Rebased to 100")
+    assert view.aligned and view.end_spread > 5
+    assert view.as_of == view.end == date(2026, 1, 2)
+    assert view.latest == date(2026, 10, 6)
+    assert view.tidy["date"].max() == pd.Timestamp("2026-01-02")
+    same_end = price_view.build_view(tidy[tidy["symbol"] != "LYC.AX"], "1Y", "Price")
+    assert same_end.as_of == date(2026, 7, 31)  # MP vs SPY: 46 sessions apart, still aligned
+
+
+def test_prices_return_matches_the_one_period_definition(tidy: pd.DataFrame) -> None:
+    """MP YTD 2025: from the 2024-12-31 close 15.60 to 50.52, +223.8 % (issue 14)."""
+    mp = tidy[(tidy["symbol"] == "MP") & (tidy["date"] <= "2025-12-31")]
+    view = price_view.build_view(mp, "YTD", "Rebased to 100")
+    summary = returns.summary_table(view.tidy, {"MP": "USD"})
+    series = mp.set_index("date")["adj_close"]
+    expected = returns.period_return(series, "YTD")
+    assert round(expected * 100, 1) == 223.8
+    assert summary.loc[0, "return"] == pytest.approx(expected)
+    assert summary.loc[0, "from"] == date(2024, 12, 31)
+    assert view.values["value"].iloc[0] == pytest.approx(100.0)
 
 
 def test_custom_range(tidy: pd.DataFrame) -> None:

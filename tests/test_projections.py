@@ -387,8 +387,10 @@ def test_compare_growth_needs_half_a_year() -> None:
 def test_equity_index_on_snapshot_matches_the_price_ratio(tmp_path: Path) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
     idx = pj.equity_growth_index(tidy, 2024)
-    mp = tidy[tidy["date"] >= "2024-01-01"].set_index("date")["adj_close"].dropna()
-    assert idx["date"].iloc[0] == mp.index[0] == pd.Timestamp("2024-01-02")
+    # The base is the last close of 2023 (2023-12-29), as every period return is measured
+    # since issue 14 (it was the first session of 2024 before).
+    mp = tidy[tidy["date"] >= "2023-12-29"].set_index("date")["adj_close"].dropna()
+    assert idx["date"].iloc[0] == mp.index[0] == pd.Timestamp("2023-12-29")
     assert idx["level"].iloc[0] == 100.0
     assert idx["level"].iloc[-1] == pytest.approx(100 * mp.iloc[-1] / mp.iloc[0], rel=1e-9)
 
@@ -411,6 +413,7 @@ def test_snapshot_comparison_for_rare_earth_magnets(tmp_path: Path, paths: pd.Da
     assert cmp is not None
     assert cmp.consensus_cagr == pytest.approx(0.0628, abs=0.0005)  # Reportprime M1 alone
     years = (cmp.end - cmp.start).days / 365.25
+    assert cmp.start == pd.Timestamp("2024-01-01")  # the 2023 close is the level at the start
     assert cmp.equity_cagr == pytest.approx((idx[cmp.end] / 100) ** (1 / years) - 1)
 
 

@@ -137,3 +137,28 @@ def test_period_changes_on_real_mp(real: pd.DataFrame) -> None:
     ch = returns.period_changes(mp, pd.Timestamp("2026-10-06"))
     ytd_base = mp.loc[:"2025-12-31"].iloc[-1]
     assert ch["YTD"] == pytest.approx(48.53 / ytd_base - 1)
+
+
+def test_with_base_rows_when_no_symbol_has_a_base() -> None:
+    """A range starting before every series (Chinese data from 2024, YTD 2024) keeps all rows."""
+    tidy = pd.DataFrame(
+        {
+            "symbol": ["A", "A", "B"],
+            "date": pd.to_datetime(["2024-01-02", "2024-01-03", "2023-06-01"]),
+            "adj_close": [1.0, 2.0, 3.0],
+        }
+    )
+    out = returns.with_base_rows(tidy, date(2023, 12, 31), None)
+    assert out["symbol"].tolist() == ["A", "A"]  # B ends before the range: no lone point
+    assert returns.with_base_rows(tidy.iloc[0:0], date(2023, 12, 31), None).empty
+
+
+@pytest.mark.parametrize(("key", "expected"), [("YTD", 50.52 / 15.60 - 1), ("1D", None)])
+def test_period_return_one_definition_on_real_mp(real: pd.DataFrame, key, expected) -> None:
+    mp = real[real["symbol"] == "MP"].set_index("date")["adj_close"]
+    got = returns.period_return(mp, key, date(2025, 12, 31))
+    if expected is not None:
+        assert got == pytest.approx(expected, rel=1e-3)  # +223.8 % (issue 14), not +208.2 %
+    else:
+        assert got == pytest.approx(mp["2025-12-31"] / mp["2025-12-30"] - 1)
+    assert np.isnan(returns.period_return(mp, "5Y", date(2024, 1, 2)))  # history too short

@@ -49,8 +49,9 @@ snapshot: $(RUN_STAMP)
 refresh: $(RUN_STAMP)
 	$(BIN)/python scripts/refresh.py
 
+# make bench BENCH_ARGS=--scaling adds the load test through nginx with N=1 and N=2
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 screenshots: $(DEV_STAMP)
 	$(BIN)/python scripts/screenshots.py

@@ -57,6 +57,8 @@ SCHEMA_LOCK_KEY = zlib.crc32(b"rer.prices.schema")
 #: How long a cache token is reused before asking the database again (pages ask many times
 #: per rerun; a refresh by another server shows up within this many seconds).
 TOKEN_TTL_S = 1.0
+#: Seconds to wait for a connection before serving the snapshot alone.
+CONNECT_TIMEOUT_S = 5
 
 metadata = sa.MetaData()
 
@@ -137,7 +139,11 @@ class PgPriceStore(PriceStore):
         if isinstance(url_or_engine, Engine):
             self.engine = url_or_engine
         else:
-            self.engine = sa.create_engine(url_or_engine, pool_pre_ping=True)
+            url = sa.make_url(url_or_engine)
+            # libpq drivers: give up on an unreachable server quickly, so pages still render.
+            libpq = url.get_driver_name() in ("psycopg", "psycopg2")
+            connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if libpq else {}
+            self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         self.token_ttl_s = token_ttl_s
         self._token: tuple[float, str] | None = None
         self._schema_ready = False

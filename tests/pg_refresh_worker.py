@@ -22,6 +22,9 @@ from lib.price_store_pg import PgPriceStore
 from lib.prices import YahooFetcher, probe_reachable
 from tests.fake_yahoo import TODAY, Clock, LoopbackSession, reset_yfinance
 
+#: A held download must outlast another worker's whole start-up on a busy machine.
+WORKER_REQUEST_TIMEOUT_S = 240.0
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
@@ -37,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         session=LoopbackSession(f"http://127.0.0.1:{args.port}"),
         probe=lambda: probe_reachable("127.0.0.1", args.port, ttl=0),
         sleep=lambda _s: None,
-        timeout=120.0,
-        deadline_s=300.0,
+        timeout=WORKER_REQUEST_TIMEOUT_S,
+        deadline_s=2 * WORKER_REQUEST_TIMEOUT_S,
     )
     store = PgPriceStore(
         args.url,

@@ -59,6 +59,9 @@ SCHEMA_LOCK_KEY = zlib.crc32(b"rer.prices.schema")
 TOKEN_TTL_S = 1.0
 #: Seconds to wait for a connection before serving the snapshot alone.
 CONNECT_TIMEOUT_S = 5
+#: After a failed connection, serve the snapshot without retrying for this long, so pages
+#: do not wait CONNECT_TIMEOUT_S on every rerun while the database is down.
+RETRY_AFTER_FAILURE_S = 10.0
 
 metadata = sa.MetaData()
 
@@ -147,6 +150,7 @@ class PgPriceStore(PriceStore):
         self.token_ttl_s = token_ttl_s
         self._token: tuple[float, str] | None = None
         self._schema_ready = False
+        self._down_until = 0.0
 
     # ---- schema and connections
     def ensure_schema(self) -> None:
@@ -160,6 +164,8 @@ class PgPriceStore(PriceStore):
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        if time.monotonic() < self._down_until:
+            raise sa.exc.OperationalError("(not retried yet)", None, ConnectionError("down"))
         self.ensure_schema()
         with self.engine.connect() as conn:
             yield conn
@@ -170,7 +176,9 @@ class PgPriceStore(PriceStore):
             "showing the shipped snapshot only."
         )
         self._schema_ready = False
-        log.error("%s: %s", self.cache_problem, exc)
+        if time.monotonic() >= self._down_until:
+            log.error("%s: %s", self.cache_problem, exc)
+            self._down_until = time.monotonic() + RETRY_AFTER_FAILURE_S
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -337,8 +345,7 @@ class PgPriceStore(PriceStore):
     @contextmanager
     def _refresh_lock(self) -> Iterator[bool]:
         """``pg_try_advisory_lock`` on a dedicated connection; released on exit or disconnect."""
-        self.ensure_schema()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             got = bool(
                 conn.execute(sa.select(sa.func.pg_try_advisory_lock(REFRESH_LOCK_KEY))).scalar()
             )

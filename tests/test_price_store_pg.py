@@ -308,6 +308,16 @@ def test_unreachable_database_serves_the_snapshot_with_a_message(
         assert set(store.coverage()["source"]) == {"snapshot"}
         report = store.refresh(["MP"], force=True)
         assert report.failed == ["MP"] and fetcher.calls == []
+        # While it is down, reruns do not wait for a connection again every time.
+        tries: list[int] = []
+
+        def connect() -> None:
+            tries.append(1)
+            raise AssertionError("connected again right after a failure")
+
+        store.engine.connect = connect  # type: ignore[method-assign]
+        assert store.cache_token() == "unreachable" and len(store.load(["MP"])) == len(mp)
+        assert tries == []
     finally:
         store.dispose()
 

@@ -443,14 +443,20 @@ def _upsert_rows(conn: Connection, rows: pd.DataFrame) -> None:
 
 
 def select_price_store(
-    url: str | None, *, fetcher: Fetcher | None = None, file_store: Callable[[], PriceStore]
+    url: str | None, *, file_store: Callable[[], PriceStore], fetcher: Fetcher | None = None
 ) -> PriceStore:
-    """The PostgreSQL store when ``url`` is a PostgreSQL URL, else the file store (the default).
+    """The PostgreSQL store when ``url`` is a PostgreSQL URL, else ``file_store()`` (the default).
 
-    The app passes RER_DATABASE_URL (or the secrets URL watchlists use) and
-    ``lib.prices.default_store``; a SQLite URL keeps the per-machine file cache.
+    The app passes the URL watchlists use (RER_DATABASE_URL, else secrets, else SQLite) and
+    ``lib.prices.default_store``: a SQLite URL keeps the per-machine file cache. Without a
+    ``fetcher`` the PostgreSQL store gets the production Yahoo fetcher, as the file store does.
     """
-    if is_postgres_url(url):
-        assert url is not None
-        return PgPriceStore(url, fetcher=fetcher)
-    return file_store()
+    if not is_postgres_url(url):
+        return file_store()
+    assert url is not None
+    if fetcher is None:
+        from lib.paths import user_data_dir
+        from lib.prices import YahooFetcher
+
+        fetcher = YahooFetcher(tz_cache_dir=user_data_dir() / "yfinance-tz")
+    return PgPriceStore(url, fetcher=fetcher)

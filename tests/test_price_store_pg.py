@@ -30,7 +30,7 @@ from lib.price_store_pg import (
     select_price_store,
     state_t,
 )
-from lib.prices import FetchResult, PriceStore, read_snapshot
+from lib.prices import FetchResult, PriceStore, YahooFetcher, read_snapshot
 from tests.fake_yahoo import HANG, TODAY, Clock, FakeYahoo, running_fake, truncated_snapshot
 from tests.pg_server import _free_port, fresh_database, pg_cluster
 
@@ -327,7 +327,7 @@ def test_select_price_store_by_url(tmp_path: Path) -> None:
         return PriceStore(cache_dir=tmp_path)
 
     pg = select_price_store("postgresql+psycopg://u@db.internal/rer", file_store=file_store)
-    assert isinstance(pg, PgPriceStore)
+    assert isinstance(pg, PgPriceStore) and isinstance(pg.fetcher, YahooFetcher)
     pg.dispose()
     for url in (None, "", "sqlite:///x.db", "not a url"):
         store = select_price_store(url, file_store=file_store)

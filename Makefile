@@ -1,26 +1,40 @@
 # The two commands a new user needs: `make run` and `make test`. Both set everything up.
+# `make run` installs only what the app needs at run time (a lean server); `make test`,
+# `make bench` and the other developer targets add the `dev` dependency group on top.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8501
+N ?= 2
 
-.PHONY: run test lint format snapshot refresh bench screenshots clean e2e
+.PHONY: run serve-team test lint format snapshot refresh bench screenshots clean e2e
 
-$(STAMP): pyproject.toml
+# Runtime dependencies only ([project] dependencies in pyproject.toml).
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet --group dev .
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet .
+	touch $@
 
-run: $(STAMP)
+# Test, lint, browser and bench tools ([dependency-groups] dev), on top of the runtime.
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet --group dev
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
-lint: $(STAMP)
+# N Streamlit processes behind nginx on one port (Debian package `nginx`); see docs/deploy-team.md
+serve-team: $(RUN_STAMP)
+	$(BIN)/python scripts/serve_team.py --servers $(N) --port $(PORT)
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -29,16 +43,17 @@ test: lint
 
 # Skip the browser suite locally: make test PYTEST_ARGS="-m 'not e2e'"
 
-snapshot: $(STAMP)
+snapshot: $(RUN_STAMP)
 	$(BIN)/python scripts/build_snapshot.py
 
-refresh: $(STAMP)
+refresh: $(RUN_STAMP)
 	$(BIN)/python scripts/refresh.py
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+# make bench BENCH_ARGS=--scaling adds the load test through nginx with N=1 and N=2
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-screenshots: $(STAMP)
+screenshots: $(DEV_STAMP)
 	$(BIN)/python scripts/screenshots.py
 
 clean:

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -399,9 +400,10 @@ async def _ws_session(
         out["errors"].append(f"session {idx} {current['step']}: {type(exc).__name__}: {exc}"[:300])
 
 
-async def _sample_rss(pid: int, peak: dict[str, int], done: asyncio.Event) -> None:
+async def _sample_rss(pids: list[int], peak: dict[int, int], done: asyncio.Event) -> None:
     while not done.is_set():
-        peak["rss"] = max(peak["rss"], rss_kib(pid) or 0)
+        for pid in pids:
+            peak[pid] = max(peak.get(pid, 0), rss_kib(pid) or 0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), 0.25)
 
@@ -419,19 +421,21 @@ def _new_out() -> dict[str, Any]:
 
 
 async def _drive_ws(
-    base: str, sessions: int, rounds: int, pid: int, ramp_s: float, think_s: float
+    base: str, sessions: int, rounds: int, pids: list[int], ramp_s: float, think_s: float
 ) -> dict[str, Any]:
     url = base.replace("http://", "ws://", 1) + "/_stcore/stream"
     warm = _new_out()
     t0 = time.perf_counter()
-    await _ws_session(url, -1, 1, warm)  # first visit fills the server's caches
+    # First visits fill the servers' caches: one per process (the proxy's pool round-robins).
+    for i in range(max(1, len(pids))):
+        await _ws_session(url, -1 - i, 1, warm)
     out = _new_out()
     out["warmup_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     out["warmup_errors"] = warm["errors"]
-    peak = {"rss": 0}
+    peak: dict[int, int] = {}
     done = asyncio.Event()
-    sampler = asyncio.create_task(_sample_rss(pid, peak, done))
-    cpu0, drv0 = cpu_seconds(pid), time.process_time()
+    sampler = asyncio.create_task(_sample_rss(pids, peak, done))
+    cpu0, drv0 = {pid: cpu_seconds(pid) for pid in pids}, time.process_time()
     t0 = time.perf_counter()
     tasks = [
         asyncio.create_task(_ws_session(url, i, rounds, out, ramp_s, think_s))
@@ -442,14 +446,26 @@ async def _drive_ws(
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     out["wall_s"] = round(time.perf_counter() - t0, 2)
-    cpu1 = cpu_seconds(pid)
+    per_pid = _cpu_deltas(cpu0, pids)
+    out["server_cpu_measured_per_process_s"] = per_pid
     out["server_cpu_measured_s"] = (
-        round(cpu1 - cpu0, 2) if cpu0 is not None and cpu1 is not None else None
+        round(sum(per_pid.values()), 2) if per_pid and len(per_pid) == len(pids) else None
     )
     out["driver_cpu_s"] = round(time.process_time() - drv0, 2)
     done.set()
     await sampler
-    out["peak_rss_kib"] = peak["rss"]
+    out["peak_rss_kib_per_process"] = dict(peak)
+    out["peak_rss_kib"] = max(peak.values(), default=0)
+    return out
+
+
+def _cpu_deltas(before: dict[int, float | None], pids: list[int]) -> dict[int, float]:
+    """CPU-seconds each process used since ``before`` (processes that vanished are left out)."""
+    out = {}
+    for pid in pids:
+        now, then = cpu_seconds(pid), before.get(pid)
+        if now is not None and then is not None:
+            out[pid] = round(now - then, 2)
     return out
 
 
@@ -462,35 +478,51 @@ def run(
     ramp_s: float = RAMP_S,
     think_s: float = THINK_S,
     mode: str = "ws",
+    proxy: int = 0,
+    url: str | None = None,
+    pids: Sequence[int] = (),
+    out_name: str = "load.json",
 ) -> dict[str, Any]:
-    """Start the server, drive the sessions, write bench/results/load.json, return the summary."""
+    """Start the target, drive the sessions, write bench/results/<out_name>, return the summary.
+
+    The target is one `streamlit run` (default), ``proxy`` backends behind nginx started as
+    `make serve-team` starts them, or an existing deployment at ``url`` (then CPU and RSS are
+    measured for ``pids``, if given).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if mode == "browser" and not Path(CHROMIUM).exists():
         return {"mode": mode, "skipped": f"{CHROMIUM} missing (apt-get install -y chromium)"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    port = free_port()
-    data_home = tempfile.mkdtemp(prefix="rer-load-")
-    log_path = Path(data_home) / "streamlit.log"
-    proc = start_server(port, data_home, log_path)
-    try:
-        health_s = wait_healthy(port, proc)
-        rss_idle = rss_kib(proc.pid)
-        base = f"http://127.0.0.1:{port}"
-        drive = _drive_ws if mode == "ws" else _drive
-        raw = asyncio.run(drive(base, sessions, rounds, proc.pid, ramp_s, think_s))
-        cpu_after = cpu_seconds(proc.pid)
-        rss_after = rss_kib(proc.pid)
-        rss_hwm = rss_kib(proc.pid, "VmHWM")
-        alive = proc.poll() is None
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with _target(proxy, url, list(pids)) as target:
+        server_pids: list[int] = target["pids"]
+        rss_idle = {pid: rss_kib(pid) for pid in server_pids}
+        nginx_cpu0 = {pid: cpu_seconds(pid) for pid in target["nginx_pids"]}
+        if mode == "ws":
+            raw = asyncio.run(
+                _drive_ws(target["base"], sessions, rounds, server_pids, ramp_s, think_s)
+            )
+        else:
+            raw = asyncio.run(
+                _drive(target["base"], sessions, rounds, server_pids[0], ramp_s, think_s)
+            )
+        nginx_cpu = _cpu_deltas(nginx_cpu0, target["nginx_pids"])
+        cpu_after = [cpu_seconds(pid) for pid in server_pids]
+        per_process = [
+            {
+                "pid": pid,
+                "cpu_measured_s": raw.get("server_cpu_measured_per_process_s", {}).get(pid),
+                "rss_mib_idle": _mib(rss_idle.get(pid)),
+                "rss_mib_peak_sampled": _mib(raw.get("peak_rss_kib_per_process", {}).get(pid)),
+                "rss_mib_high_water": _mib(rss_kib(pid, "VmHWM")),
+            }
+            for pid in server_pids
+        ]
+        rss_after = rss_kib(server_pids[0]) if server_pids else None
+        rss_hwm = rss_kib(server_pids[0], "VmHWM") if server_pids else None
+        alive = target["alive"]()
+        health_s, log_path, target_name = target["health_s"], target["log"], target["name"]
     all_ms = [ms for v in raw["latencies"].values() for ms in v]
     steps = {
         name: {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95), "max_ms": round(max(v), 1)}
@@ -525,14 +557,28 @@ def run(
         "wall_s": raw.get("wall_s"),
         "warmup_ms": raw.get("warmup_ms"),
         "warmup_errors": raw.get("warmup_errors"),
-        "server_health_s": round(health_s, 2),
+        "target": target_name,
+        "server_processes": len(server_pids),
+        "steps_per_s": (
+            round(len(all_ms) / raw["wall_s"], 2) if raw.get("wall_s") and all_ms else None
+        ),
+        "server_cpu_s_per_step": (
+            round(raw["server_cpu_measured_s"] / len(all_ms), 4)
+            if raw.get("server_cpu_measured_s") is not None and all_ms
+            else None
+        ),
+        "per_process": per_process,
+        "nginx_cpu_measured_s": round(sum(nginx_cpu.values()), 2) if nginx_cpu else None,
+        "server_health_s": round(health_s, 2) if health_s is not None else None,
         "server_log": str(log_path),
         # Server CPU over the whole life of the process, and over the measured phase only;
         # compare the latter with wall_s (2 cores = 2 CPU-seconds per second at most).
-        "server_cpu_s": round(cpu_after, 1) if cpu_after is not None else None,
+        "server_cpu_s": (
+            round(sum(c for c in cpu_after if c is not None), 1) if any(cpu_after) else None
+        ),
         "server_cpu_measured_s": raw.get("server_cpu_measured_s"),
         "server_rss_mib": {
-            "idle": _mib(rss_idle),
+            "idle": _mib(rss_idle.get(server_pids[0]) if server_pids else None),
             "peak_sampled": _mib(raw.get("peak_rss_kib")),
             "after": _mib(rss_after),
             "high_water": _mib(rss_hwm),
@@ -556,8 +602,78 @@ def run(
             "step_timeout_s": WS_STEP_TIMEOUT_S,
             "deadline_s": WS_DEADLINE_S,
         }
-    (RESULTS / "load.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / out_name).write_text(json.dumps(result, indent=2))
     return result
+
+
+@contextlib.contextmanager
+def _target(proxy: int, url: str | None, pids: list[int]) -> Iterator[dict[str, Any]]:
+    """What the sessions talk to: its base URL, server pids, liveness and where its logs are."""
+    if url:
+        health_url = url.rstrip("/") + "/_stcore/health"
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(health_url, timeout=10) as resp:
+            resp.read()
+        yield {
+            "name": url,
+            "base": url.rstrip("/"),
+            "pids": pids,
+            "nginx_pids": [],
+            "alive": lambda: all(Path(f"/proc/{p}").exists() for p in pids),
+            "health_s": time.perf_counter() - t0,
+            "log": None,
+        }
+        return
+    if proxy:
+        from scripts.serve_team import Team
+
+        t0 = time.perf_counter()
+        team = Team(servers=proxy, env={"RER_OFFLINE": "1"}, per_backend_data_home=True)
+        team.start()
+        try:
+            assert team.nginx is not None
+            yield {
+                "name": f"nginx + {proxy} backend(s)",
+                "base": team.url,
+                "pids": [b.proc.pid for b in team.backends if b.proc is not None],
+                "nginx_pids": [team.nginx.pid, *_children(team.nginx.pid)],
+                "alive": lambda: all(b.alive() for b in team.backends),
+                "health_s": time.perf_counter() - t0,
+                "log": team.workdir,
+            }
+        finally:
+            team.stop()
+        return
+    port = free_port()
+    data_home = tempfile.mkdtemp(prefix="rer-load-")
+    log_path = Path(data_home) / "streamlit.log"
+    proc = start_server(port, data_home, log_path)
+    try:
+        health_s = wait_healthy(port, proc)
+        yield {
+            "name": "one streamlit process (direct)",
+            "base": f"http://127.0.0.1:{port}",
+            "pids": [proc.pid],
+            "nginx_pids": [],
+            "alive": lambda: proc.poll() is None,
+            "health_s": health_s,
+            "log": log_path,
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
 
 
 def _mib(kib: int | None) -> float | None:
@@ -590,6 +706,17 @@ def print_table(r: dict[str, Any]) -> None:
             f"{r['ws']['vega_lite_charts_seen']} · {r['ws']['forward_msg_mib']} MiB received"
         )
     print(
+        f"target: {r['target']} · throughput {r['steps_per_s']} steps/s · "
+        f"server CPU {r['server_cpu_s_per_step']} CPU-s/step"
+        + (f" · nginx CPU {r['nginx_cpu_measured_s']} s" if r.get("nginx_cpu_measured_s") else "")
+    )
+    for proc in r["per_process"]:
+        print(
+            f"  pid {proc['pid']}: CPU {proc['cpu_measured_s']} s · RSS MiB idle "
+            f"{proc['rss_mib_idle']} / peak {proc['rss_mib_peak_sampled']} / "
+            f"high-water {proc['rss_mib_high_water']}"
+        )
+    print(
         f"load average before/after: {r['loadavg_before']} / {r['loadavg_after']} · "
         f"server CPU {r['server_cpu_measured_s']} s measured ({r['server_cpu_s']} s total)" + extra
     )
@@ -605,10 +732,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ramp", type=float, default=RAMP_S, help="spread session starts (s)")
     ap.add_argument("--think", type=float, default=THINK_S, help="mean pause between steps (s)")
     ap.add_argument("--burst", action="store_true", help="no ramp, no think time")
+    target = ap.add_mutually_exclusive_group()
+    target.add_argument(
+        "--proxy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start N backends behind nginx (as `make serve-team N=...`) and go through it",
+    )
+    target.add_argument("--url", help="drive an already running deployment (e.g. the proxy)")
+    ap.add_argument(
+        "--pids", default="", help="with --url: comma-separated server pids to measure CPU/RSS of"
+    )
+    ap.add_argument("--out", default="load.json", help="file name under bench/results/")
     args = ap.parse_args(argv)
     if args.burst:
         args.ramp = args.think = 0.0
-    result = run(args.sessions, args.rounds, args.ramp, args.think, args.mode)
+    pids = [int(x) for x in args.pids.split(",") if x.strip()]
+    result = run(
+        args.sessions,
+        args.rounds,
+        args.ramp,
+        args.think,
+        args.mode,
+        proxy=args.proxy,
+        url=args.url,
+        pids=pids,
+        out_name=args.out,
+    )
     print_table(result)
     return 0
 

@@ -153,7 +153,37 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"Cold start (new process → landing page rendered): {cold['first_render_ms_median']} ms "
         f"render, {cold['process_wall_ms_median']} ms process wall time.",
     ]
-    for key in ("event_study", "browser", "load"):
+    cb = report.get("chart_bytes", {})
+    if "naive_chart_kib" in cb:
+        lines += [
+            "",
+            "## Chart bytes: Prices vs naive every-point chart (10 symbols, Max range)",
+            "",
+            f"Prices chart {cb['prices_chart_kib']} KiB · naive chart {cb['naive_chart_kib']} KiB "
+            f"({cb['naive_rows']} rows) · naive / Prices = **{cb['naive_over_prices']}×** "
+            "(goal ≥ 10×).",
+        ]
+    load = report.get("load", {})
+    if load.get("server_cpu_s_per_step") is not None:
+        lines += [
+            "",
+            f"Load test: **{load['server_cpu_s_per_step']} CPU-s per step** "
+            f"({load['server_cpu_measured_s']} server CPU-s over {load['measured_steps']} steps), "
+            f"{load['steps_per_s']} steps/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms.",
+        ]
+    for row in report.get("scaling", []):
+        if "steps_per_s" not in row:
+            lines += ["", f"Scaling: {json.dumps(row)[:300]}"]
+            continue
+        rss = ", ".join(str(p["rss_mib_high_water"]) for p in row["per_process"])
+        lines += [
+            "",
+            f"Scaling, {row['target']}, {row['sessions']} simultaneous sessions: "
+            f"{row['steps_per_s']} steps/s, p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
+            f"{row['errors']} errors, {row['server_cpu_s_per_step']} CPU-s/step, "
+            f"RSS high-water MiB per process: {rss}.",
+        ]
+    for key in ("chart_bytes", "event_study", "browser", "load"):
         lines += ["", f"## {key}", "", "```json", json.dumps(report[key], indent=2)[:4000], "```"]
     return "\n".join(lines) + "\n"
 
@@ -169,7 +199,16 @@ def main() -> int:
         "event_study": optional("bench_event_study"),
         "browser": optional("browser_bench"),
         "load": optional("load_test"),
+        "chart_bytes": optional("chart_bytes"),
     }
+    if "--scaling" in sys.argv[1:]:
+        # Through nginx with 1 and then 2 backends, 40 simultaneous sessions (issue 15).
+        from bench import load_test
+
+        report["scaling"] = [
+            load_test.run(40, 1, 0.0, 0.0, proxy=n, out_name=f"load_proxy_n{n}.json")
+            for n in (1, 2)
+        ]
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2, default=str))
     md = to_markdown(report)
     (RESULTS / "report.md").write_text(md)

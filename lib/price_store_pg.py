@@ -1,0 +1,462 @@
+"""A shared price cache in PostgreSQL, for several app servers behind one proxy.
+
+The file cache (:class:`lib.prices.PriceStore`) is right for one machine; with N servers it
+means N Yahoo refreshes and possibly N different as-of dates. :class:`PgPriceStore` keeps the
+same layers and rules with the cache rows in PostgreSQL instead of a Parquet file:
+
+1. the shipped snapshot is still the floor (read from the file, never copied into the database);
+2. the cached rows live in one table, ``price_rows`` (one row per symbol and day), written with
+   ``INSERT ... ON CONFLICT DO UPDATE``; they win over the snapshot on the same date, and a
+   symbol whose adjustment basis changed is replaced wholesale (``full_history``), never mixed;
+   per-symbol bookkeeping (last attempt, last error, full_history) sits in ``price_symbol_state``;
+3. Yahoo is reached only by :meth:`PgPriceStore.refresh`, and only by one process at a time:
+   the refresh holds ``pg_try_advisory_lock``. A server that cannot take the lock does not
+   wait and does not download; it reports "busy" and reads what the refreshing server writes.
+
+The never-lose-good-rows rule is the file cache's: failed symbols are left untouched, invalid
+rows are dropped before the merge (the same ``clean_rows``), and every write is one
+transaction, so a crash or a failed download leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
+
+from lib.prices import (
+    AUTO_RETRY_AFTER,
+    PRICE_FIELDS,
+    SNAPSHOT_PATH,
+    CacheState,
+    Fetcher,
+    PriceStore,
+    RefreshReport,
+    SymbolReport,
+    empty_prices,
+    last_expected_session,
+    normalise,
+)
+
+log = logging.getLogger(__name__)
+
+#: Advisory lock keys (64-bit, derived from fixed names so every server computes the same ones).
+REFRESH_LOCK_KEY = zlib.crc32(b"rer.prices.refresh")
+SCHEMA_LOCK_KEY = zlib.crc32(b"rer.prices.schema")
+#: How long a cache token is reused before asking the database again (pages ask many times
+#: per rerun; a refresh by another server shows up within this many seconds).
+TOKEN_TTL_S = 1.0
+#: Seconds to wait for a connection before serving the snapshot alone.
+CONNECT_TIMEOUT_S = 5
+#: After a failed connection, serve the snapshot without retrying for this long, so pages
+#: do not wait CONNECT_TIMEOUT_S on every rerun while the database is down.
+RETRY_AFTER_FAILURE_S = 10.0
+
+metadata = sa.MetaData()
+
+write_seq = sa.Sequence("price_rows_write_seq", metadata=metadata)
+
+price_rows_t = sa.Table(
+    "price_rows",
+    metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("open", sa.Float(53)),
+    sa.Column("high", sa.Float(53)),
+    sa.Column("low", sa.Float(53)),
+    sa.Column("close", sa.Float(53), nullable=False),
+    sa.Column("adj_close", sa.Float(53), nullable=False),
+    sa.Column("volume", sa.BigInteger),
+    # Bumped on every insert or real change: max(write_seq) is the cache token.
+    sa.Column("write_seq", sa.BigInteger, write_seq, server_default=write_seq.next_value()),
+    sa.CheckConstraint("close > 0 AND adj_close > 0", name="ck_price_rows_positive"),
+)
+sa.Index("ix_price_rows_write_seq", price_rows_t.c.write_seq)
+
+state_t = sa.Table(
+    "price_symbol_state",
+    metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("full_history", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_attempt", sa.DateTime),
+    sa.Column("last_success", sa.DateTime),
+    sa.Column("error", sa.Text),
+)
+
+_VALUE_COLS = [*PRICE_FIELDS, "volume"]
+
+
+def is_postgres_url(url: str | None) -> bool:
+    """True for a SQLAlchemy URL whose backend is PostgreSQL (any driver)."""
+    if not url:
+        return False
+    try:
+        return sa.make_url(url).get_backend_name() == "postgresql"
+    except sa.exc.ArgumentError:
+        return False
+
+
+@dataclass
+class PgRefreshReport(RefreshReport):
+    """A refresh report that can also say "another server is refreshing right now"."""
+
+    busy: bool = False
+
+    def summary(self) -> str:
+        if self.busy:
+            return (
+                "Another app server is updating prices from Yahoo right now; "
+                "its results show here as soon as it finishes."
+            )
+        return super().summary()
+
+
+class PgPriceStore(PriceStore):
+    """Snapshot + shared PostgreSQL cache + optional fetcher; the file store's API and rules.
+
+    ``cache_problem`` is set (and the snapshot alone is served) while the database is
+    unreachable, so a page still renders; ``rebuild_cache`` has nothing to set aside.
+    """
+
+    def __init__(
+        self,
+        url_or_engine: str | Engine,
+        snapshot_path: Path = SNAPSHOT_PATH,
+        fetcher: Fetcher | None = None,
+        now: Callable[[], datetime] = datetime.now,
+        token_ttl_s: float = TOKEN_TTL_S,
+    ) -> None:
+        # No cache folder: the base class's file paths are never used by this store.
+        super().__init__(snapshot_path, Path("/nonexistent"), fetcher, now)
+        if isinstance(url_or_engine, Engine):
+            self.engine = url_or_engine
+        else:
+            url = sa.make_url(url_or_engine)
+            # libpq drivers: give up on an unreachable server quickly, so pages still render.
+            libpq = url.get_driver_name() in ("psycopg", "psycopg2")
+            connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if libpq else {}
+            self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        self.token_ttl_s = token_ttl_s
+        self._token: tuple[float, str] | None = None
+        self._schema_ready = False
+        self._down_until = 0.0
+
+    # ---- schema and connections
+    def ensure_schema(self) -> None:
+        """Create the tables once; servers starting together serialise on an advisory lock."""
+        if self._schema_ready:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            metadata.create_all(conn, checkfirst=True)
+        self._schema_ready = True
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if time.monotonic() < self._down_until:
+            raise sa.exc.OperationalError("(not retried yet)", None, ConnectionError("down"))
+        self.ensure_schema()
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _unreachable(self, exc: Exception) -> None:
+        self.cache_problem = (
+            f"The shared price database is unreachable ({type(exc).__name__}); "
+            "showing the shipped snapshot only."
+        )
+        self._schema_ready = False
+        if time.monotonic() >= self._down_until:
+            log.error("%s: %s", self.cache_problem, exc)
+            self._down_until = time.monotonic() + RETRY_AFTER_FAILURE_S
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ---- the file store's storage primitives, on PostgreSQL
+    @property
+    def cache_path(self) -> Path:  # no file; kept so callers that print it do not break
+        return Path(f"postgresql:{self.engine.url.render_as_string(hide_password=True)}")
+
+    def cache_token(self) -> str:
+        """Changes whenever a refresh changed any row (max write sequence); reused briefly."""
+        now = time.monotonic()
+        if self._token is not None and now - self._token[0] < self.token_ttl_s:
+            return self._token[1]
+        try:
+            with self._read() as conn:
+                seq = conn.execute(sa.select(sa.func.max(price_rows_t.c.write_seq))).scalar()
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            return "unreachable"
+        self.cache_problem = None
+        token = f"pg-{seq or 0}"
+        self._token = (now, token)
+        return token
+
+    def read_state(self, conn: Connection | None = None) -> CacheState:
+        """Per-symbol bookkeeping in the file store's shape (ISO timestamps)."""
+        if conn is None:
+            with self._read() as c:
+                return self.read_state(c)
+        state = CacheState()
+        for row in conn.execute(sa.select(state_t)).mappings():
+            entry = state.entry(row["symbol"])
+            if row["full_history"]:
+                entry["full_history"] = True
+            for key in ("last_attempt", "last_success"):
+                if row[key] is not None:
+                    entry[key] = row[key].isoformat(timespec="seconds")
+            if row["error"]:
+                entry["error"] = row["error"]
+        return state
+
+    def _read_rows(self, conn: Connection, symbols: Sequence[str] | None) -> pd.DataFrame:
+        cols = [price_rows_t.c[c] for c in ("date", "symbol", *_VALUE_COLS)]
+        stmt = sa.select(*cols)
+        if symbols is not None:
+            stmt = stmt.where(price_rows_t.c.symbol.in_(sorted(symbols)))
+        result = conn.execute(stmt)
+        df = pd.DataFrame(result.all(), columns=list(result.keys()))
+        return normalise(df) if not df.empty else empty_prices()
+
+    def read_cache(self, symbols: Sequence[str] | None = None) -> tuple[pd.DataFrame, CacheState]:
+        """The cached rows (all, or for ``symbols``) and the bookkeeping; empty if unreachable."""
+        wanted = None if symbols is None else {s.upper() for s in symbols}
+        try:
+            with self._read() as conn:
+                rows = self._read_rows(conn, wanted)
+                state = self.read_state(conn)
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            return empty_prices(), CacheState()
+        self.cache_problem = None
+        return rows, state
+
+    def rebuild_cache(self) -> Path | None:
+        """Nothing to move aside: the database validates rows on the way in."""
+        return None
+
+    # ---- reading
+    def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
+        """Tidy daily prices for ``symbols`` (all if None), database rows win over the snapshot."""
+        snap = self.snapshot()
+        cache, state = self.read_cache(symbols)
+        if symbols is not None:
+            snap = snap[snap["symbol"].isin({s.upper() for s in symbols})]
+        replaced = [s for s in state.symbols if state.full_history(s)]
+        if replaced:
+            snap = snap[~snap["symbol"].isin(replaced)]
+        if cache.empty:
+            return snap.reset_index(drop=True)
+        both = pd.concat([snap, cache], ignore_index=True)
+        both = both.drop_duplicates(["symbol", "date"], keep="last")
+        return both.sort_values(["symbol", "date"], ignore_index=True)
+
+    def coverage(self) -> pd.DataFrame:
+        """Per symbol: first and last date, rows, and which layer the latest row came from."""
+        combined = self.load()
+        if combined.empty:
+            return pd.DataFrame(columns=["symbol", "first_date", "last_date", "rows", "source"])
+        cache_last = pd.Series(dtype="datetime64[ns]")
+        try:
+            with self._read() as conn:
+                stmt = sa.select(price_rows_t.c.symbol, sa.func.max(price_rows_t.c.date))
+                got = conn.execute(stmt.group_by(price_rows_t.c.symbol)).all()
+            cache_last = pd.Series({s: pd.Timestamp(d) for s, d in got}, dtype="datetime64[ns]")
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+        g = combined.groupby("symbol")["date"]
+        out = pd.DataFrame({"first_date": g.min(), "last_date": g.max(), "rows": g.size()})
+        out["source"] = [
+            "Yahoo (shared database)"
+            if sym in cache_last.index and cache_last[sym] >= out.loc[sym, "last_date"]
+            else "snapshot"
+            for sym in out.index
+        ]
+        return out.reset_index()
+
+    # ---- refreshing
+    def stale_symbols(self, symbols: Sequence[str], *, auto: bool = False) -> list[str]:
+        """As the file store; attempts are shared, so one server's failure spares the others."""
+        now = self.now()
+        expected = pd.Timestamp(last_expected_session(now.date()))
+        combined = self.load(symbols)
+        last = combined.groupby("symbol")["date"].max() if not combined.empty else pd.Series()
+        try:
+            state = self.read_state()
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            state = CacheState()
+        out = []
+        for sym in dict.fromkeys(s.upper() for s in symbols):
+            if sym in last.index and last[sym] >= expected:
+                continue
+            tried = max(
+                (t for t in (state.last_attempt(sym), self._attempts.get(sym)) if t is not None),
+                default=None,
+            )
+            if auto and tried is not None and now - tried < AUTO_RETRY_AFTER:
+                continue
+            out.append(sym)
+        return out
+
+    def refresh(
+        self,
+        symbols: Sequence[str],
+        *,
+        auto: bool = False,
+        force: bool = False,
+        progress: Callable[[str, str], None] | None = None,
+    ) -> RefreshReport:
+        """Refresh under the cluster-wide lock; without the lock, download nothing ("busy").
+
+        Staleness is decided after the lock is taken, so a server that waited its turn sees
+        the rows the previous holder wrote and does not fetch them again.
+        """
+        try:
+            with self._refresh_lock() as got_lock:
+                if not got_lock:
+                    report = PgRefreshReport(busy=True)
+                    log.info("price refresh skipped: another server holds the refresh lock")
+                    return report
+                inner = super().refresh(symbols, auto=auto, force=force, progress=progress)
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            report = PgRefreshReport()
+            report.warnings.append(self.cache_problem or "database unreachable")
+            for sym in dict.fromkeys(s.upper() for s in symbols):
+                report.symbols[sym] = SymbolReport(sym, "failed", message="database unreachable")
+            return report
+        report = PgRefreshReport(**{k: getattr(inner, k) for k in inner.__dataclass_fields__})
+        self._token = None
+        return report
+
+    @contextmanager
+    def _refresh_lock(self) -> Iterator[bool]:
+        """``pg_try_advisory_lock`` on a dedicated connection; released on exit or disconnect."""
+        with self._read() as conn:
+            got = bool(
+                conn.execute(sa.select(sa.func.pg_try_advisory_lock(REFRESH_LOCK_KEY))).scalar()
+            )
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    # If the connection died, the server has already released the lock.
+                    with suppress(sa.exc.DBAPIError):
+                        conn.execute(sa.select(sa.func.pg_advisory_unlock(REFRESH_LOCK_KEY)))
+                        conn.commit()
+
+    def _merge_and_write(
+        self,
+        targets: list[str],
+        rows: pd.DataFrame,
+        errors: dict[str, str],
+        full_history: set[str],
+        now: datetime,
+        report: RefreshReport,
+        notify: Callable[[str, str], None],
+    ) -> None:
+        """Upsert the fetched rows and the bookkeeping in one transaction.
+
+        Symbols that failed are not touched (only their last attempt and error are noted);
+        a symbol fetched whole replaces its old cached rows and hides its snapshot rows.
+        """
+        got = set(rows["symbol"].unique()) if not rows.empty else set()
+        rows = rows.drop_duplicates(["symbol", "date"], keep="last")
+        before = self.load(targets)  # snapshot + database, as the user saw it
+        if self.cache_problem:
+            # Never write on top of rows we could not read.
+            report.warnings.append(self.cache_problem)
+            for sym in targets:
+                report.symbols[sym] = SymbolReport(sym, "failed", message="database unreachable")
+            return
+        with self.engine.begin() as conn:
+            for sym in targets:
+                if sym not in got:
+                    msg = errors.get(sym, "no data returned")
+                    report.symbols[sym] = SymbolReport(sym, "failed", message=msg)
+                    notify(sym, f"failed: {msg}")
+                    continue
+                new = rows[rows["symbol"] == sym]
+                old_dates = set(before.loc[before["symbol"] == sym, "date"])
+                if sym in full_history:
+                    # Old cached rows of another adjustment basis go; the snapshot's are
+                    # hidden by the full_history flag. The new rows replace both.
+                    conn.execute(sa.delete(price_rows_t).where(price_rows_t.c.symbol == sym))
+                _upsert_rows(conn, new)
+                added = int((~new["date"].isin(old_dates)).sum())
+                status = "rebased" if sym in full_history and old_dates else "updated"
+                if added == 0 and status == "updated":
+                    status = "unchanged"
+                report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
+                notify(sym, f"{status}: {added} new row(s)")
+            for sym in targets:
+                self._attempts[sym] = now
+                values: dict[str, Any] = {"symbol": sym, "last_attempt": now}
+                if sym in got:
+                    values.update(last_success=now, error=None)
+                else:
+                    values["error"] = report.symbols[sym].message
+                if sym in full_history and sym in got:
+                    values["full_history"] = True
+                stmt = pg_insert(state_t).values(**values)
+                update = {k: stmt.excluded[k] for k in values if k != "symbol"}
+                conn.execute(stmt.on_conflict_do_update(index_elements=["symbol"], set_=update))
+            report.written = bool(got)
+
+
+def _upsert_rows(conn: Connection, rows: pd.DataFrame) -> None:
+    """INSERT ... ON CONFLICT (symbol, date) DO UPDATE, touching only rows that really change."""
+    if rows.empty:
+        return
+    records = []
+    for rec in rows[["symbol", "date", *_VALUE_COLS]].to_dict("records"):
+        out: dict[str, Any] = {"symbol": str(rec["symbol"]), "date": rec["date"].date()}
+        for c in PRICE_FIELDS:
+            out[c] = None if pd.isna(rec[c]) else float(rec[c])
+        out["volume"] = None if pd.isna(rec["volume"]) else int(rec["volume"])
+        records.append(out)
+    stmt = pg_insert(price_rows_t)
+    excluded = stmt.excluded
+    changed = sa.tuple_(*(price_rows_t.c[c] for c in _VALUE_COLS)).is_distinct_from(
+        sa.tuple_(*(excluded[c] for c in _VALUE_COLS))
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["symbol", "date"],
+        set_={**{c: excluded[c] for c in _VALUE_COLS}, "write_seq": write_seq.next_value()},
+        where=changed,
+    )
+    conn.execute(stmt, records)
+
+
+def select_price_store(
+    url: str | None, *, file_store: Callable[[], PriceStore], fetcher: Fetcher | None = None
+) -> PriceStore:
+    """The PostgreSQL store when ``url`` is a PostgreSQL URL, else ``file_store()`` (the default).
+
+    The app passes the URL watchlists use (RER_DATABASE_URL, else secrets, else SQLite) and
+    ``lib.prices.default_store``: a SQLite URL keeps the per-machine file cache. Without a
+    ``fetcher`` the PostgreSQL store gets the production Yahoo fetcher, as the file store does.
+    """
+    if not is_postgres_url(url):
+        return file_store()
+    assert url is not None
+    if fetcher is None:
+        from lib.paths import user_data_dir
+        from lib.prices import YahooFetcher
+
+        fetcher = YahooFetcher(tz_cache_dir=user_data_dir() / "yfinance-tz")
+    return PgPriceStore(url, fetcher=fetcher)

@@ -281,6 +281,12 @@ def pipeline_by_year(
     return out
 
 
+def pipeline_panels(bars: pd.DataFrame) -> list[tuple[str, str]]:
+    """(stage, unit) pairs in value-chain order: one chart panel each, never merged."""
+    pairs = set(zip(bars["stage"], bars["unit"], strict=True))
+    return sorted(pairs, key=lambda p: (STAGES.index(p[0]), p[1]))
+
+
 def stage_totals(pipe: pd.DataFrame, year: int) -> pd.DataFrame:
     """Capacity in place by ``year`` per (stage, unit): one row per comparable total."""
     now = counted_by(pipe, year)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from lib.supply.model import CHINA, REST
+from lib.supply.model import CHINA, PIPELINE_YEARS, REST
 from lib.supply.schema import SHARE_STAGES, STATUSES
 
 DASHED = [4, 3]
@@ -139,9 +139,7 @@ def china_share_chart(points: pd.DataFrame, width: int = 260, height: int = 260)
         .mark_text(dy=-10, fontSize=10)
         .encode(text="value_label:N", color=color)
     )
-    layered = alt.layer(line, solid, hollow, earlier, labels, data=df).properties(
-        width=width, height=height
-    )
+    layered = alt.layer(line, solid, hollow, earlier, labels).properties(width=width, height=height)
     return layered.facet(
         column=alt.Column("stage:N").sort(SHARE_STAGES).title(None), data=df
     ).resolve_scale(x="independent")
@@ -159,7 +157,12 @@ def _capacity_tooltip() -> list[alt.Tooltip]:
 
 
 def pipeline_panel(
-    bars: pd.DataFrame, targets: pd.DataFrame, title: str, height: int = 170
+    bars: pd.DataFrame,
+    targets: pd.DataFrame,
+    title: str,
+    years: Sequence[int] = PIPELINE_YEARS,
+    width: int = 230,
+    height: int = 140,
 ) -> alt.LayerChart:
     """Cumulative capacity of one (stage, unit) by target year, stacked by status.
 
@@ -167,19 +170,18 @@ def pipeline_panel(
     (dashed when the goal has no date).
     """
     unit = str(bars["unit"].iloc[0]) if len(bars) else ""
-    statuses = [s for s in STATUSES if s in set(bars["status"])] or STATUSES
     color = (
         alt.Color("status:N")
         .scale(domain=STATUSES, range=[STATUS_COLORS[s] for s in STATUSES])
         .title("Status")
-        .legend(orient="right", values=statuses)
+        .legend(orient="top")
     )
     unverified = alt.datum.confidence == "unverified"
     stack = (
         alt.Chart(bars)
         .mark_bar(strokeWidth=1.5)
         .encode(
-            x=alt.X("year:O").title(None),
+            x=alt.X("year:O").scale(domain=list(years)).title(None).axis(labelAngle=0),
             y=alt.Y("capacity:Q").title(unit).axis(format="~s"),
             color=color,
             order=alt.Order("status_order:Q"),
@@ -223,13 +225,16 @@ def pipeline_panel(
             .encode(y="target_value:Q", text="mark_label:N", x=alt.value(0))
         )
         layers += [rule, text]
-    return alt.layer(*layers).properties(title=title, height=height)
+    return alt.layer(*layers).properties(title=title, width=width, height=height)
 
 
 def pipeline_chart(
-    bars: pd.DataFrame, targets: pd.DataFrame, panels: Sequence[tuple[str, str]]
+    bars: pd.DataFrame,
+    targets: pd.DataFrame,
+    panels: Sequence[tuple[str, str]],
+    per_row: int = 3,
 ) -> alt.VConcatChart:
-    """One panel per (stage, unit), stacked vertically; y scales are never shared."""
+    """One panel per (stage, unit), ``per_row`` to a row; y scales are never shared."""
     charts = []
     order = {s: i for i, s in enumerate(STATUSES)}
     for stage, unit in panels:
@@ -238,7 +243,11 @@ def pipeline_chart(
         tg = targets[(targets["stage"] == stage) & (targets["unit"] == unit)]
         tg = tg[tg["target_value"].notna()]
         charts.append(pipeline_panel(sub, tg, f"{stage} · {unit}"))
-    return alt.vconcat(*charts).resolve_scale(y="independent", color="shared")
+    rows = [
+        alt.hconcat(*charts[i : i + per_row]).resolve_scale(y="independent")
+        for i in range(0, len(charts), per_row)
+    ]
+    return alt.vconcat(*rows).resolve_scale(y="independent", color="shared")
 
 
 def timeline_chart(

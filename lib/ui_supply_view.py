@@ -8,9 +8,11 @@ Self-contained so it can move to ``lib/ui/views/supply.py`` unchanged apart from
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib import ui
@@ -18,6 +20,9 @@ from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
+
+#: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
+Spec = dict[str, Any]
 
 PRICES_PAGE = "pages/1_Prices.py"
 SINCE = {"1Y": 365, "3Y": 3 * 365, "Since 2020": None}
@@ -39,14 +44,16 @@ def supply_data() -> SupplyData:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _production_charts(token: str, edition: str, compare: str, country: str):
+def _production_charts(
+    token: str, edition: str, compare: str, country: str
+) -> tuple[Spec, Spec, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     data = _supply(token)
     split = model.china_vs_rest(data.production, edition)
     editions = [e for e in dict.fromkeys([compare, edition]) if e]
     vintage = model.country_series(data.production, country, editions)
     return (
-        sc.mine_production_chart(split),
-        sc.vintage_chart(vintage, country),
+        _spec(sc.mine_production_chart(split)),
+        _spec(sc.vintage_chart(vintage, country)),
         split,
         vintage,
         model.revisions(data.production, compare, edition) if compare != edition else None,
@@ -54,14 +61,14 @@ def _production_charts(token: str, edition: str, compare: str, country: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _share_chart(token: str, earlier: bool) -> tuple[alt.FacetChart, pd.DataFrame]:
+def _share_chart(token: str, earlier: bool) -> tuple[Spec, pd.DataFrame]:
     pts = model.share_points(_supply(token).china_share)
     shown = pts if earlier else pts[pts["latest_vintage"]]
-    return sc.china_share_chart(shown), pts
+    return _spec(sc.china_share_chart(shown)), pts
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _pipeline(token: str, include_unverified: bool):
+def _pipeline(token: str, include_unverified: bool) -> tuple[Spec, Spec, pd.DataFrame]:
     data = _supply(token)
     bars = model.pipeline_by_year(data.pipeline, include_unverified=include_unverified)
     chart = sc.pipeline_chart(bars, data.targets, model.pipeline_panels(bars))
@@ -69,20 +76,21 @@ def _pipeline(token: str, include_unverified: bool):
     if not include_unverified:
         frame = frame[frame["confidence"] != "unverified"]
     timeline = sc.timeline_chart(frame, model.timeline_domain(frame), data.targets)
-    return chart, timeline, bars
+    return _spec(chart), _spec(timeline), bars
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _sentences(token: str, year: int) -> list[model.StageSentence]:
-    return model.stage_sentences(_supply(token), year)
+def _sentences(token: str, year: int) -> tuple[list[model.StageSentence], pd.DataFrame]:
+    data = _supply(token)
+    return model.stage_sentences(data, year), model.not_counted(data.pipeline, year)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _imports(token: str):
+def _imports(token: str) -> tuple[Spec, Spec, pd.DataFrame]:
     frame = model.import_dependence(_supply(token).us_trade)
     return (
-        sc.import_dependence_chart(frame, model.NIR),
-        sc.import_dependence_chart(frame, model.IMPORT_VALUE),
+        _spec(sc.import_dependence_chart(frame, model.NIR)),
+        _spec(sc.import_dependence_chart(frame, model.IMPORT_VALUE)),
         frame,
     )
 
@@ -92,7 +100,37 @@ def _gap(token: str) -> list[model.GapFigure]:
     return model.gap_row(_supply(token))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _listed(token: str, year: int) -> pd.DataFrame:
+    pipe = _supply(token).pipeline
+    listed = model.listed_companies(pipe)
+    return listed.assign(
+        capacity_by_year=[model.company_capacity(pipe, s, year) for s in listed["symbol"]]
+    )
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _spec(chart: alt.TopLevelMixin) -> Spec:
+    """Altair chart -> Vega-Lite spec with its datasets already as Arrow IPC bytes.
+
+    Done once inside a cached loader: Altair's schema validation and the Arrow conversion
+    were most of a warm rerun. Streamlit passes byte datasets through unchanged.
+    """
+    spec = chart.to_dict()
+    for name, values in spec.get("datasets", {}).items():
+        table = pa.Table.from_pandas(pd.DataFrame(values), preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        spec["datasets"][name] = sink.getvalue().to_pybytes()
+    return spec
+
+
+def _show(spec: Spec, key: str) -> None:
+    """Draw a cached spec (see :func:`_spec`)."""
+    st.vega_lite_chart(spec, width="stretch", key=key)
 
 
 def _source_config() -> dict[str, object]:
@@ -184,7 +222,7 @@ def mine_production(data: SupplyData) -> None:
     )
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(split_chart, width="stretch", key="sup_chart_production")
+        _show(split_chart, "sup_chart_production")
         if (split["group"] == "World (no country split)").any():
             st.caption(
                 ":material/info: This edition gives only world and US totals for some years, "
@@ -197,7 +235,7 @@ def mine_production(data: SupplyData) -> None:
         )
         _download(split, f"production_{edition}", "sup_dl_production")
     with right:
-        st.altair_chart(vintage_chart, width="stretch", key="sup_chart_vintage")
+        _show(vintage_chart, "sup_chart_vintage")
         if vintage.empty:
             st.caption(f"No {ui.escape_markdown(country)} figures in these editions.")
         _download(vintage, f"vintage_{country}", "sup_dl_vintage")
@@ -237,7 +275,7 @@ def china_share(data: SupplyData) -> None:
         "Show earlier editions of revised USGS shares", value=True, key="sup_share_earlier"
     )
     chart, pts = _share_chart(data_token(), earlier)
-    st.altair_chart(chart, width="stretch", key="sup_chart_share")
+    _show(chart, "sup_chart_share")
     st.caption(
         "A line joins only points from one publisher on one basis; different bases are never "
         "joined. Filled: published or derived from one edition. Hollow, dashed: unverified or "
@@ -268,11 +306,12 @@ def pipeline(data: SupplyData) -> None:
     year = c2.select_slider(
         "Capacity in place by", options=list(model.PIPELINE_YEARS), value=2028, key="sup_year"
     )
-    for sentence in _sentences(data_token(), int(year)):
+    sentences, left_out = _sentences(data_token(), int(year))
+    for sentence in sentences:
         icon = "" if sentence.comparable else ":material/report: "
         st.markdown(f"- {icon}{ui.escape_markdown(sentence.text)}")
     chart, timeline, bars = _pipeline(data_token(), unverified)
-    st.altair_chart(chart, width="stretch", key="sup_chart_pipeline")
+    _show(chart, "sup_chart_pipeline")
     st.caption(
         "Bars: capacity in place by each year if every project keeps its target date, each "
         "stage in its own unit (never added across units). Faded, dashed bars are unverified. "
@@ -280,7 +319,7 @@ def pipeline(data: SupplyData) -> None:
     )
     _download(bars, "pipeline_by_year", "sup_dl_pipeline")
     st.markdown("**Project timeline**")
-    st.altair_chart(timeline, width="stretch", key="sup_chart_timeline")
+    _show(timeline, "sup_chart_timeline")
     st.caption(
         "Each project at its target year, coloured by status; hollow dashed = unverified. "
         "Grey dashed rules: years with government targets (hover for which)."
@@ -305,7 +344,6 @@ def pipeline(data: SupplyData) -> None:
                 "against tonnes."
             )
         _download(data.targets, "targets", "sup_dl_targets", "Download targets")
-    left_out = model.not_counted(data.pipeline, int(year))
     if len(left_out):
         items = "; ".join(
             f"{r.company} {r.project} ({r.why_not_counted})" for r in left_out.itertuples()
@@ -320,8 +358,10 @@ def us_imports(data: SupplyData) -> None:
     st.subheader("4 · US import dependence")
     nir_chart, value_chart, frame = _imports(data_token())
     left, right = st.columns(2)
-    left.altair_chart(nir_chart, width="stretch", key="sup_chart_nir")
-    right.altair_chart(value_chart, width="stretch", key="sup_chart_import_value")
+    with left:
+        _show(nir_chart, "sup_chart_nir")
+    with right:
+        _show(value_chart, "sup_chart_import_value")
     st.caption(
         "Compounds and metals, the stage where US output is small. Black line: the newest "
         "edition for each year; coloured points: every edition; hollow dashed: a bound such as "
@@ -347,7 +387,9 @@ def _open_on_prices(symbol: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _company_view(token: str, symbol: str, since: str, price_as_of: date | None):
+def _company_view(
+    token: str, symbol: str, since: str, price_as_of: date | None
+) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
     data = _supply(token)
     tidy, _notes = ui.display_prices([symbol], "local", False)
     start = None
@@ -362,17 +404,14 @@ def _company_view(token: str, symbol: str, since: str, price_as_of: date | None)
 
         lo, hi = rebased["date"].min(), rebased["date"].max()
         overlays = [event_rule_layer(events, start=lo, end=hi)]
-    chart = sc.company_price_chart(rebased, overlays)
+    chart = _spec(sc.company_price_chart(rebased, overlays))
     return chart, rebased, events
 
 
 def equities(data: SupplyData) -> None:
     st.subheader("5 · Joined with the equities")
-    listed = model.listed_companies(data.pipeline)
     year = int(st.session_state.get("sup_year", 2028))
-    listed = listed.assign(
-        capacity_by_year=[model.company_capacity(data.pipeline, s, year) for s in listed["symbol"]]
-    )
+    listed = _listed(data_token(), year)
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     labels = dict(zip(listed["symbol"], listed["company"], strict=True))
     symbol = c1.selectbox(
@@ -396,7 +435,7 @@ def equities(data: SupplyData) -> None:
                 icon=":material/cloud_off:",
             )
         else:
-            st.altair_chart(chart, width="stretch", key="sup_chart_company")
+            _show(chart, "sup_chart_company")
             last = float(rebased["rebased"].iloc[-1])
             st.caption(
                 f"{symbol} rebased to 100 at its first close shown (local currency): "
@@ -425,7 +464,7 @@ def equities(data: SupplyData) -> None:
         )
         st.caption(
             f"Capacity in place by {year} if on time, per unit: "
-            f"{ui.escape_markdown(model.company_capacity(data.pipeline, symbol, year))}."
+            f"{ui.escape_markdown(listed.set_index('symbol').loc[symbol, 'capacity_by_year'])}."
         )
     with st.expander("Every listed company in the pipeline"):
         st.dataframe(listed, hide_index=True, width="stretch")
@@ -433,10 +472,14 @@ def equities(data: SupplyData) -> None:
             "Private builders (Noveon, Vulcan Elements, e-VAC, SRC) and companies outside our "
             "price universe (Solvay, Aclara) have no price series here."
         )
-    export = own.assign(kind="project")
-    if len(rebased):
-        export = pd.concat([export, rebased.assign(kind="rebased price")], ignore_index=True)
-    _download(export, f"company_{symbol}", "sup_dl_company")
+    ui.download_csv(
+        lambda: pd.concat(
+            [own.assign(kind="project"), rebased.assign(kind="rebased price")], ignore_index=True
+        ),
+        label="Download CSV",
+        file_name=f"supply_company_{symbol}.csv",
+        key="sup_dl_company",
+    )
 
 
 # --------------------------------------------------------------------------- page

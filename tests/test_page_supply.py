@@ -78,7 +78,9 @@ def test_default_edition_is_latest_and_vintage_compares_previous(at: AppTest) ->
     assert {r["edition"]: r["tonnes_reo"] for r in vintage} == {PREVIOUS: 13_000, LATEST: 29_000}
 
 
-@pytest.mark.parametrize("edition", [e for e in model.editions_newest_first(load_supply().production)])
+@pytest.mark.parametrize(
+    "edition", [e for e in model.editions_newest_first(load_supply().production)]
+)
 def test_every_edition_renders(at: AppTest, edition: str) -> None:
     at.selectbox(key="sup_edition").set_value(edition).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -283,3 +283,10 @@ def test_timeline_and_import_charts(data: SupplyData) -> None:
         ch = sc.import_dependence_chart(imp, metric)
         assert ch.to_dict()["layer"][2]["mark"]["filled"] is False
         assert spec_size(ch) <= 100 * 1024
+
+
+def test_gap_with_a_single_edition_has_no_change(data: SupplyData) -> None:
+    only = data.production[data.production["edition"] == LATEST]
+    fig = model.mining_share_gap(only)
+    assert (fig.value, fig.previous_edition, fig.change) == (69.2, None, None)
+    assert fig.change_label == "no earlier figure on the same basis"

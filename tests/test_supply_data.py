@@ -68,7 +68,9 @@ def test_us_trade_keeps_qualifiers_not_fake_numbers() -> None:
     nir = us[us["metric"] == "net_import_reliance_compounds_metals"]
     r2023 = nir[(nir["year"] == 2023) & (nir["edition"] == "MCS2026 v1.3")].iloc[0]
     assert (r2023["value"], r2023["qualifier"]) == (90, ">")
-    exporter = us[(us["metric"] == "net_import_reliance_mineral_concentrates") & (us["year"] == 2025)]
+    exporter = us[
+        (us["metric"] == "net_import_reliance_mineral_concentrates") & (us["year"] == 2025)
+    ]
     assert exporter["qualifier"].tolist() == ["E"] and exporter["value"].isna().all()
     assert len(us) == 345
 
@@ -142,7 +144,7 @@ def test_missing_column_and_unreadable_file(tmp_path: Path) -> None:
         validate_supply(raw, "targets.csv")
     folder = _write(tmp_path, "reserves.csv", read_raw("reserves.csv"))
     (folder / "reserves.csv").write_text('country,edition\n"unterminated\n1,2,3,4\n')
-    with pytest.raises(SupplyDataError, match="reserves.csv"):
+    with pytest.raises(SupplyDataError, match=r"reserves\.csv"):
         load_supply(folder)
     (folder / "reserves.csv").unlink()
     with pytest.raises(SupplyDataError, match="could not be read"):

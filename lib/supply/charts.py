@@ -196,18 +196,19 @@ def pipeline_panel(
         tgt = targets.assign(
             dated=targets["target_year"].notna(),
             when=targets["target_year"].astype("string").fillna("no date"),
-            mark_label=targets["name"] + " (" + targets["target_year"].astype("string").fillna(
-                "no date"
-            ) + ")",
+            mark_label=targets["name"]
+            + " ("
+            + targets["target_year"].astype("string").fillna("no date")
+            + ")",
         )
         rule = (
             alt.Chart(tgt)
             .mark_rule(color="#111", strokeWidth=1.5)
             .encode(
                 y="target_value:Q",
-                strokeDash=alt.when(alt.datum.dated).then(alt.value(SOLID)).otherwise(
-                    alt.value(DASHED)
-                ),
+                strokeDash=alt.when(alt.datum.dated)
+                .then(alt.value(SOLID))
+                .otherwise(alt.value(DASHED)),
                 tooltip=[
                     alt.Tooltip("name:N", title="Target"),
                     alt.Tooltip("target_value:Q", title="Value", format=","),
@@ -279,8 +280,10 @@ def timeline_chart(
     ]
     unverified = alt.datum.confidence == "unverified"
     base = alt.Chart(df).encode(x=x, y=y)
-    solid = base.transform_filter(~unverified).mark_point(filled=True, size=110).encode(
-        color=color, shape=alt.Shape("stage:N").title("Stage"), tooltip=tooltip
+    solid = (
+        base.transform_filter(~unverified)
+        .mark_point(filled=True, size=110)
+        .encode(color=color, shape=alt.Shape("stage:N").title("Stage"), tooltip=tooltip)
     )
     hollow = (
         base.transform_filter(unverified)
@@ -338,8 +341,10 @@ def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240)
     latest = alt.datum.latest == True  # noqa: E712
     exact = alt.datum.hollow == False  # noqa: E712
     line = base.transform_filter(latest).mark_line(color="#111", strokeWidth=1.5)
-    solid = base.transform_filter(exact).mark_point(filled=True, size=60).encode(
-        color=color, tooltip=tooltip
+    solid = (
+        base.transform_filter(exact)
+        .mark_point(filled=True, size=60)
+        .encode(color=color, tooltip=tooltip)
     )
     hollow = (
         base.transform_filter(~exact)

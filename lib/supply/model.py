@@ -404,15 +404,13 @@ class GapFigure:
         return f"{self.change:+.1f} pp vs {self.previous_edition} ({self.previous_year})"
 
 
-def _latest_vs_previous(
-    frame: pd.DataFrame, *, value: str, edition_col: str = "edition"
-) -> tuple[pd.Series, pd.Series | None]:
-    eds = sorted(frame[edition_col].unique(), key=edition_rank)
-    latest_ed = eds[-1]
-    latest = frame[frame[edition_col] == latest_ed].sort_values("year").iloc[-1]
+def _latest_vs_previous(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
+    """The newest edition's latest-year row and the previous edition's latest-year row."""
+    eds = sorted(frame["edition"].unique(), key=edition_rank)
+    latest = frame[frame["edition"] == eds[-1]].sort_values("year").iloc[-1]
     prev = None
     if len(eds) > 1:
-        prev = frame[frame[edition_col] == eds[-2]].sort_values("year").iloc[-1]
+        prev = frame[frame["edition"] == eds[-2]].sort_values("year").iloc[-1]
     return latest, prev
 
 
@@ -420,11 +418,11 @@ def mining_share_gap(prod: pd.DataFrame) -> GapFigure:
     """China's share of mining in the newest MCS edition vs the edition before it."""
     shares = china_mining_shares(prod)
     shares = shares[shares["edition"].str.startswith("MCS")]
-    latest, prev = _latest_vs_previous(shares, value="share_pct")
-    same_year = shares[(shares["edition"] == latest["edition"]) & (shares["year"] == prev["year"])]
+    latest, prev = _latest_vs_previous(shares)
     note = ""
-    if prev is not None and len(same_year):
-        revised = float(same_year["share_pct"].iloc[0])
+    if prev is not None:
+        same = shares[(shares["edition"] == latest["edition"]) & (shares["year"] == prev["year"])]
+        revised = float(same["share_pct"].iloc[0]) if len(same) else float(prev["share_pct"])
         if revised != float(prev["share_pct"]):
             note = (
                 f"{latest['edition']} also revised {int(prev['year'])} from "
@@ -490,7 +488,7 @@ def import_reliance_gap(us: pd.DataFrame) -> GapFigure:
     """Latest US net import reliance (compounds and metals) vs the previous MCS edition."""
     nir = import_dependence(us)
     nir = nir[(nir["metric"] == NIR) & nir["edition"].str.startswith("MCS")]
-    latest, prev = _latest_vs_previous(nir, value="value")
+    latest, prev = _latest_vs_previous(nir)
     change = None
     if prev is not None and not (latest["qualifier"] or prev["qualifier"]):
         change = round(float(latest["value"]) - float(prev["value"]), 1)
@@ -604,8 +602,7 @@ def stage_sentences(data: SupplyData, year: int = 2028) -> list[StageSentence]:
             "separation/refining",
             f"Separation and refining: Western capacity in place by {year} if every project is "
             f"on time is {parts} (each unit summed on its own). China's separation output in "
-            f"tonnes is not in our fact base, so there is no like-for-like comparison."
-            + share_txt,
+            f"tonnes is not in our fact base, so there is no like-for-like comparison." + share_txt,
             False,
             {f"west_{r.unit}": float(r.capacity) for r in sep.itertuples()},
         )
@@ -673,7 +670,7 @@ def listed_companies(pipe: pd.DataFrame) -> pd.DataFrame:
 
 
 def company_capacity(pipe: pd.DataFrame, symbol: str, year: int = 2028) -> str:
-    """"10,000 t/yr NdFeB magnets; 2,599 t/yr NdPr oxide ..." in place by ``year``, per unit."""
+    """ "10,000 t/yr NdFeB magnets; 2,599 t/yr NdPr oxide ..." in place by ``year``, per unit."""
     own = pipe[pipe["symbol"] == symbol]
     totals = stage_totals(own, year)
     if totals.empty:
@@ -681,7 +678,9 @@ def company_capacity(pipe: pd.DataFrame, symbol: str, year: int = 2028) -> str:
     return "; ".join(f"{_t(r.capacity)} {r.unit} ({r.stage})" for r in totals.itertuples())
 
 
-def rebased_prices(tidy: pd.DataFrame, symbols: Sequence[str], start: pd.Timestamp | None):
+def rebased_prices(
+    tidy: pd.DataFrame, symbols: Sequence[str], start: pd.Timestamp | None
+) -> pd.DataFrame:
     """Each symbol rebased to 100 at its own first close on or after ``start`` (no dropna)."""
     from lib.returns import rebase_to_100, to_wide
 

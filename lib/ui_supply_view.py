@@ -7,7 +7,6 @@ Self-contained so it can move to ``lib/ui/views/supply.py`` unchanged apart from
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import altair as alt
@@ -388,14 +387,14 @@ def _open_on_prices(symbol: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _company_view(
-    token: str, symbol: str, since: str, price_as_of: date | None
+    token: str, symbol: str, since: str, price_token: str
 ) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
     data = _supply(token)
     tidy, _notes = ui.display_prices([symbol], "local", False)
     start = None
     days = SINCE.get(since)
-    if days is not None and price_as_of is not None:
-        start = pd.Timestamp(price_as_of) - pd.Timedelta(days=days)
+    if days is not None and len(tidy):
+        start = tidy["date"].max() - pd.Timedelta(days=days)
     rebased = model.rebased_prices(tidy, [symbol], start)
     events = model.project_milestones(data.pipeline, ui.policy_events(), symbol)
     overlays = []
@@ -422,9 +421,8 @@ def equities(data: SupplyData) -> None:
     )
     since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
     since = since or "3Y"
-    tidy_all, _ = ui.display_prices([symbol], "local", False)
-    as_of = tidy_all["date"].max().date() if len(tidy_all) else None
-    chart, rebased, events = _company_view(data_token(), symbol, since, as_of)
+    price_token = ui.price_store().cache_token()
+    chart, rebased, events = _company_view(data_token(), symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])
     with left:

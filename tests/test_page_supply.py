@@ -167,3 +167,27 @@ def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPa
     at = page_app(PAGE).run()
     assert not at.exception
     assert "targets.csv is invalid" in " ".join(e.value for e in at.error)
+
+
+def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
+    def home_gap_row() -> None:
+        from lib import ui_supply_view
+
+        ui_supply_view.gap_row()
+
+    at = AppTest.from_function(home_gap_row, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m for m in at.metric}
+    assert set(metrics) == {
+        "China's share of mining (2025)",
+        "China's share of magnet making (2024)",
+        "US net import reliance (2025)",
+    }
+    assert metrics["US net import reliance (2025)"].value == "67%"
+    assert metrics["US net import reliance (2025)"].delta == "-13.0 pp"
+    assert (
+        metrics["China's share of magnet making (2024)"].delta is None
+        or not metrics["China's share of magnet making (2024)"].delta
+    )
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "MCS2026 v1.3" in captions and "vs MCS2025 (2024)" in captions

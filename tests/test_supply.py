@@ -7,6 +7,8 @@ import json
 import altair as alt
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 from lib.supply import charts as sc
 from lib.supply import model
@@ -290,3 +292,58 @@ def test_gap_with_a_single_edition_has_no_change(data: SupplyData) -> None:
     fig = model.mining_share_gap(only)
     assert (fig.value, fig.previous_edition, fig.change) == (69.2, None, None)
     assert fig.change_label == "no earlier figure on the same basis"
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_DATA = load_supply()
+_IDS = list(_DATA.pipeline["id"])
+_EDITIONS = list(_DATA.production["edition"].unique())
+_FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_FAST
+@given(hs.sets(hs.sampled_from(_IDS), min_size=1))
+def test_sum_refuses_exactly_when_units_differ(ids: set[str]) -> None:
+    rows = _DATA.pipeline[_DATA.pipeline["id"].isin(ids)]
+    units = set(rows.loc[rows["capacity_value"].notna(), "unit"])
+    if len(units) > 1:
+        with pytest.raises(model.MixedUnitsError):
+            model.sum_capacity(rows)
+    else:
+        assert model.sum_capacity(rows) == float(rows["capacity_value"].sum())
+
+
+@_FAST
+@given(hs.sets(hs.sampled_from(_IDS), min_size=1))
+def test_capacity_in_place_never_falls_as_years_pass(ids: set[str]) -> None:
+    """A project replaced by a larger total (Independence inside MP's 10,000 t) never shrinks it."""
+    pipe = _DATA.pipeline[_DATA.pipeline["id"].isin(ids)]
+    previous: dict[tuple[str, str], float] = {}
+    for year in model.PIPELINE_YEARS:
+        totals = model.stage_totals(pipe, year)
+        now = {(r.stage, r.unit): r.capacity for r in totals.itertuples()}
+        for key, value in previous.items():
+            assert now.get(key, 0.0) >= value, (key, year)
+        previous = now
+
+
+@_FAST
+@given(hs.sampled_from(_EDITIONS), hs.sampled_from(_EDITIONS))
+def test_revisions_are_antisymmetric(old: str, new: str) -> None:
+    forward = model.revisions(_DATA.production, old, new).set_index(["country", "year"])
+    backward = model.revisions(_DATA.production, new, old).set_index(["country", "year"])
+    assert set(forward.index) == set(backward.index)
+    for key in forward.index:
+        assert forward.loc[key, "change"] == -backward.loc[key, "change"]
+
+
+@_FAST
+@given(hs.sampled_from(_EDITIONS))
+def test_china_plus_rest_is_the_world_total(edition: str) -> None:
+    cvr = model.china_vs_rest(_DATA.production, edition)
+    prod = _DATA.production[_DATA.production["edition"] == edition]
+    world = prod[prod["country"] == model.WORLD].set_index("year")["tonnes_reo"]
+    for year, grp in cvr.groupby("year"):
+        assert grp["tonnes_reo"].sum() == world[year]

@@ -189,7 +189,8 @@ def gap_row() -> None:
             f"{fig.label} ({fig.year})",
             fig.value_label,
             delta=delta,
-            delta_color="inverse",
+            # Lower shares and lower reliance are the West's progress: show falls in green.
+            delta_color="off" if not fig.change else "inverse",
             help=help_text,
             border=True,
         )

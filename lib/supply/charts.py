@@ -322,9 +322,10 @@ def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240)
     """
     df = frame[frame["metric"] == metric]
     unit = str(df["unit"].iloc[0]) if len(df) else ""
-    title = {"USD million": "Import value (USD million)"}.get(unit, f"Net import reliance ({unit})")
+    title = {"USD million": "Import value (USD million)"}.get(unit, "Net import reliance (%)")
     editions = sorted(set(df["edition"]))
-    color = alt.Color("edition:N").scale(domain=editions).title("Edition").legend(orient="right")
+    color = alt.Color("edition:N").scale(domain=editions).title("Edition")
+    color = color.legend(orient="bottom", columns=4)
     tooltip = [
         alt.Tooltip("metric_label:N", title="Metric"),
         alt.Tooltip("year:O", title="Year"),

@@ -66,6 +66,9 @@ def test_page_renders_all_sections_charts_and_exports(at: AppTest) -> None:
     assert "34,000 t/yr" in body and "~240,000 t" in body  # magnet sentence, comparable figures
     assert "metal making" in body and "not found" in body  # the gap is shown, not filled
     assert "no earlier figure on the same basis" in body
+    for chart in at.get("vega_lite_chart"):  # each chart as shipped: spec + Arrow datasets
+        size = len(chart.proto.spec.encode()) + sum(len(d.data.data) for d in chart.proto.datasets)
+        assert size <= 100 * 1024
 
 
 def test_default_edition_is_latest_and_vintage_compares_previous(at: AppTest) -> None:

@@ -13,6 +13,8 @@ import pandas as pd
 from lib.supply.model import CHINA, PIPELINE_YEARS, REST
 from lib.supply.schema import SHARE_STAGES, STATUSES
 
+PRICE_UNIT = "index, 100 = first close shown (local currency)"
+PRICE_SOURCE = "local price store (shipped snapshot or Yahoo Finance cache)"
 DASHED = [4, 3]
 SOLID = [1, 0]
 GROUP_COLORS = {CHINA: "#b91c1c", REST: "#1d4ed8", "World (no country split)": "#6b7280"}
@@ -152,6 +154,7 @@ def _capacity_tooltip() -> list[alt.Tooltip]:
         alt.Tooltip("capacity:Q", title="Capacity", format=","),
         alt.Tooltip("unit:N", title="Unit"),
         alt.Tooltip("projects:N", title="Projects"),
+        alt.Tooltip("sources:N", title="Sources"),
         alt.Tooltip("confidence:N", title="Confidence"),
     ]
 
@@ -359,8 +362,10 @@ def company_price_chart(
     rebased: pd.DataFrame, overlays: Sequence[alt.TopLevelMixin] = (), height: int = 260
 ) -> alt.LayerChart:
     """Rebased (=100 at each symbol's own first close in range) prices with event overlays."""
+    # Constant tooltip fields are computed in the browser, not shipped once per row.
     line = (
         alt.Chart(rebased)
+        .transform_calculate(unit=f"'{PRICE_UNIT}'", source=f"'{PRICE_SOURCE}'")
         .mark_line()
         .encode(
             x=alt.X("date:T").title(None),
@@ -370,6 +375,8 @@ def company_price_chart(
                 alt.Tooltip("symbol:N", title="Symbol"),
                 alt.Tooltip("date:T", format="%d %b %Y", title="Date"),
                 alt.Tooltip("rebased:Q", format=".1f", title="Rebased"),
+                alt.Tooltip("unit:N", title="Unit"),
+                alt.Tooltip("source:N", title="Source"),
             ],
         )
     )

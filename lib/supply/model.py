@@ -273,9 +273,10 @@ def pipeline_by_year(
                     "confidence": conf,
                     "capacity": sum_capacity(grp),
                     "projects": ", ".join(grp["company"] + " " + grp["project"]),
+                    "sources": " ; ".join(grp["source_url"].str.split(" ; ").str[0]),
                 }
             )
-    cols = ["stage", "unit", "year", "status", "confidence", "capacity", "projects"]
+    cols = ["stage", "unit", "year", "status", "confidence", "capacity", "projects", "sources"]
     out = pd.DataFrame(rows, columns=cols)
     out["panel"] = out["stage"] + " · " + out["unit"]
     return out

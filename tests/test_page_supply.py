@@ -6,6 +6,8 @@ import json
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from lib.supply import model
@@ -194,3 +196,35 @@ def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
     )
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "MCS2026 v1.3" in captions and "vs MCS2025 (2024)" in captions
+
+
+_EDITIONS = model.editions_newest_first(load_supply().production)
+_COUNTRIES = [model.CHINA, model.REST, model.WORLD, "Australia", "United States", "Burma"]
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edition=hs.sampled_from(_EDITIONS),
+    compare=hs.integers(0, len(_EDITIONS) - 2),
+    country=hs.sampled_from(_COUNTRIES),
+    unverified=hs.booleans(),
+    year=hs.sampled_from(list(model.PIPELINE_YEARS)),
+    since=hs.sampled_from(["1Y", "3Y", "Since 2020"]),
+)
+def test_any_widget_state_renders(
+    at: AppTest, edition: str, compare: int, country: str, unverified: bool, year: int, since: str
+) -> None:
+    at.selectbox(key="sup_edition").set_value(edition).run()
+    others = [e for e in _EDITIONS if e != edition]
+    at.selectbox(key=f"sup_compare_{edition}").set_value(others[compare])
+    at.selectbox(key="sup_country").set_value(country)
+    at.toggle(key="sup_unverified").set_value(unverified)
+    at.select_slider(key="sup_year").set_value(year)
+    at.button_group(key="sup_since").set_value(since)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("vega_lite_chart")) >= len(CHART_KEYS) - 1

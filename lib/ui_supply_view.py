@@ -108,6 +108,27 @@ def _listed(token: str, year: int) -> pd.DataFrame:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _listed_with_returns(token: str, year: int, since: str, price_token: str) -> pd.DataFrame:
+    """Each listed company's capacity by ``year`` next to its price change over ``since``."""
+    listed = _listed(token, year)
+    tidy, _notes = ui.display_prices(list(listed["symbol"]), "local", False)
+    changes: list[float | None] = []
+    spans: list[str] = []
+    for sym in listed["symbol"]:
+        own = tidy[tidy["symbol"] == sym]
+        days = SINCE.get(since)
+        start = own["date"].max() - pd.Timedelta(days=days) if days and len(own) else None
+        reb = model.rebased_prices(own, [sym], start)
+        changes.append(float(reb["rebased"].iloc[-1]) - 100.0 if len(reb) else None)
+        spans.append(
+            f"{reb['date'].min():%d %b %Y} to {reb['date'].max():%d %b %Y}"
+            if len(reb)
+            else "no offline prices"
+        )
+    return listed.assign(price_change_pct=changes, price_window=spans)
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -465,8 +486,20 @@ def equities(data: SupplyData) -> None:
             f"Capacity in place by {year} if on time, per unit: "
             f"{ui.escape_markdown(listed.set_index('symbol').loc[symbol, 'capacity_by_year'])}."
         )
-    with st.expander("Every listed company in the pipeline"):
-        st.dataframe(listed, hide_index=True, width="stretch")
+    with st.expander("Every listed company: pipeline next to its share price"):
+        joined = _listed_with_returns(data_token(), year, since, price_token)
+        st.dataframe(
+            joined,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "capacity_by_year": st.column_config.TextColumn(f"Capacity by {year} (per unit)"),
+                "price_change_pct": st.column_config.NumberColumn(
+                    f"Price change ({since}, local ccy)", format="%+.0f%%"
+                ),
+            },
+        )
+        _download(joined, "listed_companies", "sup_dl_listed")
         st.caption(
             "Private builders (Noveon, Vulcan Elements, e-VAC, SRC) and companies outside our "
             "price universe (Solvay, Aclara) have no price series here."

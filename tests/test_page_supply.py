@@ -228,3 +228,13 @@ def test_any_widget_state_renders(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("vega_lite_chart")) >= len(CHART_KEYS) - 1
+
+
+def test_listed_companies_join_pipeline_and_price_change(at: AppTest) -> None:
+    at.button_group(key="sup_since").set_value("Since 2020").run()
+    joined = next(d.value for d in at.dataframe if "price_change_pct" in d.value.columns)
+    by = joined.set_index("symbol")
+    assert "10,000 t/yr NdFeB magnets" in by.loc["MP", "capacity_by_year"]
+    assert by.loc["MP", "price_change_pct"] > 0  # MP is far above its 2020 listing price
+    assert by.loc["NEO.TO", "price_window"] == "no offline prices"
+    assert by["price_change_pct"].isna().sum() == len(set(by.index) - OFFLINE)

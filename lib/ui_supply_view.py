@@ -25,7 +25,7 @@ Spec = dict[str, Any]
 
 PRICES_PAGE = "pages/1_Prices.py"
 SINCE = {"1Y": 365, "3Y": 3 * 365, "Since 2020": None}
-#: Prices-page widget keys this page seeds before opening Prices (see open_on_prices).
+#: Policy-timeline categories switched on in the Prices overlay by "Open ... with milestones".
 MILESTONE_CATEGORIES = ["corporate milestone", "funding/loan/grant", "equity stake/price floor"]
 
 
@@ -409,21 +409,23 @@ def _open_on_prices(symbol: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _company_view(
-    token: str, symbol: str, since: str, price_token: str
+    symbol: str, since: str, price_token: str
 ) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
-    data = _supply(token)
+    """Rebased prices and the symbol's dated policy-timeline events in that window."""
     tidy, _notes = ui.display_prices([symbol], "local", False)
     start = None
     days = SINCE.get(since)
     if days is not None and len(tidy):
         start = tidy["date"].max() - pd.Timedelta(days=days)
     rebased = model.rebased_prices(tidy, [symbol], start)
-    events = model.project_milestones(data.pipeline, ui.policy_events(), symbol)
+    events = model.project_milestones(ui.policy_events(), symbol)
     overlays = []
+    if len(rebased):
+        lo, hi = rebased["date"].min(), rebased["date"].max()
+        events = events[(events["span_end"] >= lo) & (events["span_start"] <= hi)]
     if len(rebased) and len(events):
         from lib.event_charts import event_rule_layer
 
-        lo, hi = rebased["date"].min(), rebased["date"].max()
         overlays = [event_rule_layer(events, start=lo, end=hi)]
     chart = _spec(sc.company_price_chart(rebased, overlays))
     return chart, rebased, events
@@ -444,7 +446,7 @@ def equities(data: SupplyData) -> None:
     since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
     since = since or "3Y"
     price_token = ui.price_store().cache_token()
-    chart, rebased, events = _company_view(data_token(), symbol, since, price_token)
+    chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])
     with left:

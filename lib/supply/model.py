@@ -695,7 +695,7 @@ def rebased_prices(
     return long.dropna(subset=["rebased"]).reset_index(drop=True)
 
 
-def project_milestones(pipe: pd.DataFrame, events: pd.DataFrame, symbol: str) -> pd.DataFrame:
+def project_milestones(events: pd.DataFrame, symbol: str) -> pd.DataFrame:
     """Dated events tagged with ``symbol`` (from the policy timeline) for a price overlay."""
     if events.empty or "symbol_list" not in events:
         return events.iloc[0:0]

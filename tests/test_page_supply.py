@@ -1,0 +1,240 @@
+"""AppTest: the Supply gap page inside the app frame, every control, and the Prices hand-off."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+from streamlit.testing.v1 import AppTest
+
+from lib.supply import model
+from lib.supply.load import load_supply
+from tests.apptest_frame import page_app
+
+PAGE = "pages/6_Supply_gap.py"
+LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
+#: Listed pipeline companies with prices in the shipped snapshot.
+OFFLINE = {"MP", "LYC.AX", "UUUU", "USAR", "AREC"}
+CHART_KEYS = [
+    "sup_chart_production",
+    "sup_chart_vintage",
+    "sup_chart_share",
+    "sup_chart_pipeline",
+    "sup_chart_timeline",
+    "sup_chart_nir",
+    "sup_chart_import_value",
+    "sup_chart_company",
+]
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def rows(at: AppTest, i: int) -> list[dict]:
+    """Every data row of the i-th chart (Streamlit ships Altair datasets as Arrow)."""
+    out: list[dict] = []
+    for ds in at.get("vega_lite_chart")[i].proto.datasets:
+        out += pa.ipc.open_stream(ds.data.data).read_pandas().to_dict("records")
+    return out
+
+
+def text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return " ".join(parts).replace("\\", "")
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    return page_app(PAGE).run()
+
+
+def test_page_renders_all_sections_charts_and_exports(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert len(at.get("vega_lite_chart")) == len(CHART_KEYS)
+    heads = [h.value for h in at.subheader]
+    assert [h.split(" · ")[0] for h in heads if h[0].isdigit()] == ["1", "2", "3", "4", "5"]
+    downloads = at.get("download_button")
+    assert len(downloads) >= 10
+    labels = [m.label for m in at.metric]
+    assert any("China's share of mining" in lab for lab in labels)
+    assert any("US net import reliance" in lab for lab in labels)
+    assert any(m.value == "67%" for m in at.metric)
+    body = text(at)
+    assert "34,000 t/yr" in body and "~240,000 t" in body  # magnet sentence, comparable figures
+    assert "metal making" in body and "not found" in body  # the gap is shown, not filled
+    assert "no earlier figure on the same basis" in body
+    for chart in at.get("vega_lite_chart"):  # each chart as shipped: spec + Arrow datasets
+        size = len(chart.proto.spec.encode()) + sum(len(d.data.data) for d in chart.proto.datasets)
+        assert size <= 100 * 1024
+
+
+def test_default_edition_is_latest_and_vintage_compares_previous(at: AppTest) -> None:
+    assert at.selectbox(key="sup_edition").value == LATEST
+    assert at.selectbox(key=f"sup_compare_{LATEST}").value == PREVIOUS
+    production = rows(at, 0)
+    china = {r["year"]: r["tonnes_reo"] for r in production if r.get("group") == "China"}
+    assert china == {2024: 270_000, 2025: 270_000}
+    vintage = [r for r in rows(at, 1) if r.get("year") == 2024]
+    assert {r["edition"]: r["tonnes_reo"] for r in vintage} == {PREVIOUS: 13_000, LATEST: 29_000}
+
+
+@pytest.mark.parametrize(
+    "edition", [e for e in model.editions_newest_first(load_supply().production)]
+)
+def test_every_edition_renders(at: AppTest, edition: str) -> None:
+    at.selectbox(key="sup_edition").set_value(edition).run()
+    assert not at.exception, [e.value for e in at.exception]
+    production = rows(at, 0)
+    assert production and {r["edition"] for r in production} == {edition}
+    if edition.startswith("DS140"):
+        assert "cannot be split out" in text(at)
+
+
+def test_compare_and_country_controls(at: AppTest) -> None:
+    at.selectbox(key="sup_edition").set_value(LATEST).run()
+    at.selectbox(key=f"sup_compare_{LATEST}").set_value("MCS2024").run()
+    at.selectbox(key="sup_country").set_value(model.REST).run()
+    assert not at.exception
+    vintage = rows(at, 1)
+    assert {r["edition"] for r in vintage} == {"MCS2024", LATEST}
+    assert {r["country"] for r in vintage} == {model.REST}
+
+
+def test_share_toggle_hides_earlier_editions(at: AppTest) -> None:
+    at.toggle(key="sup_share_earlier").set_value(True).run()
+    assert any(r.get("latest_vintage") is False for r in rows(at, 2))
+    at.toggle(key="sup_share_earlier").set_value(False).run()
+    assert not at.exception
+    assert all(r.get("latest_vintage") is not False for r in rows(at, 2))
+
+
+def test_pipeline_controls(at: AppTest) -> None:
+    at.toggle(key="sup_unverified").set_value(False).run()
+    assert not at.exception
+    assert not any(r.get("confidence") == "unverified" for r in rows(at, 3))
+    at.toggle(key="sup_unverified").set_value(True).run()
+    assert any(r.get("confidence") == "unverified" for r in rows(at, 3))
+    at.select_slider(key="sup_year").set_value(2025).run()
+    assert not at.exception
+    body = text(at)
+    assert "for 2025 adds up to 5,000 t/yr" in body
+
+
+@pytest.mark.parametrize("symbol", list(model.listed_companies(load_supply().pipeline)["symbol"]))
+def test_every_company(at: AppTest, symbol: str) -> None:
+    at.selectbox(key="sup_company").set_value(symbol).run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = len(at.get("vega_lite_chart"))
+    infos = " ".join(i.value for i in at.info)
+    if symbol in OFFLINE:
+        assert charts == len(CHART_KEYS)
+        assert any(r.get("symbol") == symbol for r in rows(at, 7))
+    else:
+        assert charts == len(CHART_KEYS) - 1 and f"No offline prices for {symbol}" in infos
+    links = {p.proto.label: p.proto for p in at.get("page_link")}
+    link = links[f"Open {symbol} on Prices"]
+    assert link.page == "Prices" and link.query_string == f"symbols={symbol}&range=Max"
+
+
+@pytest.mark.parametrize("since", ["1Y", "3Y", "Since 2020"])
+def test_since_control_rebases_at_first_close(at: AppTest, since: str) -> None:
+    at.selectbox(key="sup_company").set_value("MP").run()
+    at.button_group(key="sup_since").set_value(since).run()
+    assert not at.exception
+    company = [r for r in rows(at, 7) if "rebased" in r]
+    first = min(company, key=lambda r: r["date"])
+    assert first["rebased"] == pytest.approx(100.0)
+
+
+def test_open_on_prices_overlays_milestones() -> None:
+    at = page_app(PAGE).run()
+    at.selectbox(key="sup_company").set_value("USAR").run()
+    at.button(key="sup_open_prices").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="px_symbols").value == ["USAR"]
+    assert at.toggle(key="px_events").value is True
+    assert "corporate milestone" in at.multiselect(key="px_ev_cat").value
+
+
+def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib import ui_supply_view
+    from lib.supply.schema import SupplyDataError
+
+    def broken(*_a: object) -> None:
+        raise SupplyDataError("The supply data file targets.csv is invalid: row 3 unit: bad.")
+
+    monkeypatch.setattr(ui_supply_view, "load_supply", broken)
+    at = page_app(PAGE).run()
+    assert not at.exception
+    assert "targets.csv is invalid" in " ".join(e.value for e in at.error)
+
+
+def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
+    def home_gap_row() -> None:
+        from lib import ui_supply_view
+
+        ui_supply_view.gap_row()
+
+    at = AppTest.from_function(home_gap_row, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m for m in at.metric}
+    assert set(metrics) == {
+        "China's share of mining (2025)",
+        "China's share of magnet making (2024)",
+        "US net import reliance (2025)",
+    }
+    assert metrics["US net import reliance (2025)"].value == "67%"
+    assert metrics["US net import reliance (2025)"].delta == "-13.0 pp"
+    assert (
+        metrics["China's share of magnet making (2024)"].delta is None
+        or not metrics["China's share of magnet making (2024)"].delta
+    )
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "MCS2026 v1.3" in captions and "vs MCS2025 (2024)" in captions
+
+
+_EDITIONS = model.editions_newest_first(load_supply().production)
+_COUNTRIES = [model.CHINA, model.REST, model.WORLD, "Australia", "United States", "Burma"]
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edition=hs.sampled_from(_EDITIONS),
+    compare=hs.integers(0, len(_EDITIONS) - 2),
+    country=hs.sampled_from(_COUNTRIES),
+    unverified=hs.booleans(),
+    year=hs.sampled_from(list(model.PIPELINE_YEARS)),
+    since=hs.sampled_from(["1Y", "3Y", "Since 2020"]),
+)
+def test_any_widget_state_renders(
+    at: AppTest, edition: str, compare: int, country: str, unverified: bool, year: int, since: str
+) -> None:
+    at.selectbox(key="sup_edition").set_value(edition).run()
+    others = [e for e in _EDITIONS if e != edition]
+    at.selectbox(key=f"sup_compare_{edition}").set_value(others[compare])
+    at.selectbox(key="sup_country").set_value(country)
+    at.toggle(key="sup_unverified").set_value(unverified)
+    at.select_slider(key="sup_year").set_value(year)
+    at.button_group(key="sup_since").set_value(since)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("vega_lite_chart")) >= len(CHART_KEYS) - 1
+
+
+def test_listed_companies_join_pipeline_and_price_change(at: AppTest) -> None:
+    at.button_group(key="sup_since").set_value("Since 2020").run()
+    joined = next(d.value for d in at.dataframe if "price_change_pct" in d.value.columns)
+    by = joined.set_index("symbol")
+    assert "10,000 t/yr NdFeB magnets" in by.loc["MP", "capacity_by_year"]
+    assert by.loc["MP", "price_change_pct"] > 0  # MP is far above its 2020 listing price
+    assert by.loc["NEO.TO", "price_window"] == "no offline prices"
+    assert by["price_change_pct"].isna().sum() == len(set(by.index) - OFFLINE)

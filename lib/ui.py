@@ -15,18 +15,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import charts, export, fx, overview, returns
+from lib import charts, export, overview, returns
+from lib.prices import fx
 from lib import watchlists as watchlists_mod
 from lib.paths import ROOT
 from lib.price_view import PriceView, build_view, listing_markers
-from lib.prices import (
-    ENV_OFFLINE,
-    PriceStore,
-    default_store,
-    forget_probe,
-    read_snapshot_meta,
-    refresh_universe_symbols,
-)
+from lib.prices import ENV_OFFLINE, PriceStore, default_store, forget_probe, read_snapshot_meta, refresh_universe_symbols
 from lib.universe import basket_members, load_universe
 
 APP_NAME = "Rare Earths Revival"

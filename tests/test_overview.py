@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import fx, overview
-from lib.prices import PriceStore
+from lib import overview
+from lib.prices import PriceStore, fx
 
 MEMBERS = {"West basket": ["MP", "LYC.AX", "ILU.AX"], "China basket": ["600111.SS", "300748.SZ"]}
 CCY = {"MP": "USD", "LYC.AX": "AUD", "ILU.AX": "AUD", "600111.SS": "CNY", "300748.SZ": "CNY"}

@@ -278,7 +278,8 @@ def test_split_rewrite_replaces_whole_adjusted_series(
 _WRITER = r"""
 import sys
 import pandas as pd
-from lib.prices import CacheState, _write_cache_file, read_snapshot
+from lib.prices import read_snapshot
+from lib.prices.cache_file import CacheState, write_cache_file
 from pathlib import Path
 
 path = Path(sys.argv[1])
@@ -286,7 +287,7 @@ snap = read_snapshot()
 versions = [snap, snap[snap["symbol"] != "SPY"]]
 i = 0
 while True:
-    _write_cache_file(path, versions[i % 2], CacheState({"MP": {"n": i}}))
+    write_cache_file(path, versions[i % 2], CacheState({"MP": {"n": i}}))
     i += 1
     if i == 3:
         print("writing", flush=True)

@@ -16,11 +16,18 @@ import pandas as pd
 import streamlit as st
 
 from lib import charts, export, overview, returns
-from lib.prices import fx
 from lib import watchlists as watchlists_mod
 from lib.paths import ROOT
 from lib.price_view import PriceView, build_view, listing_markers
-from lib.prices import ENV_OFFLINE, PriceStore, default_store, forget_probe, read_snapshot_meta, refresh_universe_symbols
+from lib.prices import (
+    ENV_OFFLINE,
+    PriceStore,
+    default_store,
+    forget_probe,
+    fx,
+    read_snapshot_meta,
+    refresh_universe_symbols,
+)
 from lib.universe import basket_members, load_universe
 
 APP_NAME = "Rare Earths Revival"
@@ -473,8 +480,8 @@ def event_overlay_layers(
     start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
 ) -> list:
     """Policy-event rules for a price chart, filtered and limited to the visible range."""
-    from lib.event_charts import event_rule_layer
-    from lib.events import filter_events
+    from lib.events.charts import event_rule_layer
+    from lib.events.events import filter_events
 
     events = filter_events(
         policy_events(), jurisdictions=places, categories=categories, start=start, end=end
@@ -612,7 +619,7 @@ def fmt_date(d: date | pd.Timestamp | None) -> str:
 @st.cache_data(show_spinner=False)
 def policy_events() -> pd.DataFrame:
     """Validated policy events with their uncertainty spans (see lib.events)."""
-    from lib.events import load_events
+    from lib.events.events import load_events
 
     return load_events()
 
@@ -627,7 +634,7 @@ def _event_study(
     estimation_window: tuple[int, int],
     cache_token: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from lib.event_study import StudySpec, run_event_study
+    from lib.events.study import StudySpec, run_event_study
 
     spec = StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
     ev = policy_events()
@@ -702,7 +709,7 @@ def watchlist_owner() -> str:
 
 def watchlist_price_lookup(symbol: str) -> tuple[date, float] | None:
     """Latest quoted price on disk for ``symbol`` (recorded as the price when added)."""
-    from lib.watchlist_perf import last_price
+    from lib.watchlists.perf import last_price
 
     return last_price(load_prices([symbol]), symbol)
 

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import projections as pj
+from lib.outlook import ndpr as nd
+from lib.outlook import projections as pj
 from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def test_page_runs_and_shows_every_projection_row(at: AppTest) -> None:
     assert pj.FLAG_WINDOW in flagged["R7"]
     ndpr = at.dataframe[1].value.set_index("Row")
     assert ndpr.loc["Q1", "Confidence"] == "UNVERIFIED"
-    assert len(ndpr) == len(pj.load_ndpr())
+    assert len(ndpr) == len(nd.load_ndpr())
     assert [b.proto.label for b in at.get("download_button")] == [
         "Download yearly paths (CSV)",
         "Download CAGR table (CSV)",

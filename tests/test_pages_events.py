@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import event_study as es
+from lib.events import study as es
 from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import projections as pj
 from lib.datafiles import read_raw
+from lib.outlook import ndpr as nd
+from lib.outlook import projections as pj
 from lib.prices import PriceStore
 
 C, W, B, L, U, S = (
@@ -381,9 +382,9 @@ def test_snapshot_comparison_for_rare_earth_magnets(tmp_path: Path, paths: pd.Da
 
 
 def test_ndpr_points_convert_plot_and_exclude(tmp_path: Path) -> None:
-    facts = pj.load_ndpr()
+    facts = nd.load_ndpr()
     fx = PriceStore(cache_dir=tmp_path).load(["CNY=X"]).set_index("date")["adj_close"]
-    pts = pj.ndpr_points(facts, fx).set_index("id")
+    pts = nd.ndpr_points(facts, fx).set_index("id")
     rate = fx[:"2025-08-26"].iloc[-1]
     assert pts.loc["Q13", "usd_kg"] == pytest.approx(632000 / rate / 1000)
     assert pts.loc["Q13", "converted"] and not pts.loc["Q13", "exact"]
@@ -419,7 +420,7 @@ def test_data_rows_are_sourced_in_https() -> None:
 
 
 def test_ndpr_table_keeps_figures_as_published_and_marks_unverified() -> None:
-    table = pj.ndpr_table(pj.load_ndpr()).set_index("Row")
+    table = nd.ndpr_table(nd.load_ndpr()).set_index("Row")
     assert table.loc["Q1", "Confidence"] == "UNVERIFIED"
     assert table.loc["Q16", "Confidence"] == "DERIVED"
     assert table.loc["Q6", "Confidence"] == "verified"

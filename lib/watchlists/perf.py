@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from lib import returns
-from lib.watchlists import UNKNOWN_SYMBOL_NOTE, WatchlistItem
+from lib.watchlists.store import WatchlistItem
+from lib.watchlists.validate import UNKNOWN_SYMBOL_NOTE
 
 PERIODS = ("1D", "1M", "YTD", "1Y")
 PERF_COLUMNS = [

@@ -9,7 +9,6 @@ from datetime import date
 import pandas as pd
 
 from lib import returns
-from lib.charts import mode_values
 
 DEFAULT_SYMBOLS = ("MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ")
 BENCHMARKS = ("SPY", "REMX")
@@ -47,7 +46,7 @@ def build_view(
     else:
         start, end = returns.range_start(range_key, as_of), as_of
     sliced = returns.slice_dates(tidy, start, end).reset_index(drop=True)
-    return PriceView(sliced, mode_values(sliced, mode), start, end, as_of)
+    return PriceView(sliced, returns.mode_values(sliced, mode), start, end, as_of)
 
 
 def export_frame(

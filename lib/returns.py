@@ -183,3 +183,18 @@ def period_changes(series: pd.Series, as_of: pd.Timestamp) -> dict[str, float]:
         "YTD": return_since(series, ytd_base),
         "1Y": return_since(series, as_of - pd.DateOffset(years=1)),
     }
+
+
+def mode_values(tidy: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Long frame (date, symbol, value) for a display mode, each symbol on its own calendar."""
+    if mode == "Price":
+        wide = to_wide(tidy.assign(price=price_column(tidy)), "price")
+    else:
+        wide = to_wide(tidy, "adj_close")
+        wide = rebase_to_100(wide)
+        if mode == "% change":
+            wide = wide / 100.0 - 1.0
+    if wide.empty:
+        return pd.DataFrame({"date": [], "symbol": [], "value": []})
+    long = wide.reset_index().melt(id_vars="date", var_name="symbol", value_name="value")
+    return long.dropna(subset=["value"]).reset_index(drop=True)

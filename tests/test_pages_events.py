@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.events import study as es
+from lib.ui.state import seed_symbols
 from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_event_study_preselects_the_active_watchlist():
     ],
 )
 def test_seed_symbol_state(state, expected):
-    es.seed_symbol_state(state, "es_syms", ["MP"], {"MP", "UUUU", "USAR"})
+    seed_symbols(state, "es_syms", ["MP"], {"MP", "UUUU", "USAR"})
     assert state["es_syms"] == expected
 
 

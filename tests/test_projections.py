@@ -13,6 +13,7 @@ from lib.datafiles import read_raw
 from lib.outlook import ndpr as nd
 from lib.outlook import projections as pj
 from lib.prices import PriceStore
+from lib.ui.views import outlook as outlook_view
 
 C, W, B, L, U, S = (
     pj.FLAG_CAGR,
@@ -404,13 +405,13 @@ def test_checks_table_marks_unverified_and_highlights_flags(checks: pd.DataFrame
     assert r6["Publisher"].endswith("[UNVERIFIED publisher]")
     assert table[table["Row"] == "M6"].iloc[0]["Target"] == "2036: > 9.19"
     assert table[table["Row"] == "R1b"].iloc[0]["Base"] == "2021: not published"
-    css = {r: pj.flag_css(table[table["Row"] == r].iloc[0]) for r in ("M10", "R7", "M8")}
+    css = {r: outlook_view.flag_css(table[table["Row"] == r].iloc[0]) for r in ("M10", "R7", "M8")}
     cols = list(table.columns)
-    assert css["M10"][cols.index("Gap (pp)")] == pj.FLAG_RED
+    assert css["M10"][cols.index("Gap (pp)")] == outlook_view.FLAG_RED
     assert css["M10"][cols.index("Publisher")] == ""
-    assert css["R7"][cols.index("Stated window")] == pj.FLAG_AMBER
+    assert css["R7"][cols.index("Stated window")] == outlook_view.FLAG_AMBER
     assert set(css["M8"]) == {""}
-    assert "rgba(220, 38, 38, 0.22)" in pj.flag_styles(table).to_html()
+    assert "rgba(220, 38, 38, 0.22)" in outlook_view.flag_styles(table).to_html()
 
 
 def test_data_rows_are_sourced_in_https() -> None:

@@ -368,10 +368,10 @@ def test_app_names_failed_symbols_after_automatic_refresh(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    import lib.ui
+    import lib.ui.data
 
     store = store_for(fake_yahoo, tmp_path)
-    monkeypatch.setattr(lib.ui, "default_store", lambda: store)
+    monkeypatch.setattr(lib.ui.data, "default_store", lambda: store)
     fake_yahoo.fail("SPY", STATUS, status=503)
     fake_yahoo.fail("REMX", STATUS, status=429)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()

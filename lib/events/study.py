@@ -27,7 +27,7 @@ Everything is vectorised over events per symbol (numpy fancy indexing), no per-d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -399,18 +399,3 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _ok_first(col: pd.Series) -> pd.Series:
     return (col != STATUS_OK) if col.name == "status" else col
-
-
-def seed_symbol_state(
-    state: MutableMapping[str, object], key: str, default: Sequence[str], known: set[str]
-) -> None:
-    """Start the symbol picker from the active watchlist (else ``default``), and re-seed it when
-    the user switches watchlist; otherwise leave the user's own choice alone."""
-    watch = [s for s in (state.get("active_watchlist_symbols") or []) if s in known]  # type: ignore[union-attr]
-    marker = f"_{key}_watchlist"
-    if key not in state:
-        state[key] = watch or [s for s in default if s in known]
-        state[marker] = state.get("active_watchlist")
-    elif watch and state.get(marker) != state.get("active_watchlist"):
-        state[key] = watch
-        state[marker] = state.get("active_watchlist")

@@ -470,3 +470,68 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
     ]
     df["published"] = df["published"].dt.date
     return df[list(CHECK_COLUMNS)].rename(columns=CHECK_COLUMNS)
+
+
+# --------------------------------------------------------------------------- one scope, end to end
+
+
+@dataclass(frozen=True)
+class ScopeConsensus:
+    """One market definition's yearly paths, the consensus inputs and band (computed once)."""
+
+    scope: str
+    unit: str
+    paths: pd.DataFrame  # every edition's yearly path in this scope
+    inputs: pd.DataFrame  # the paths that count towards the band
+    band: pd.DataFrame  # consensus(inputs): year, min, median, max
+
+
+def scope_consensus(paths: pd.DataFrame, scope: str, *, include_unverified: bool) -> ScopeConsensus:
+    """Slice the yearly paths to ``scope`` and build its consensus band."""
+    in_scope = paths[paths["scope"] == scope]
+    inputs = consensus_inputs(in_scope, include_unverified=include_unverified)
+    unit = str(in_scope["unit"].iloc[0]) if not in_scope.empty else ""
+    return ScopeConsensus(scope, unit, in_scope, inputs, consensus(inputs))
+
+
+@dataclass(frozen=True)
+class GrowthYears:
+    """Start years the forecasts and the equities' prices can be compared from."""
+
+    years: list[int]
+    default: int | None
+
+
+def comparable_years(inputs: pd.DataFrame, tidy: pd.DataFrame | None) -> GrowthYears:
+    """Years covered by the forecasts with at least half a year of prices for every member.
+
+    The default leaves a full calendar year of prices where it can.
+    """
+    years = growth_years(inputs)
+    if tidy is None or tidy.empty:
+        return GrowthYears(years, best_start_year(inputs, years) if years else None)
+    first_year = tidy.groupby("symbol")["date"].min().min().year
+    last_day = tidy.groupby("symbol")["date"].max().min()  # where the basket ends
+    years = [y for y in years if first_year <= y and pd.Timestamp(y, 7, 1) <= last_day]
+    if not years:
+        return GrowthYears([], None)
+    return GrowthYears(
+        years, best_start_year(inputs, [y for y in years if y < last_day.year] or years)
+    )
+
+
+@dataclass(frozen=True)
+class EquityGrowth:
+    """Forecast growth against an equal-weighted equity basket, both 100 in the start year."""
+
+    growth: pd.DataFrame  # consensus of the rebased paths
+    basket: pd.DataFrame  # date, level, members
+    comparison: GrowthComparison | None  # None when the overlap is too short
+
+
+def equity_vs_consensus(inputs: pd.DataFrame, tidy: pd.DataFrame, start_year: int) -> EquityGrowth:
+    """Rebase the forecasts and the basket to the start year and compare their growth."""
+    growth = consensus(rebase_paths(inputs, start_year))
+    basket = equity_growth_index(tidy, start_year)
+    cmp = compare_growth(basket.set_index("date")["level"], growth, start_year)
+    return EquityGrowth(growth, basket, cmp)

@@ -30,6 +30,9 @@ PRICE_FIELDS = ["open", "high", "low", "close", "adj_close"]
 #: Set to 1 to never contact Yahoo (air-gapped deployments, CI).
 ENV_OFFLINE = "RER_OFFLINE"
 
+#: What a page or table says for a symbol with no rows on disk.
+NO_OFFLINE_DATA = "no offline data; refreshes from Yahoo when online"
+
 
 class PriceDataError(Exception):
     """Base class for price-store errors a page can show to the user."""

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.ui.state import seed_symbols
 from tests.apptest_frame import page_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,37 +117,6 @@ def test_event_study_preselects_the_active_watchlist():
     assert got and set(got) <= set(watch)
     at.multiselect(key="es_syms").set_value(["MP"]).run()
     assert at.multiselect(key="es_syms").value == ["MP"]  # the user's choice then sticks
-
-
-@pytest.mark.parametrize(
-    ("state", "expected"),
-    [
-        ({}, ["MP"]),
-        ({"active_watchlist_symbols": ["UUUU", "ZZZ"], "active_watchlist": "W"}, ["UUUU"]),
-        ({"es_syms": ["MP"], "_es_syms_watchlist": None}, ["MP"]),
-        (
-            {
-                "es_syms": ["MP"],
-                "_es_syms_watchlist": None,
-                "active_watchlist": "W",
-                "active_watchlist_symbols": ["USAR"],
-            },
-            ["USAR"],
-        ),
-        (
-            {
-                "es_syms": ["MP"],
-                "_es_syms_watchlist": "W",
-                "active_watchlist": "W",
-                "active_watchlist_symbols": ["USAR"],
-            },
-            ["MP"],
-        ),
-    ],
-)
-def test_seed_symbol_state(state, expected):
-    seed_symbols(state, "es_syms", ["MP"], {"MP", "UUUU", "USAR"})
-    assert state["es_syms"] == expected
 
 
 def test_event_study_category_with_basket_marks_insufficient_pairs_and_inexact_opt_in():

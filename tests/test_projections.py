@@ -442,3 +442,40 @@ def test_paths_export_is_full_resolution_csv(paths: pd.DataFrame) -> None:
     m10 = back[back["id"] == "M10"].sort_values("year")
     assert m10["value"].iloc[0] == 12.1 and m10["value"].iloc[-1] == 20.87
     assert (m10["flags"] == pj.FLAG_CAGR).all()
+
+
+# --------------------------------------------------------------------------- one scope, end to end
+
+
+def test_scope_consensus_slices_one_scope_and_builds_its_band(paths: pd.DataFrame) -> None:
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    assert set(sc.paths["scope"]) == {"rare-earth magnets"}
+    assert sc.unit == str(sc.paths["unit"].iloc[0])
+    expected = pj.consensus(pj.consensus_inputs(sc.paths, include_unverified=True))
+    pd.testing.assert_frame_equal(sc.band, expected)
+
+
+def test_equity_vs_consensus_returns_a_typed_comparison(
+    tmp_path: Path, paths: pd.DataFrame
+) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    res = pj.equity_vs_consensus(sc.inputs, tidy, 2024)
+    assert isinstance(res, pj.EquityGrowth)
+    assert isinstance(res.comparison, pj.GrowthComparison)
+    assert res.comparison.consensus_cagr == pytest.approx(0.0628, abs=0.0005)
+    assert res.basket["level"].iloc[0] == pytest.approx(100.0)
+    # a start year after the prices end: nothing to compare, said with None (not an object)
+    assert pj.equity_vs_consensus(sc.inputs, tidy, 2031).comparison is None
+
+
+def test_comparable_years_need_prices_and_half_a_year(tmp_path: Path, paths: pd.DataFrame) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    got = pj.comparable_years(sc.inputs, tidy)
+    last_day = tidy["date"].max()
+    assert got.years and all(pd.Timestamp(y, 7, 1) <= last_day for y in got.years)
+    assert all(y >= tidy["date"].min().year for y in got.years)
+    assert got.default in got.years and got.default < last_day.year
+    short = tidy[(tidy["date"] >= "2025-01-01") & (tidy["date"] < "2025-03-01")]
+    assert pj.comparable_years(sc.inputs, short) == pj.GrowthYears([], None)  # < half a year

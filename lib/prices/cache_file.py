@@ -8,7 +8,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,26 +59,49 @@ def read_cache_file(path: Path) -> tuple[pd.DataFrame, CacheState]:
     return df, state
 
 
-def write_cache_file(path: Path, df: pd.DataFrame, state: CacheState) -> None:
+def write_cache_file(
+    path: Path, df: pd.DataFrame, state: CacheState, checkpoint: Checkpoint | None = None
+) -> None:
     table = pa.Table.from_pandas(normalise(df), preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[_STATE_KEY] = json.dumps(state.symbols, sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), checkpoint)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Temp file + fsync + rename: a crash leaves the old or the new file, never half of one."""
+#: Called with the name of each step of a write (see WRITE_STEPS); tests kill the process there.
+Checkpoint = Callable[[str], None]
+WRITE_STEPS = ("temp-created", "half-written", "synced", "replaced")
+
+
+def _no_checkpoint(step: str) -> None:
+    return None
+
+
+def atomic_write_bytes(path: Path, data: bytes, checkpoint: Checkpoint | None = None) -> None:
+    """Temp file + fsync + rename: a crash leaves the old or the new file, never half of one.
+
+    ``checkpoint`` is called at each of WRITE_STEPS, so a test can crash the writer at an
+    exact point instead of guessing with timers.
+    """
+    step = checkpoint or _no_checkpoint
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            step("temp-created")
+            half = len(data) // 2
+            fh.write(data[:half])
+            fh.flush()
+            step("half-written")
+            fh.write(data[half:])
             fh.flush()
             os.fsync(fh.fileno())
+            step("synced")
         os.replace(tmp, path)
+        step("replaced")
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -15,8 +15,6 @@ import pytest
 
 from lib.paths import ROOT
 
-LIB = ROOT / "lib"
-
 
 def module_name(path: Path, root: Path = ROOT) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)

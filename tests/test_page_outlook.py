@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -11,15 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from lib.outlook import ndpr as nd
 from lib.outlook import projections as pj
-from tests.apptest_frame import page_app
+from tests.apptest_frame import chart_specs, page_app
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "4_Market_outlook.py")
+PAGE = "pages/4_Market_outlook.py"
 SCOPES = sorted(pj.load_projections()["scope"].unique())
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
 def chart_rows(at: AppTest, i: int) -> list[dict]:
@@ -31,8 +25,9 @@ def chart_rows(at: AppTest, i: int) -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def at() -> AppTest:
+    """A fresh page per test: tests change widgets, so a shared run would leak between them."""
     return page_app(PAGE).run()
 
 

@@ -17,9 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import lib.ui.data
 from lib.paths import ROOT
 from lib.prices import PriceStore, read_snapshot
 from lib.prices.cache_file import WRITE_STEPS
+from tests.apptest_frame import page_app
 from tests.fake_yahoo import (
     CLOSE,
     DUPES,
@@ -372,15 +374,11 @@ def test_corrupt_cache_falls_back_to_snapshot_and_rebuilds(
 def test_app_names_failed_symbols_after_automatic_refresh(
     fake_yahoo: FakeYahoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamlit.testing.v1 import AppTest
-
-    import lib.ui.data
-
     store = store_for(fake_yahoo, tmp_path)
     monkeypatch.setattr(lib.ui.data, "default_store", lambda: store)
     fake_yahoo.fail("SPY", STATUS, status=503)
     fake_yahoo.fail("REMX", STATUS, status=429)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = page_app(default_timeout=120).run()
     assert not at.exception
     shown = " ".join(c.value for c in at.sidebar.caption)
     assert "failed:" in shown and "SPY" in shown and "REMX" in shown

@@ -129,6 +129,115 @@ def _gather(values: np.ndarray, idx: np.ndarray, valid: np.ndarray) -> np.ndarra
     return np.where(valid, out, np.nan)
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One symbol's sessions with its returns, the benchmark's and the calendar gaps."""
+
+    sessions: pd.DatetimeIndex
+    r: np.ndarray  # symbol return per session (NaN on the first)
+    m: np.ndarray  # benchmark return on the symbol's sessions (NaN without a benchmark)
+    gap: np.ndarray  # calendar days since the previous session
+
+
+def _returns_on_own_sessions(series: pd.Series, bench: pd.Series | None) -> _Series:
+    series = series.dropna().sort_index()
+    sessions = pd.DatetimeIndex(series.index)
+    n = len(sessions)
+    px = series.to_numpy(dtype="float64")
+    r = np.full(n, np.nan)
+    if n > 1:
+        r[1:] = px[1:] / px[:-1] - 1.0
+    m = np.full(n, np.nan)
+    if bench is not None:
+        b = benchmark_on(sessions, bench)
+        if n > 1:
+            m[1:] = b[1:] / b[:-1] - 1.0
+    gap = np.full(n, np.nan)
+    if n > 1:
+        gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
+    return _Series(sessions, r, m, gap)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The normal-return model fitted on each event's estimation window."""
+
+    n_est: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    sigma: np.ndarray
+    dof: np.ndarray
+    expected: np.ndarray  # expected return in the event window
+
+
+def _fit_model(
+    model: str, r_e: np.ndarray, m_e: np.ndarray, m_w: np.ndarray, shape: tuple[int, ...]
+) -> _Fit:
+    """Fit ``model`` per event (rows) on the estimation returns; NaN where data are missing."""
+    e_n = r_e.shape[0]
+    uses_bench = model != "mean_adjusted"
+    ok_e = np.isfinite(r_e) & (np.isfinite(m_e) if uses_bench else True)
+    n_est = ok_e.sum(axis=1)
+    safe_n = np.maximum(n_est, 1)
+    r0 = np.where(ok_e, r_e, 0.0)
+    m0 = np.where(ok_e, m_e, 0.0)
+    mean_r = r0.sum(axis=1) / safe_n
+    alpha = np.full(e_n, np.nan)
+    beta = np.full(e_n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "market":
+            mean_m = m0.sum(axis=1) / safe_n
+            dm = np.where(ok_e, m_e - mean_m[:, None], 0.0)
+            dr = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            beta = (dm * dr).sum(axis=1) / (dm * dm).sum(axis=1)
+            alpha = mean_r - beta * mean_m
+            resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
+            dof = n_est - 2
+            expected = alpha[:, None] + beta[:, None] * m_w
+        elif model == "market_adjusted":
+            diff = np.where(ok_e, r_e - m_e, 0.0)
+            resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
+            dof = n_est - 1
+            expected = m_w
+        else:
+            resid = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            dof = n_est - 1
+            expected = np.broadcast_to(mean_r[:, None], shape)
+        sigma = np.sqrt((resid * resid).sum(axis=1) / np.where(dof > 0, dof, np.nan))
+    return _Fit(n_est, alpha, beta, sigma, dof, expected)
+
+
+_STATUS_CODES = (
+    "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
+    "past_end", "short_estimation", "missing_in_window", "gap_in_window",
+)  # fmt: skip
+
+
+def _status_details(
+    symbol: str, status: np.ndarray, n_est: np.ndarray, sessions: pd.DatetimeIndex, spec: StudySpec
+) -> list[str]:
+    """One sentence per event x symbol pair saying why it has (or lacks) a CAR."""
+    n = len(sessions)
+    first_s = "n/a" if n == 0 else f"{sessions[0]:%Y-%m-%d}"
+    last_s = "n/a" if n == 0 else f"{sessions[-1]:%Y-%m-%d}"
+    (e1, e2) = spec.estimation_window
+    extra = {
+        "after_end": f" Last {symbol} price: {last_s}.",
+        "before_start": f" First usable {symbol} price: {first_s}.",
+        "past_end": f" Last {symbol} price: {last_s}.",
+        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
+    }
+    return [
+        STATUS_TEXT[c]
+        + (
+            f" {ne} usable of {e2 - e1 + 1} (minimum {spec.min_estimation_obs})."
+            if c == "short_estimation"
+            else extra.get(c, "")
+        )
+        for c, ne in zip(status, n_est, strict=True)
+    ]
+
+
 def _symbol_study(
     symbol: str,
     series: pd.Series,
@@ -140,74 +249,27 @@ def _symbol_study(
     e_n = len(events)
     (w1, w2), (e1, e2) = spec.event_window, spec.estimation_window
     win = np.arange(w1, w2 + 1)
-    est = np.arange(e1, e2 + 1)
-    series = series.dropna().sort_index()
-    sessions = pd.DatetimeIndex(series.index)
+    own = _returns_on_own_sessions(series, bench)
+    sessions, r, m = own.sessions, own.r, own.m
     n = len(sessions)
-    px = series.to_numpy(dtype="float64")
-    r = np.full(n, np.nan)
-    if n > 1:
-        r[1:] = px[1:] / px[:-1] - 1.0
-    if bench is None:
-        m = np.full(n, np.nan)
-    else:
-        b = benchmark_on(sessions, bench)
-        m = np.full(n, np.nan)
-        if n > 1:
-            m[1:] = b[1:] / b[:-1] - 1.0
-    gap = np.full(n, np.nan)
-    if n > 1:
-        gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
-
     ev_dates = events["date"].to_numpy(dtype="datetime64[ns]")
     after_close = (events["timing"] == "after_close").to_numpy()
     t0 = align_sessions(sessions.values, ev_dates, after_close)
 
     widx = t0[:, None] + win[None, :]
-    eidx = t0[:, None] + est[None, :]
+    eidx = t0[:, None] + np.arange(e1, e2 + 1)[None, :]
     w_in = (widx >= 1) & (widx < n)
     e_in = (eidx >= 1) & (eidx < n)
     r_w, m_w = _gather(r, widx, w_in), _gather(m, widx, w_in)
-    r_e, m_e = _gather(r, eidx, e_in), _gather(m, eidx, e_in)
-    gap_w = _gather(gap, widx, w_in)
-
-    uses_bench = spec.model != "mean_adjusted"
-    ok_e = np.isfinite(r_e) & (np.isfinite(m_e) if uses_bench else True)
-    n_est = ok_e.sum(axis=1)
-    safe_n = np.maximum(n_est, 1)
-    r0 = np.where(ok_e, r_e, 0.0)
-    m0 = np.where(ok_e, m_e, 0.0)
-    mean_r = r0.sum(axis=1) / safe_n
-    alpha = np.full(e_n, np.nan)
-    beta = np.full(e_n, np.nan)
+    fit = _fit_model(spec.model, _gather(r, eidx, e_in), _gather(m, eidx, e_in), m_w, r_w.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if spec.model == "market":
-            mean_m = m0.sum(axis=1) / safe_n
-            dm = np.where(ok_e, m_e - mean_m[:, None], 0.0)
-            dr = np.where(ok_e, r_e - mean_r[:, None], 0.0)
-            beta = (dm * dr).sum(axis=1) / (dm * dm).sum(axis=1)
-            alpha = mean_r - beta * mean_m
-            resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
-            dof = n_est - 2
-            expected = alpha[:, None] + beta[:, None] * m_w
-        elif spec.model == "market_adjusted":
-            diff = np.where(ok_e, r_e - m_e, 0.0)
-            resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
-            dof = n_est - 1
-            expected = m_w
-        else:
-            resid = np.where(ok_e, r_e - mean_r[:, None], 0.0)
-            dof = n_est - 1
-            expected = np.broadcast_to(mean_r[:, None], r_w.shape)
-        sigma = np.sqrt((resid * resid).sum(axis=1) / np.where(dof > 0, dof, np.nan))
-        ar = r_w - expected
+        ar = r_w - fit.expected
         car_path = np.cumsum(ar, axis=1)
         car = car_path[:, -1]
-        t_stat = car / (sigma * np.sqrt(spec.window_length))
-    p_value = 2.0 * stats.t.sf(np.abs(t_stat), np.where(dof > 0, dof, np.nan))
+        t_stat = car / (fit.sigma * np.sqrt(spec.window_length))
+    p_value = 2.0 * stats.t.sf(np.abs(t_stat), np.where(fit.dof > 0, fit.dof, np.nan))
 
-    first_date = sessions[0] if n else pd.NaT
-    last_date = sessions[-1] if n else pd.NaT
+    uses_bench = spec.model != "mean_adjusted"
     win_missing = ~np.isfinite(r_w) | (~np.isfinite(m_w) if uses_bench else False)
     conditions = [
         np.full(e_n, n == 0),
@@ -216,32 +278,12 @@ def _symbol_study(
         t0 >= n,
         t0 + w1 < 1,
         t0 + w2 >= n,
-        n_est < spec.min_estimation_obs,
+        fit.n_est < spec.min_estimation_obs,
         (win_missing & w_in).any(axis=1),
-        np.nan_to_num(gap_w, nan=0.0).max(axis=1, initial=0.0) > spec.max_gap_days,
+        np.nan_to_num(_gather(own.gap, widx, w_in), nan=0.0).max(axis=1, initial=0.0)
+        > spec.max_gap_days,
     ]
-    codes = [
-        "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
-        "past_end", "short_estimation", "missing_in_window", "gap_in_window",
-    ]  # fmt: skip
-    status = np.select(conditions, codes, default=STATUS_OK)
-    first_s = "n/a" if pd.isna(first_date) else f"{first_date:%Y-%m-%d}"
-    last_s = "n/a" if pd.isna(last_date) else f"{last_date:%Y-%m-%d}"
-    extra = {
-        "after_end": f" Last {symbol} price: {last_s}.",
-        "before_start": f" First usable {symbol} price: {first_s}.",
-        "past_end": f" Last {symbol} price: {last_s}.",
-        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
-    }
-    detail = [
-        STATUS_TEXT[c]
-        + (
-            f" {ne} usable of {len(est)} (minimum {spec.min_estimation_obs})."
-            if c == "short_estimation"
-            else extra.get(c, "")
-        )
-        for c, ne in zip(status, n_est, strict=True)
-    ]
+    status = np.select(conditions, list(_STATUS_CODES), default=STATUS_OK)
     ok = status == STATUS_OK
     nat = np.datetime64("NaT", "ns")
     if n:
@@ -252,22 +294,24 @@ def _symbol_study(
         dates = np.full(widx.shape, nat)
     stats_out = {
         "event_session": session.astype("datetime64[ns]"),
-        "n_est": n_est,
-        "alpha": alpha,
-        "beta": beta,
-        "sigma": sigma,
+        "n_est": fit.n_est,
+        "alpha": fit.alpha,
+        "beta": fit.beta,
+        "sigma": fit.sigma,
         "ar_day0": ar[:, -w1] if w1 <= 0 <= w2 else np.full(e_n, np.nan),
         "car": np.where(ok, car, np.nan),
         "t_stat": np.where(ok, t_stat, np.nan),
         "p_value": np.where(ok, p_value, np.nan),
         "status": status,
-        "detail": np.array(detail, dtype=object),
+        "detail": np.array(
+            _status_details(symbol, status, fit.n_est, sessions, spec), dtype=object
+        ),
     }
     ar_out = {
         "date": dates.astype("datetime64[ns]"),
         "ret": r_w,
         "benchmark_ret": m_w if uses_bench else np.full(r_w.shape, np.nan),
-        "expected": np.asarray(expected, dtype="float64"),
+        "expected": np.asarray(fit.expected, dtype="float64"),
         "ar": ar,
         "car": car_path,
         "status": np.repeat(status[:, None], len(win), axis=1),

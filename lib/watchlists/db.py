@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from lib.paths import user_data_dir
 from lib.watchlists.validate import MAX_NAME_LEN, MAX_OWNER_LEN, WatchlistError
 
 #: Environment variable with any SQLAlchemy URL; wins over secrets.toml.
@@ -37,8 +40,6 @@ def resolve_database_url(
     if secrets_url and secrets_url.strip():
         return secrets_url.strip()
     if data_dir is None:
-        from lib.paths import user_data_dir
-
         data_dir = user_data_dir()
     return f"sqlite:///{Path(data_dir) / DB_FILE}"
 
@@ -240,12 +241,8 @@ def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) 
     """
     key = next(iter(table.primary_key.columns))
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing().returning(key)
     elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing().returning(key)
     else:
         try:

@@ -8,10 +8,11 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
+from urllib.parse import urlencode
 
 import pandas as pd
 
-from lib.universe import InvalidSymbolError, normalise_symbol, sanitize_excerpt
+from lib.universe import InvalidSymbolError, normalise_symbol, parse_symbol_list, sanitize_excerpt
 from lib.watchlists.store import Watchlist
 from lib.watchlists.validate import (
     MAX_IMPORT_BYTES,
@@ -28,8 +29,6 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 def parse_pasted(text: str) -> list[NewItem]:
     """ "MP, LYC.AX 600111.SS" -> items; any bad token rejects the whole paste."""
-    from lib.universe import parse_symbol_list
-
     if len(text or "") > MAX_IMPORT_BYTES:
         raise ImportProblem("The pasted text is too long.")
     good, errors = parse_symbol_list(text or "")
@@ -136,8 +135,6 @@ def items_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.Dat
 
 def share_query(symbols: Sequence[str]) -> str:
     """``symbols=MP&symbols=LYC.AX`` for a link that opens a page with these symbols."""
-    from urllib.parse import urlencode
-
     return urlencode([("symbols", s) for s in symbols])
 
 

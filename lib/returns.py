@@ -118,6 +118,11 @@ def sparkline(series: pd.Series, points: int = 60) -> list[float]:
     return [round(float(v), 6) for v in s.iloc[idx]]
 
 
+SUMMARY_COLUMNS = [
+    "symbol", "name", "last", "currency", "as_of", "return", "max_drawdown", "volatility", "trend",
+]  # fmt: skip
+
+
 def summary_table(
     tidy: pd.DataFrame, currency_of: Mapping[str, str], names: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -142,7 +147,7 @@ def summary_table(
                 "trend": sparkline(adj),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)  # columns even with no rows
 
 
 def equal_weight_index(wide: pd.DataFrame) -> pd.DataFrame:

@@ -102,3 +102,10 @@ def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, mon
     assert not cache.exists()
     assert list(cache.parent.glob("cache.parquet.corrupt-*"))
     assert not at.sidebar.warning
+
+
+def test_a_universe_symbol_without_offline_data_says_so_without_an_exception() -> None:
+    at = page_app(PRICES, query={"symbols": ["ILU.AX"]}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "ILU.AX" in warnings and "no offline data" in warnings

@@ -137,3 +137,10 @@ def test_period_changes_on_real_mp(real: pd.DataFrame) -> None:
     ch = returns.period_changes(mp, pd.Timestamp("2026-10-06"))
     ytd_base = mp.loc[:"2025-12-31"].iloc[-1]
     assert ch["YTD"] == pytest.approx(48.53 / ytd_base - 1)
+
+
+def test_summary_table_of_no_rows_keeps_its_columns() -> None:
+    """A symbol with no offline data gives an empty table, not a frame without columns."""
+    empty = pd.DataFrame(columns=["date", "symbol", "close", "adj_close"])
+    table = returns.summary_table(empty, {})
+    assert table.empty and list(table.columns) == returns.SUMMARY_COLUMNS

@@ -22,22 +22,6 @@ def spec(chart) -> dict:  # type: ignore[no-untyped-def]
     return chart.to_dict()
 
 
-def test_mode_values_rebased_and_percent(ten: pd.DataFrame) -> None:
-    sub = ten[(ten["symbol"] == "MP") & (ten["date"].between("2025-07-09", "2025-07-10"))]
-    rebased = returns.mode_values(sub, "Rebased to 100")
-    assert rebased["value"].round(2).tolist() == [100.0, 150.62]
-    pct = returns.mode_values(sub, "% change")
-    assert pct["value"].iloc[1] == pytest.approx(45.23 / 30.03 - 1)
-    price = returns.mode_values(sub, "Price")
-    assert price["value"].tolist() == [30.03, 45.23]
-
-
-def test_price_mode_falls_back_to_adjusted_close_when_no_raw_close(ten: pd.DataFrame) -> None:
-    usar = ten[ten["symbol"] == "USAR"].tail(3)
-    assert usar["close"].isna().all()
-    assert returns.mode_values(usar, "Price")["value"].tolist() == usar["adj_close"].tolist()
-
-
 def test_plot_respects_point_budget_and_builds_full_tooltip_grid(ten: pd.DataFrame) -> None:
     values = returns.mode_values(ten, "Rebased to 100")
     plot = charts.prepare_plot(values, ["REMX"])

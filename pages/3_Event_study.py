@@ -29,7 +29,7 @@ with st.expander("Method and conventions", icon=":material/info:"):
     )
 
 events = data.policy_events()
-universe = data.universe()
+universe_symbols = view.universe_symbols()
 BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
 c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
@@ -55,9 +55,9 @@ if not excluded.empty:
         + ". Tick the box above to include them."
     )
 
-state.seed_symbols(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe["symbol"]))
+state.seed_symbols(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols))
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
-picked = s1.multiselect("Symbols", list(universe["symbol"]), key="es_syms")
+picked = s1.multiselect("Symbols", universe_symbols, key="es_syms")
 baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")
 symbols = view.resolve_symbols(picked, baskets or [])
 

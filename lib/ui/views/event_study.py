@@ -18,6 +18,11 @@ MODELS = es.MODELS
 __all__ = ["MODELS", "EventStudyError", "event_option_label"]
 
 
+def universe_symbols() -> list[str]:
+    """The symbols the study offers: the universe, in its order."""
+    return [str(s) for s in data.universe()["symbol"]]
+
+
 def select_events(
     by: str, values: Sequence[str], include_inexact: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,12 +1,15 @@
-"""Landing page: is the West closing the rare-earth gap with China, at a glance."""
+"""The app's entrypoint: the frame every page runs in, and Home (the design card keeps app.py
+as Home): is the West closing the rare-earth gap with China, at a glance."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lib import ui
+from lib.ui import frame, widgets
+from lib.ui.views import home as view
+from lib.ui.views import supply
 
-ui.page_setup(
+frame.page_setup(
     "Rare Earths Revival",
     ":material/public:",
     "Can the West close the rare-earth gap with China, and what does the market already "
@@ -18,19 +21,24 @@ start_label = st.segmented_control(
     "Basket chart from", list(START_CHOICES), default="Since Jan 2024", key="home_start"
 )
 start = START_CHOICES.get(start_label or "Since Jan 2024")
-home = ui.home_overview(start)
+home = view.home_overview(start)
 
 cols = st.columns(len(home.kpis))
 for col, kpi in zip(cols, home.kpis, strict=True):
     col.metric(
         kpi.label,
-        ui.fmt_pct(kpi.value),
-        help=f"{kpi.detail} · as of {ui.fmt_date(kpi.as_of)}",
+        widgets.fmt_pct(kpi.value),
+        help=f"{kpi.detail} · as of {widgets.fmt_date(kpi.as_of)}",
         border=True,
     )
 
+st.caption(
+    "**The physical gap**: China's latest share of mining and of magnets, US import reliance"
+)
+supply.gap_row()
+
 st.subheader("West basket vs China basket")
-st.altair_chart(ui.home_chart(start), width="stretch", key="home_chart")
+st.altair_chart(view.home_chart(start), width="stretch", key="home_chart")
 st.caption(
     home.caption + " Vertical rules: export controls, tariffs, equity stakes and price floors, "
     "alliances (dashed = date not exact). Hover them for details."
@@ -40,7 +48,7 @@ for note in home.notes:
 
 left, right = st.columns([3, 2])
 with left:
-    ui.latest_events_list(limit=6)
+    view.latest_events_list(limit=6)
 with right:
     st.subheader("Explore")
-    ui.page_links()
+    view.page_links()

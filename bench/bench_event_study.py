@@ -23,8 +23,8 @@ REPEATS = 15
 
 
 def run(repeats: int = REPEATS) -> dict[str, Any]:
-    from lib import event_study as es
-    from lib.events import load_events
+    from lib.events import study as es
+    from lib.events.events import load_events
     from lib.prices import PriceStore
     from lib.universe import load_universe
 

@@ -23,9 +23,8 @@ BUDGET_CHART_KIB = 100
 
 
 def run() -> dict[str, Any]:
-    from streamlit.testing.v1 import AppTest
-
     import lib.ui_supply_view as view
+    from streamlit.testing.v1 import AppTest
 
     own: list[float] = []
     render = view.render_page

@@ -13,7 +13,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from lib import returns
 from lib.downsample import downsample_long, points_per_series
 
 #: How each display mode labels and formats its values.
@@ -34,21 +33,6 @@ class PricePlot:
     lines: pd.DataFrame  # date, symbol, value, role
     tooltip: pd.DataFrame  # date, s0..sN (one column per symbol)
     symbols: tuple[str, ...]
-
-
-def mode_values(tidy: pd.DataFrame, mode: str) -> pd.DataFrame:
-    """Long frame (date, symbol, value) for a display mode, each symbol on its own calendar."""
-    if mode == "Price":
-        wide = returns.to_wide(tidy.assign(price=returns.price_column(tidy)), "price")
-    else:
-        wide = returns.to_wide(tidy, "adj_close")
-        wide = returns.rebase_to_100(wide)
-        if mode == "% change":
-            wide = wide / 100.0 - 1.0
-    if wide.empty:
-        return pd.DataFrame({"date": [], "symbol": [], "value": []})
-    long = wide.reset_index().melt(id_vars="date", var_name="symbol", value_name="value")
-    return long.dropna(subset=["value"]).reset_index(drop=True)
 
 
 def prepare_plot(

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from lib.paths import DATA_DIR
+from lib.universe import SYMBOL_RE
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -59,7 +59,7 @@ SCOPES = [
 ]  # fmt: skip
 
 UNIVERSE = [
-    Column("symbol", "text", unique=True, pattern=_SYMBOL_RE.pattern),
+    Column("symbol", "text", unique=True, pattern=SYMBOL_RE.pattern),
     Column("name", max_len=120),
     _enum("exchange", EXCHANGES),
     _enum("currency", CURRENCIES),
@@ -183,7 +183,7 @@ def _cell_problem(col: Column, value: str) -> str | None:
                 return f"'{url[:40]}' is not an http(s) URL"
     if col.kind == "symbols":
         for sym in value.split():
-            if not _SYMBOL_RE.match(sym):
+            if not SYMBOL_RE.match(sym):
                 return f"'{sym}' is not a Yahoo symbol"
     return None
 

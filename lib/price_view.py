@@ -9,7 +9,6 @@ from datetime import date
 import pandas as pd
 
 from lib import returns
-from lib.charts import mode_values
 
 DEFAULT_SYMBOLS = ("MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ")
 BENCHMARKS = ("SPY", "REMX")
@@ -72,7 +71,14 @@ def build_view(
         start, end = returns.period_start(range_key, as_of), as_of
     sliced = returns.with_base_rows(tidy, start, end).reset_index(drop=True)
     return PriceView(
-        sliced, mode_values(sliced, mode), start, end, as_of, spread, aligned and spread > 0, latest
+        sliced,
+        returns.mode_values(sliced, mode),
+        start,
+        end,
+        as_of,
+        spread,
+        aligned and spread > 0,
+        latest,
     )
 
 

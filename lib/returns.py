@@ -118,6 +118,12 @@ def sparkline(series: pd.Series, points: int = 60) -> list[float]:
     return [round(float(v), 6) for v in s.iloc[idx]]
 
 
+SUMMARY_COLUMNS = [
+    "symbol", "name", "last", "currency", "as_of", "from", "to", "return", "max_drawdown",
+    "volatility", "trend",
+]  # fmt: skip
+
+
 def summary_table(
     tidy: pd.DataFrame, currency_of: Mapping[str, str], names: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -146,7 +152,7 @@ def summary_table(
                 "trend": sparkline(adj),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)  # columns even with no rows
 
 
 def equal_weight_index(wide: pd.DataFrame) -> pd.DataFrame:
@@ -315,3 +321,18 @@ def common_end(tidy: pd.DataFrame) -> date | None:
     """The last date on which every symbol of the selection has a price."""
     ends = ends_by_symbol(tidy)
     return None if ends.empty else ends.min().date()
+
+
+def mode_values(tidy: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Long frame (date, symbol, value) for a display mode, each symbol on its own calendar."""
+    if mode == "Price":
+        wide = to_wide(tidy.assign(price=price_column(tidy)), "price")
+    else:
+        wide = to_wide(tidy, "adj_close")
+        wide = rebase_to_100(wide)
+        if mode == "% change":
+            wide = wide / 100.0 - 1.0
+    if wide.empty:
+        return pd.DataFrame({"date": [], "symbol": [], "value": []})
+    long = wide.reset_index().melt(id_vars="date", var_name="symbol", value_name="value")
+    return long.dropna(subset=["value"]).reset_index(drop=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,11 @@ UNIVERSE_PATH = DATA_DIR / "universe.csv"
 #: Yahoo symbols: letters, digits and . - = ^ (indices like ^GSPC, FX like CNY=X).
 SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 MAX_SYMBOL_LEN = 16
+
+
+def symbol_key(symbols: Iterable[str]) -> tuple[str, ...]:
+    """A small, order-free cache key for a set of symbols: upper-cased, unique, sorted."""
+    return tuple(sorted({s.upper() for s in symbols}))
 
 
 class InvalidSymbolError(ValueError):

@@ -3,7 +3,7 @@
 The share counts live in ``data/valuation/shares_outstanding.csv``, each with its date, URL,
 kind of source and confidence; a symbol without a sourced count gets no market cap and a
 plain reason instead of a guess. The price is the last *traded* close (not the adjusted
-close, which is rescaled by later dividends and splits), converted with lib.fx.
+close, which is rescaled by later dividends and splits), converted with lib.prices.fx.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import fx
 from lib.datafiles import Column, validate
 from lib.paths import DATA_DIR
-from lib.prices import PRICE_FIELDS
+from lib.prices import PRICE_FIELDS, fx
 
 SHARES_FILE = "valuation/shares_outstanding.csv"
 SHARES_PATH = DATA_DIR / SHARES_FILE
@@ -94,7 +93,7 @@ def market_caps(
     """Tidy market-cap table, one row per symbol (universe order), with a reason where empty.
 
     ``prices``: tidy daily prices (needs date, symbol, close); ``fx_rates``: the FX series
-    from lib.fx.fx_symbols_for, tidy like prices; ``shares``: read_shares(). A dual listing
+    from lib.prices.fx.fx_symbols_for, tidy like prices; ``shares``: read_shares(). A dual listing
     (UUUU/EFR.TO) is valued with the company's whole share count at each line's own close.
     """
     uni = universe if symbols is None else universe[universe["symbol"].isin(list(symbols))]
@@ -160,7 +159,7 @@ def _f(value: object) -> float:
 def _convert(
     last: pd.DataFrame, currency_of: Mapping[str, str], fx_rates: pd.DataFrame
 ) -> fx.Conversion:
-    """USD close for each last row, via lib.fx (same-day or ≤5-day-old rate, else a note)."""
+    """USD close for each last row, via lib.prices.fx (same-day or ≤5-day-old rate, else a note)."""
     if last.empty:
         return fx.Conversion(last, {})
     frame = last[["date", "symbol", *PRICE_FIELDS]].copy()

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import charts, price_view, ui
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.export import export_filename
 from lib.returns import RANGES
-from lib.universe import InvalidSymbolError, normalise_symbol
+from lib.ui import data, frame, state, widgets
+from lib.ui.views import prices as view
 
-ui.page_setup(
+frame.page_setup(
     "Prices",
     ":material/show_chart:",
     "Daily closes of the rare-earth universe. Each series is rebased at its own first day "
     "in range, so late listings and exchange holidays never truncate the others.",
 )
 
-MODES = list(charts.MODES)
-universe = ui.universe()
-ui.init_price_state()
-labels = ui.symbol_labels()
+MODES = view.MODES
+state.init_price_state()
+labels = data.symbol_labels()
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
-    options=ui.symbol_options(st.session_state.get("px_symbols", [])),
+    options=view.symbol_options(st.session_state.get("px_symbols", [])),
     format_func=lambda s: labels.get(s, s),
     key="px_symbols",
     accept_new_options=True,
@@ -38,7 +36,7 @@ mode = c2.segmented_control("Show", MODES, key="px_mode") or MODES[0]
 currency_mode = c3.segmented_control("Currency", ["Local", "USD"], key="px_ccy") or "Local"
 c4, c5 = st.columns([1, 4], vertical_alignment="bottom")
 log_scale = c4.toggle("Log scale", key="px_log", disabled=mode == "% change")
-benchmarks = c5.pills("Benchmarks", price_view.BENCHMARKS, selection_mode="multi", key="px_bench")
+benchmarks = c5.pills("Benchmarks", view.BENCHMARKS, selection_mode="multi", key="px_bench")
 
 with st.expander("More options", icon=":material/tune:"):
     show_spac = st.toggle(
@@ -48,7 +46,7 @@ with st.expander("More options", icon=":material/tune:"):
     custom = None
     if range_key == "Custom":
         picked_dates = st.date_input(
-            "Custom range", key="px_custom", value=ui.default_custom_range()
+            "Custom range", key="px_custom", value=view.default_custom_range()
         )
         if isinstance(picked_dates, tuple) and len(picked_dates) == 2:
             custom = (picked_dates[0], picked_dates[1])
@@ -59,13 +57,10 @@ with st.expander("More options", icon=":material/tune:"):
         places = e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
         events = (tuple(cats), tuple(places))
 
-symbols: list[str] = []
-for raw in picked:
-    try:
-        symbols.append(normalise_symbol(raw))
-    except InvalidSymbolError as exc:
-        st.warning(str(exc), icon=":material/error:")
-ui.sync_price_query_params()
+symbols, problems = view.parse_symbols(picked)
+for problem in problems:
+    st.warning(problem, icon=":material/error:")
+state.sync_price_query_params()
 
 if not symbols:
     st.info("Pick at least one symbol to chart.", icon=":material/info:")
@@ -73,38 +68,39 @@ if not symbols:
 
 wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
 ccy = "USD" if currency_mode == "USD" else "local"
-ui.resolve_unknown_symbols(wanted)
-view, notes, summary = ui.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
-for sym in price_view.missing_symbols(wanted, view.tidy):
-    st.warning(f"**{sym}**: {ui.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
+frame.resolve_unknown_symbols(wanted)
+shown, notes, summary = view.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
+for sym in view.missing_symbols(wanted, shown.tidy):
+    st.warning(f"**{sym}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
 for sym, note in notes.items():
     st.info(f"**{sym}**: {note}", icon=":material/currency_exchange:")
-if view.values.empty:
+if shown.values.empty:
     st.warning("No prices in this range for the chosen symbols. Try a longer range.")
     st.stop()
 
 y_title = None
 if mode == "Price":
     y_title = "Price (USD)" if ccy == "USD" else "Price (each listing's own currency)"
-    if ccy == "local" and len({ui.currency_map().get(s, "USD") for s in wanted}) > 1:
+    if ccy == "local" and view.mixed_currencies(wanted):
         st.caption(
             ":material/warning: Mixed currencies: levels are not comparable. "
             "Switch **Currency** to USD, or use Rebased / % change."
         )
-chart = ui.price_chart_for(
+chart = view.price_chart_for(
     wanted, ccy, show_spac, range_key, custom, mode, log_scale, benchmarks or (), y_title, events
 )
 st.altair_chart(chart, width="stretch", key="px_chart")
 st.caption(
-    f"{ui.fmt_date(view.start) if view.start else 'First data'} → {ui.fmt_date(view.end)} · "
+    f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
+    f"{widgets.fmt_date(shown.end)} · "
     "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
 )
 
 st.subheader("Summary")
-ui.price_summary_table(summary)
-ui.download_csv(
-    lambda: price_view.export_frame(view, ui.currency_map(), currency_mode),
+view.price_summary_table(summary)
+widgets.download_csv(
+    lambda: view.export_for(shown, currency_mode),
     label="Download CSV (full resolution)",
-    file_name=export_filename("prices", range_key, view.as_of),
+    file_name=view.export_filename("prices", range_key, shown.as_of),
     key="px_download",
 )

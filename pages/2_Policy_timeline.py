@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import event_charts, ui
-from lib import events as ev
 from lib.datafiles import CATEGORIES, JURISDICTIONS
+from lib.ui import data, frame, widgets
+from lib.ui.views import policy as view
 
-ui.page_setup(
+frame.page_setup(
     "Policy timeline",
     ":material/timeline:",
     "Export controls, funding, tariffs and alliances from 2010 on, one lane per jurisdiction. "
@@ -16,19 +16,21 @@ ui.page_setup(
     "or approximately; a dashed outline means unverified.",
 )
 
-events = ui.policy_events()
+events = data.policy_events()
 lo, hi = events["date"].min().date(), events["date"].max().date()
 
 c1, c2, c3 = st.columns(3)
 places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All")
 cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All")
-syms = c3.multiselect("Affected symbol", ev.event_symbols(events), key="pt_sym", placeholder="All")
+syms = c3.multiselect(
+    "Affected symbol", view.event_symbols(events), key="pt_sym", placeholder="All"
+)
 c4, c5 = st.columns([2, 3])
 span = c4.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi, key="pt_dates")
 text = c5.text_input("Search", key="pt_text", placeholder="e.g. magnets, MOFCOM, price floor")
 start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (lo, hi)
 
-shown = ev.filter_events(
+shown = view.filter_events(
     events, jurisdictions=places, categories=cats, start=start, end=end, symbols=syms, text=text
 )
 st.caption(f"{len(shown)} of {len(events)} events match.")
@@ -36,12 +38,12 @@ if shown.empty:
     st.info("No events match these filters. Widen the date range or clear a filter.")
     st.stop()
 
-chart = event_charts.timeline_chart(shown)
+chart = view.timeline_chart(shown)
 picked = st.altair_chart(
-    chart, on_select="rerun", key="timeline", selection_mode=[event_charts.PICK], width="stretch"
+    chart, on_select="rerun", key="timeline", selection_mode=[view.PICK], width="stretch"
 )
-clicked = ev.selected_event_id((picked or {}).get("selection"))
-labels = ev.event_option_label(shown)
+clicked = view.selected_event_id((picked or {}).get("selection"))
+labels = view.event_option_label(shown)
 if clicked in labels and clicked != st.session_state.get("_pt_last_click"):
     st.session_state["pt_event"] = clicked
 st.session_state["_pt_last_click"] = clicked
@@ -53,7 +55,7 @@ event_id = st.selectbox(
 )  # fmt: skip
 
 if event_id:
-    e = ev.get_event(events, event_id)
+    e = view.get_event(events, event_id)
     st.subheader(e.title)
     st.markdown(
         f"**{e.date_label}** · {e.jurisdiction} · {e.category} · confidence: {e.confidence}"
@@ -69,14 +71,14 @@ if event_id:
         st.caption(f"Note: {e.note}")
     st.markdown("**Sources**")
     for i, url in enumerate(e.source_urls):
-        if ev.is_link(url):
+        if view.is_link(url):
             st.link_button(
-                ev.source_label(url), url, key=f"pt_src_{i}", icon=":material/open_in_new:"
+                view.source_label(url), url, key=f"pt_src_{i}", icon=":material/open_in_new:"
             )
         else:
             st.text(url)
 
-    have = sorted(ui.available_symbols())
+    have = sorted(data.available_symbols())
     peers = st.multiselect(
         "Peers to compare",
         have,
@@ -86,21 +88,16 @@ if event_id:
     w1, w2 = st.columns(2)
     before = w1.slider("Sessions before", 1, 60, 10, key="pt_before")
     after = w2.slider("Sessions after", 1, 120, 20, key="pt_after")
-    symbols = list(dict.fromkeys([*e.symbols, *peers]))
-    prices = ui.load_prices(symbols) if symbols else None
-    window = ev.reaction_window(prices, e.date, before=before, after=after) if symbols else None
-    if window is None or window.empty:
+    reaction, missing = view.reaction_chart(e.date, list(e.symbols), peers, before, after, e.exact)
+    if reaction is None:
         st.info("No price data around this event for the affected symbols or the chosen peers.")
     else:
-        window = ev.assign_roles(window, e.symbols)
-        reaction = event_charts.price_reaction_chart(window, e.date, exact=e.exact)
         st.altair_chart(reaction, width="stretch")
-        missing = sorted(set(symbols) - set(window["symbol"]))
         if missing:
             st.caption("No offline prices around this date for: " + ", ".join(missing))
 
 st.subheader("Events")
-table = ev.events_table(shown)
+table = view.events_table(shown)
 st.dataframe(
     table,
     width="stretch",
@@ -110,7 +107,7 @@ st.dataframe(
         "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
     },
 )
-ui.download_csv(
+widgets.download_csv(
     lambda: table,
     label="Download events (CSV)",
     file_name=f"policy_events_{start.isoformat()}_{end.isoformat()}.csv",

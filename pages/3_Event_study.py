@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import event_charts, ui
-from lib import event_study as es
-from lib import events as ev
 from lib.datafiles import CATEGORIES, JURISDICTIONS
+from lib.ui import data, frame, state, widgets
+from lib.ui.views import event_study as view
 
-ui.page_setup(
+frame.page_setup(
     "Event study",
     ":material/query_stats:",
     "Did a policy event move the stocks more than the market explains? Abnormal returns (AR) "
@@ -29,14 +28,14 @@ with st.expander("Method and conventions", icon=":material/info:"):
         "never dropped. SPAC-era prices (before listing) are not used."
     )
 
-events = ui.policy_events()
-universe = ui.universe()
+events = data.policy_events()
+universe_symbols = view.universe_symbols()
 BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
 c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
 by = BY[c1.segmented_control("Choose by", list(BY), default="Events", key="es_by") or "Events"]
 if by == "event":
-    labels = ev.event_option_label(events)
+    labels = view.event_option_label(events)
     values = c2.multiselect(
         "Events", list(labels), default=["E065"], format_func=labels.get, key="es_events"
     )
@@ -48,7 +47,7 @@ inexact = st.checkbox(
     "Include events whose date is month-only or approximate, or that are unverified",
     key="es_inexact",
 )
-chosen, excluded = es.select_study_events(events, by, values, include_inexact=inexact)
+chosen, excluded = view.select_events(by, values, inexact)
 if not excluded.empty:
     st.caption(
         f"Left out {len(excluded)} inexact or unverified event(s): "
@@ -56,17 +55,17 @@ if not excluded.empty:
         + ". Tick the box above to include them."
     )
 
-es.seed_symbol_state(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe["symbol"]))
+state.seed_symbols(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols))
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
-picked = s1.multiselect("Symbols", list(universe["symbol"]), key="es_syms")
+picked = s1.multiselect("Symbols", universe_symbols, key="es_syms")
 baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")
-symbols = es.resolve_symbols(universe, picked, baskets or [])
+symbols = view.resolve_symbols(picked, baskets or [])
 
 w1, w2, w3, w4 = st.columns(4)
 win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win")
 est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est")
-model = w3.selectbox("Model", list(es.MODELS), format_func=es.MODELS.get, key="es_model")
-bench_opts = sorted(ui.available_symbols())
+model = w3.selectbox("Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model")
+bench_opts = sorted(data.available_symbols())
 benchmark = w4.selectbox(
     "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
     key="es_bench", disabled=model == "mean_adjusted",
@@ -76,16 +75,16 @@ if chosen.empty or not symbols:
     st.info("Choose at least one event and one symbol.")
     st.stop()
 try:
-    ar, summary = ui.event_study(chosen["id"], symbols, benchmark, model, win, est)
-except es.EventStudyError as exc:
+    ar, summary = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
+except view.EventStudyError as exc:
     st.error(str(exc))
     st.stop()
 
-ok = summary["status"] == es.STATUS_OK
-st.markdown(f"**{int(ok.sum())} of {len(summary)}** event x symbol pairs have enough data.")
-if not ok.all():
+n_ok, n_pairs = view.pairs_ok(summary)
+st.markdown(f"**{n_ok} of {n_pairs}** event x symbol pairs have enough data.")
+if n_ok < n_pairs:
     st.warning(
-        f"{int((~ok).sum())} pair(s) have insufficient data and get no CAR; "
+        f"{n_pairs - n_ok} pair(s) have insufficient data and get no CAR; "
         "the Summary table says why for each one.",
         icon=":material/data_alert:",
     )
@@ -93,41 +92,38 @@ if not ok.all():
 t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"], key="es_tabs")
 with t1:
     group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
-    by_cols = ["symbol"] if group == "Per symbol" else []
-    avg = es.average_car(ar, by=by_cols)
-    if avg.empty:
+    chart = view.average_car_chart(ar, per_symbol=group == "Per symbol")
+    if chart is None:
         st.info("No pair has enough data to average.")
     else:
-        chart = event_charts.average_car_chart(avg, group="symbol" if by_cols else None)
         st.altair_chart(chart, width="stretch")
         st.caption("Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs).")
 with t2:
-    if ok.any():
-        st.altair_chart(event_charts.car_paths_chart(ar), width="stretch")
+    if n_ok:
+        st.altair_chart(view.car_paths_chart(ar), width="stretch")
     else:
         st.info("No pair has enough data to draw.")
 with t3:
-    view = es.summary_view(summary)
-    shown = view.assign(car=view["car"] * 100.0, ar_day0=view["ar_day0"] * 100.0)
+    shown, exported = view.summary_tables(summary)
     st.dataframe(
         shown,
         width="stretch",
         hide_index=True,
         column_config={
-            "car": st.column_config.NumberColumn(f"CAR{list(win)}", format="%+.2f%%"),
-            "ar_day0": st.column_config.NumberColumn("AR day 0", format="%+.2f%%"),
+            "car": widgets.percent_column(f"CAR{list(win)}", digits=2),
+            "ar_day0": widgets.percent_column("AR day 0", digits=2),
             "t_stat": st.column_config.NumberColumn("t", format="%.2f"),
             "p_value": st.column_config.NumberColumn("p", format="%.4f"),
             "beta": st.column_config.NumberColumn("beta", format="%.2f"),
         },
     )
-    ui.download_csv(
-        lambda: view, label="Download summary (CSV)", file_name="event_study_summary.csv",
+    widgets.download_csv(
+        lambda: exported, label="Download summary (CSV)", file_name="event_study_summary.csv",
         key="es_dl_summary",
     )  # fmt: skip
 with t4:
     st.dataframe(ar, width="stretch", hide_index=True)
-    ui.download_csv(
+    widgets.download_csv(
         lambda: ar, label="Download abnormal returns (CSV)", file_name="event_study_ar.csv",
         key="es_dl_ar",
     )  # fmt: skip

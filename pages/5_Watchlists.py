@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
-from lib import ui
-from lib import watchlists as wl
-from lib.watchlist_perf import PERIODS, performance_table
+from lib.ui import frame, widgets
+from lib.ui.views import watchlists as wl
 
-ui.page_setup(
+frame.page_setup(
     "Watchlists",
     ":material/bookmarks:",
     "Named lists of symbols that survive restarts. The active list in the sidebar preselects "
     "symbols on the Prices and Event study pages.",
 )
-
-MAX_SHARE = 12  # the Prices page compares at most 12 symbols
 
 
 def flash(kind: str, text: str) -> None:
@@ -26,7 +21,7 @@ def flash(kind: str, text: str) -> None:
 
 
 def show_error(exc: Exception) -> None:
-    st.error(wl.md_escape(str(exc)), icon=":material/error:")
+    st.error(widgets.escape_markdown(str(exc)), icon=":material/error:")
 
 
 def go_to(list_id: int | None) -> None:
@@ -35,8 +30,7 @@ def go_to(list_id: int | None) -> None:
 
 
 try:
-    store, owner = ui.watchlist_store(), ui.watchlist_owner()
-    ui.ensure_starter_watchlists(store, owner)
+    store, owner = wl.open_store()
     lists = store.lists(owner)
 except Exception:
     st.error(
@@ -50,10 +44,10 @@ signed_in = owner != wl.LOCAL_OWNER
 st.caption(
     (":material/person: Lists belong to your signed-in account." if signed_in else "")
     + (" " if signed_in else "")
-    + f"Stored in {wl.md_escape(wl.describe_url(ui.watchlist_url()))}."
+    + f"Stored in {widgets.escape_markdown(wl.storage_text())}."
 )
 if msg := st.session_state.pop("_wl_flash", None):
-    getattr(st, msg[0])(wl.md_escape(msg[1]))
+    getattr(st, msg[0])(widgets.escape_markdown(msg[1]))
 
 names = {x.id: x.name for x in lists}
 sizes = {x.id: x.size for x in lists}
@@ -98,9 +92,8 @@ except wl.WatchlistNotFoundError as exc:
     show_error(exc)
     st.stop()
 
-universe = ui.universe()
-known = set(universe["symbol"]) | ui.available_symbols()
-name_of = ui.name_map()
+known = wl.known_symbols()
+name_of = wl.name_map()
 t_perf, t_edit, t_manage, t_io = st.tabs(
     ["Performance", "Symbols", "Manage", "Import / export"], key="wl_tabs"
 )
@@ -109,51 +102,26 @@ with t_perf:
     if not wlist.items:
         st.info("This watchlist is empty. Add symbols on the Symbols tab.")
     else:
-        perf = performance_table(
-            wlist.items, ui.load_prices(wlist.symbols), ui.currency_map(), name_of, known
-        )
-        shown = perf.copy()
-        for col in [*PERIODS, "since_added"]:
-            shown[col] = shown[col] * 100.0
-        pct = {
-            col: st.column_config.NumberColumn(col, format="%+.1f%%")
-            for col in [*PERIODS, "since_added"]
-        }
-        st.dataframe(
-            shown,
-            column_config={
-                **pct,
-                "since_added": st.column_config.NumberColumn("Since added", format="%+.1f%%"),
-                "last": st.column_config.NumberColumn("Last", format="%.2f"),
-                "as_of": st.column_config.DateColumn("As of"),
-                "added_on": st.column_config.DateColumn("Added"),
-                "added_price": st.column_config.NumberColumn("Price when added", format="%.2f"),
-                "trend": st.column_config.LineChartColumn("Last year", width="small"),
-                "status": st.column_config.TextColumn("Data"),
-            },
-            hide_index=True,
-            width="stretch",
-            key="wl_perf_table",
-        )
+        perf = wl.performance(wlist, known)
+        wl.performance_table_widget(perf)
         st.caption(
             "Last is the quoted close in the listing currency. Returns use adjusted closes; "
             "1M and 1Y start at the last close on or before the same day a month or year "
             "earlier, YTD at the previous year's last close."
         )
-        ui.download_csv(
+        widgets.download_csv(
             lambda: perf.drop(columns=["trend"]),
             label="Download performance (CSV)",
-            file_name=wl.export_name(f"{wlist.name}-performance", date.today()),
+            file_name=wl.export_name(f"{wlist.name}-performance", wl.today()),
             key="wl_perf_csv",
         )
-        share = wlist.symbols[:MAX_SHARE]
-        link = f"./Prices?{wl.share_query(share)}"
+        link = wl.share_link(wlist.symbols)
         # Symbols are validated ([A-Z0-9.=^-]) and URL-encoded, so the link is inert text.
         st.markdown(f":material/show_chart: [Open these symbols on the Prices page]({link})")
         st.caption("Shareable link (anyone with access to this app can open it):")
         st.code(link, language=None)
-        if len(wlist.symbols) > MAX_SHARE:
-            st.caption(f"The link carries the first {MAX_SHARE} symbols.")
+        if len(wlist.symbols) > wl.MAX_SHARE:
+            st.caption(f"The link carries the first {wl.MAX_SHARE} symbols.")
 
 with t_edit:
     c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
@@ -162,7 +130,7 @@ with t_edit:
     if c3.button("Add", key="wl_add", icon=":material/add:"):
         try:
             items = [wl.NewItem(i.symbol, add_note) for i in wl.parse_pasted(to_add)]
-            res = store.add_symbols(owner, wlist.id, items, price_lookup=ui.watchlist_price_lookup)
+            res = store.add_symbols(owner, wlist.id, items, price_lookup=wl.watchlist_price_lookup)
         except wl.WatchlistError as exc:
             show_error(exc)
         else:
@@ -270,13 +238,16 @@ with t_io:
             rows = wl.parse_import_csv(upload.getvalue() if upload else b"")
             if target == "A new watchlist":
                 new_id = store.create(
-                    owner, import_name, rows, price_lookup=ui.watchlist_price_lookup
+                    owner, import_name, rows, price_lookup=wl.watchlist_price_lookup
                 )
                 flash("success", f"Imported {len(rows)} symbol(s) into a new watchlist.")
                 go_to(new_id)
-            res = store.add_symbols(owner, wlist.id, rows, price_lookup=ui.watchlist_price_lookup)
+            res = store.add_symbols(owner, wlist.id, rows, price_lookup=wl.watchlist_price_lookup)
         except wl.WatchlistError as exc:
-            st.error("Nothing was imported. " + wl.md_escape(str(exc)), icon=":material/error:")
+            st.error(
+                "Nothing was imported. " + widgets.escape_markdown(str(exc)),
+                icon=":material/error:",
+            )
         else:
             flash("success", f"Imported {len(res.added)} new symbol(s).")
             st.rerun()
@@ -285,18 +256,20 @@ with t_io:
     if st.button("Add pasted symbols", key="wl_paste_add"):
         try:
             res = store.add_symbols(
-                owner, wlist.id, wl.parse_pasted(pasted), price_lookup=ui.watchlist_price_lookup
+                owner, wlist.id, wl.parse_pasted(pasted), price_lookup=wl.watchlist_price_lookup
             )
         except wl.WatchlistError as exc:
-            st.error("Nothing was added. " + wl.md_escape(str(exc)), icon=":material/error:")
+            st.error(
+                "Nothing was added. " + widgets.escape_markdown(str(exc)), icon=":material/error:"
+            )
         else:
             flash("success", f"Added {len(res.added)} new symbol(s).")
             st.rerun()
 
     st.markdown("**Export** this watchlist (re-importable: symbol and note come first).")
-    ui.download_csv(
+    widgets.download_csv(
         lambda: wl.items_frame(wlist, name_of),
         label="Download watchlist (CSV)",
-        file_name=wl.export_name(wlist.name, date.today()),
+        file_name=wl.export_name(wlist.name, wl.today()),
         key="wl_export_csv",
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lib import ui
-from lib import ui_supply_view as supply
+from lib.ui import frame
+from lib.ui.views import supply
 
-ui.page_setup(
+frame.page_setup(
     "Supply gap",
     ":material/factory:",
     "Who mines, separates and makes magnets, how fast Western capacity is coming, and whether "

@@ -33,13 +33,7 @@ import pandas as pd
 import pytest
 import requests
 
-from lib.prices import (
-    PriceStore,
-    YahooFetcher,
-    probe_reachable,
-    read_snapshot,
-    read_snapshot_meta,
-)
+from lib.prices import PriceStore, YahooFetcher, probe_reachable, read_snapshot, read_snapshot_meta
 
 #: Fault kinds understood by the server.
 STATUS = "status"  # HTTP error (429/500/503/404) with a Yahoo-like body

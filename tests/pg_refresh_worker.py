@@ -18,8 +18,8 @@ from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from lib.price_store_pg import PgPriceStore
 from lib.prices import YahooFetcher, probe_reachable
+from lib.prices.pg_store import PgPriceStore
 from tests.fake_yahoo import TODAY, Clock, LoopbackSession, reset_yfinance
 
 #: A held download must outlast another worker's whole start-up on a busy machine.

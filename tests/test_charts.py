@@ -22,24 +22,8 @@ def spec(chart) -> dict:  # type: ignore[no-untyped-def]
     return chart.to_dict()
 
 
-def test_mode_values_rebased_and_percent(ten: pd.DataFrame) -> None:
-    sub = ten[(ten["symbol"] == "MP") & (ten["date"].between("2025-07-09", "2025-07-10"))]
-    rebased = charts.mode_values(sub, "Rebased to 100")
-    assert rebased["value"].round(2).tolist() == [100.0, 150.62]
-    pct = charts.mode_values(sub, "% change")
-    assert pct["value"].iloc[1] == pytest.approx(45.23 / 30.03 - 1)
-    price = charts.mode_values(sub, "Price")
-    assert price["value"].tolist() == [30.03, 45.23]
-
-
-def test_price_mode_falls_back_to_adjusted_close_when_no_raw_close(ten: pd.DataFrame) -> None:
-    usar = ten[ten["symbol"] == "USAR"].tail(3)
-    assert usar["close"].isna().all()
-    assert charts.mode_values(usar, "Price")["value"].tolist() == usar["adj_close"].tolist()
-
-
 def test_plot_respects_point_budget_and_builds_full_tooltip_grid(ten: pd.DataFrame) -> None:
-    values = charts.mode_values(ten, "Rebased to 100")
+    values = returns.mode_values(ten, "Rebased to 100")
     plot = charts.prepare_plot(values, ["REMX"])
     per_series = plot.lines.groupby("symbol").size()
     assert per_series.max() <= 404
@@ -54,7 +38,7 @@ def test_plot_respects_point_budget_and_builds_full_tooltip_grid(ten: pd.DataFra
 
 
 def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -> None:
-    values = charts.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "Rebased to 100")
+    values = returns.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "Rebased to 100")
     d = spec(charts.price_chart(charts.prepare_plot(values), "Rebased to 100"))
     detail, overview = d["vconcat"]
     params = {p["name"]: p for p in d["params"]}  # Altair lifts params to the top level
@@ -76,7 +60,7 @@ def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -
 
 
 def test_log_scale_only_outside_percent_mode(ten: pd.DataFrame) -> None:
-    values = charts.mode_values(ten[ten["symbol"] == "MP"], "Price")
+    values = returns.mode_values(ten[ten["symbol"] == "MP"], "Price")
     plot = charts.prepare_plot(values)
     log = spec(charts.price_chart(plot, "Price", log_scale=True))
     assert log["vconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
@@ -109,7 +93,7 @@ def test_basket_chart_colours_blocs() -> None:
 
 
 def test_tooltip_shows_dash_not_null_and_years_on_long_ranges(ten: pd.DataFrame) -> None:
-    values = charts.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "% change")
+    values = returns.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "% change")
     plot = charts.prepare_plot(values)
     tip = charts.format_tooltip(plot, "% change").tooltip
     lyc = tip.columns[list(plot.symbols).index("LYC.AX") + 1]

@@ -8,10 +8,10 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from lib import event_charts as ec
-from lib import event_study as es
-from lib import events as ev
 from lib.datafiles import CATEGORIES
+from lib.events import charts as ec
+from lib.events import events as ev
+from lib.events import study as es
 from lib.prices import PriceStore
 
 

@@ -11,8 +11,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from lib import event_study as es
-from lib.events import load_events
+from lib.events import study as es
+from lib.events.events import load_events
 from lib.prices import PriceStore
 from lib.universe import load_universe
 

@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import events as ev
 from lib.datafiles import POLICY_EVENTS, read_raw, validate
+from lib.events import events as ev
 from lib.prices import PriceStore
 
 

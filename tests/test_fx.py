@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import fx
-from lib.prices import PriceStore
+from lib.prices import PriceStore, fx
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import outlook_charts as oc
-from lib import projections as pj
+from lib.outlook import charts as oc
+from lib.outlook import ndpr as nd
+from lib.outlook import projections as pj
 from lib.prices import PriceStore
 
 
@@ -130,7 +131,7 @@ def test_growth_chart_joins_forecast_and_equities(tmp_path: Path, paths: pd.Data
 
 def test_ndpr_chart_floor_rule_and_hollow_points(tmp_path: Path) -> None:
     fx = PriceStore(cache_dir=tmp_path).load(["CNY=X"]).set_index("date")["adj_close"]
-    pts = pj.ndpr_points(pj.load_ndpr(), fx)
+    pts = nd.ndpr_points(nd.load_ndpr(), fx)
     spec = oc.ndpr_chart(pts).to_dict()
     rules = _find(spec, "rule")
     ref_rule = next(r for r in rules if r["mark"].get("strokeDash") == [6, 3])

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import projections as pj
-from tests.apptest_frame import page_app
+from lib.outlook import ndpr as nd
+from lib.outlook import projections as pj
+from tests.apptest_frame import chart_specs, page_app
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "4_Market_outlook.py")
+PAGE = "pages/4_Market_outlook.py"
 SCOPES = sorted(pj.load_projections()["scope"].unique())
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
 def chart_rows(at: AppTest, i: int) -> list[dict]:
@@ -30,8 +25,9 @@ def chart_rows(at: AppTest, i: int) -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def at() -> AppTest:
+    """A fresh page per test: tests change widgets, so a shared run would leak between them."""
     return page_app(PAGE).run()
 
 
@@ -46,7 +42,7 @@ def test_page_runs_and_shows_every_projection_row(at: AppTest) -> None:
     assert pj.FLAG_WINDOW in flagged["R7"]
     ndpr = at.dataframe[1].value.set_index("Row")
     assert ndpr.loc["Q1", "Confidence"] == "UNVERIFIED"
-    assert len(ndpr) == len(pj.load_ndpr())
+    assert len(ndpr) == len(nd.load_ndpr())
     assert [b.proto.label for b in at.get("download_button")] == [
         "Download yearly paths (CSV)",
         "Download CAGR table (CSV)",

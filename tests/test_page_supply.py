@@ -162,8 +162,8 @@ def test_open_on_prices_overlays_milestones() -> None:
 
 
 def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lib import ui_supply_view
     from lib.supply.schema import SupplyDataError
+    from lib.ui.views import supply as ui_supply_view
 
     def broken(*_a: object) -> None:
         raise SupplyDataError("The supply data file targets.csv is invalid: row 3 unit: bad.")
@@ -176,7 +176,7 @@ def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPa
 
 def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
     def home_gap_row() -> None:
-        from lib import ui_supply_view
+        from lib.ui.views import supply as ui_supply_view
 
         ui_supply_view.gap_row()
 

@@ -12,11 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from lib import watchlists as wl
 from lib.watchlists import NewItem, WatchlistStore
-from tests.apptest_frame import page_app
+from tests.apptest_frame import ok, page_app
 from tests.pg_server import fresh_database, pg_cluster
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "5_Watchlists.py")
+PAGE = "pages/5_Watchlists.py"
 ALICE, BOB = "alice@example.com", "bob@example.com"
 STARTERS = ["US revival", "China majors", "Magnet makers", "ETFs and benchmarks"]
 
@@ -42,11 +41,6 @@ def page(user: dict | None = None, **state: object) -> AppTest:
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def list_names(at: AppTest) -> list[str]:
@@ -347,7 +341,7 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
 
 
 def test_prices_page_opens_the_active_watchlist(store: WatchlistStore) -> None:
-    at = ok(page_app(str(ROOT / "pages" / "1_Prices.py")).run())
+    at = ok(page_app("pages/1_Prices.py").run())
     china = store.find("local", "China majors")
     assert china is not None
     at.sidebar.selectbox(key="_wl_active_pick").set_value(china.id).run()
@@ -360,7 +354,7 @@ def test_share_link_opens_the_symbols_on_the_prices_page() -> None:
     link = next(m.value for m in at.markdown if "./Prices?" in m.value)
     query = link.split("./Prices?", 1)[1].rstrip(")")
     assert query == "symbols=MP&symbols=UUUU&symbols=USAR&symbols=AREC&symbols=REEMF&symbols=CRML"
-    prices = page_app(str(ROOT / "pages" / "1_Prices.py"))
+    prices = page_app("pages/1_Prices.py")
     prices.query_params["symbols"] = ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
     ok(prices.run())
     assert prices.session_state["px_symbols"] == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]

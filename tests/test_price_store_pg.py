@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from lib.price_store_pg import (
+from lib.prices import FetchResult, PriceStore, YahooFetcher, read_snapshot
+from lib.prices.pg_store import (
     REFRESH_LOCK_KEY,
     PgPriceStore,
     is_postgres_url,
@@ -30,7 +31,6 @@ from lib.price_store_pg import (
     select_price_store,
     state_t,
 )
-from lib.prices import FetchResult, PriceStore, YahooFetcher, read_snapshot
 from tests.fake_yahoo import HANG, TODAY, Clock, FakeYahoo, running_fake, truncated_snapshot
 from tests.pg_server import _free_port, fresh_database, pg_cluster
 

@@ -11,21 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.prices import (
-    AUTO_RETRY_AFTER,
-    CacheState,
-    FetchResult,
-    PriceStore,
-    _is_rate_limit,
-    _write_cache_file,
-    basis_changed,
-    clean_rows,
-    empty_prices,
-    forget_probe,
-    normalise,
-    probe_reachable,
-    read_snapshot,
-)
+from lib.prices import FetchResult, PriceStore, forget_probe, probe_reachable, read_snapshot
+from lib.prices.cache_file import CacheState, write_cache_file
+from lib.prices.cleaning import basis_changed, clean_rows
+from lib.prices.schema import empty_prices, normalise
+from lib.prices.store import AUTO_RETRY_AFTER
+from lib.prices.yahoo import _is_rate_limit
 from tests.fake_yahoo import TODAY, Clock, closed_port, truncated_snapshot
 
 NOW = datetime(2025, 7, 15, 22, 0)
@@ -108,7 +99,7 @@ def test_merge_after_refresh_adds_rows(tmp_path: Path, online: None) -> None:
 def test_cache_wins_over_snapshot_on_same_date(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     row = store.load(["MP"]).tail(1).assign(close=99.5, adj_close=99.5)
-    _write_cache_file(store.cache_path, row, CacheState())
+    write_cache_file(store.cache_path, row, CacheState())
     mp = store.load(["MP"])
     assert close_on(mp, "MP", "2025-06-30") == pytest.approx(99.5)
     assert not mp.duplicated(["symbol", "date"]).any()

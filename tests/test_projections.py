@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import projections as pj
 from lib.datafiles import read_raw
+from lib.outlook import ndpr as nd
+from lib.outlook import projections as pj
 from lib.prices import PriceStore
+from lib.ui.views import outlook as outlook_view
 
 C, W, B, L, U, S = (
     pj.FLAG_CAGR,
@@ -421,9 +423,9 @@ def test_snapshot_comparison_for_rare_earth_magnets(tmp_path: Path, paths: pd.Da
 
 
 def test_ndpr_points_convert_plot_and_exclude(tmp_path: Path) -> None:
-    facts = pj.load_ndpr()
+    facts = nd.load_ndpr()
     fx = PriceStore(cache_dir=tmp_path).load(["CNY=X"]).set_index("date")["adj_close"]
-    pts = pj.ndpr_points(facts, fx).set_index("id")
+    pts = nd.ndpr_points(facts, fx).set_index("id")
     rate = fx[:"2025-08-26"].iloc[-1]
     assert pts.loc["Q13", "usd_kg"] == pytest.approx(632000 / rate / 1000)
     assert pts.loc["Q13", "converted"] and not pts.loc["Q13", "exact"]
@@ -443,13 +445,13 @@ def test_checks_table_marks_unverified_and_highlights_flags(checks: pd.DataFrame
     assert r6["Publisher"].endswith("[UNVERIFIED publisher]")
     assert table[table["Row"] == "M6"].iloc[0]["Target"] == "2036: > 9.19"
     assert table[table["Row"] == "R1b"].iloc[0]["Base"] == "2021: not published"
-    css = {r: pj.flag_css(table[table["Row"] == r].iloc[0]) for r in ("M10", "R7", "M8")}
+    css = {r: outlook_view.flag_css(table[table["Row"] == r].iloc[0]) for r in ("M10", "R7", "M8")}
     cols = list(table.columns)
-    assert css["M10"][cols.index("Gap (pp)")] == pj.FLAG_RED
+    assert css["M10"][cols.index("Gap (pp)")] == outlook_view.FLAG_RED
     assert css["M10"][cols.index("Publisher")] == ""
-    assert css["R7"][cols.index("Stated window")] == pj.FLAG_AMBER
+    assert css["R7"][cols.index("Stated window")] == outlook_view.FLAG_AMBER
     assert set(css["M8"]) == {""}
-    assert "rgba(220, 38, 38, 0.22)" in pj.flag_styles(table).to_html()
+    assert "rgba(220, 38, 38, 0.22)" in outlook_view.flag_styles(table).to_html()
 
 
 def test_data_rows_are_sourced_in_https() -> None:
@@ -459,7 +461,7 @@ def test_data_rows_are_sourced_in_https() -> None:
 
 
 def test_ndpr_table_keeps_figures_as_published_and_marks_unverified() -> None:
-    table = pj.ndpr_table(pj.load_ndpr()).set_index("Row")
+    table = nd.ndpr_table(nd.load_ndpr()).set_index("Row")
     assert table.loc["Q1", "Confidence"] == "UNVERIFIED"
     assert table.loc["Q16", "Confidence"] == "DERIVED"
     assert table.loc["Q6", "Confidence"] == "verified"
@@ -480,3 +482,40 @@ def test_paths_export_is_full_resolution_csv(paths: pd.DataFrame) -> None:
     m10 = back[back["id"] == "M10"].sort_values("year")
     assert m10["value"].iloc[0] == 12.1 and m10["value"].iloc[-1] == 20.87
     assert (m10["flags"] == pj.FLAG_CAGR).all()
+
+
+# --------------------------------------------------------------------------- one scope, end to end
+
+
+def test_scope_consensus_slices_one_scope_and_builds_its_band(paths: pd.DataFrame) -> None:
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    assert set(sc.paths["scope"]) == {"rare-earth magnets"}
+    assert sc.unit == str(sc.paths["unit"].iloc[0])
+    expected = pj.consensus(pj.consensus_inputs(sc.paths, include_unverified=True))
+    pd.testing.assert_frame_equal(sc.band, expected)
+
+
+def test_equity_vs_consensus_returns_a_typed_comparison(
+    tmp_path: Path, paths: pd.DataFrame
+) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    res = pj.equity_vs_consensus(sc.inputs, tidy, 2024)
+    assert isinstance(res, pj.EquityGrowth)
+    assert isinstance(res.comparison, pj.GrowthComparison)
+    assert res.comparison.consensus_cagr == pytest.approx(0.0628, abs=0.0005)
+    assert res.basket["level"].iloc[0] == pytest.approx(100.0)
+    # a start year after the prices end: nothing to compare, said with None (not an object)
+    assert pj.equity_vs_consensus(sc.inputs, tidy, 2031).comparison is None
+
+
+def test_comparable_years_need_prices_and_half_a_year(tmp_path: Path, paths: pd.DataFrame) -> None:
+    tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
+    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    got = pj.comparable_years(sc.inputs, tidy)
+    last_day = tidy["date"].max()
+    assert got.years and all(pd.Timestamp(y, 7, 1) <= last_day for y in got.years)
+    assert all(y >= tidy["date"].min().year for y in got.years)
+    assert got.default in got.years and got.default < last_day.year
+    short = tidy[(tidy["date"] >= "2025-01-01") & (tidy["date"] < "2025-03-01")]
+    assert pj.comparable_years(sc.inputs, short) == pj.GrowthYears([], None)  # < half a year

@@ -7,9 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import event_timing as et
-from lib import quality
-from lib.prices import read_snapshot
+from lib.events import timing as et
+from lib.prices import quality, read_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from datetime import time as dtime
@@ -18,8 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import lib.ui.data
 from lib.paths import ROOT
 from lib.prices import PriceStore, read_snapshot
+from lib.prices.cache_file import WRITE_STEPS
+from tests.apptest_frame import page_app
 from tests.fake_yahoo import (
     CLOSE,
     DUPES,
@@ -276,48 +278,55 @@ def test_split_rewrite_replaces_whole_adjusted_series(
 # --------------------------------------------------------------------------- crash mid-write
 
 _WRITER = r"""
+import os
+import signal
 import sys
-import pandas as pd
-from lib.prices import CacheState, _write_cache_file, read_snapshot
 from pathlib import Path
 
-path = Path(sys.argv[1])
+from lib.prices import read_snapshot
+from lib.prices.cache_file import CacheState, write_cache_file
+
+path, kill_at = Path(sys.argv[1]), sys.argv[2]
 snap = read_snapshot()
 versions = [snap, snap[snap["symbol"] != "SPY"]]
-i = 0
-while True:
-    _write_cache_file(path, versions[i % 2], CacheState({"MP": {"n": i}}))
-    i += 1
-    if i == 3:
-        print("writing", flush=True)
+for i in range(2):  # two complete writes: a good file is on disk
+    write_cache_file(path, versions[i % 2], CacheState({"MP": {"n": i}}))
+
+
+def crash(step: str) -> None:
+    if step == kill_at:
+        print(step, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+write_cache_file(path, versions[0], CacheState({"MP": {"n": 2}}), checkpoint=crash)
+print("not killed", flush=True)
 """
 
 
-def test_killed_writer_never_leaves_a_corrupt_cache(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kill_at", WRITE_STEPS)
+def test_killed_writer_never_leaves_a_corrupt_cache(tmp_path: Path, kill_at: str) -> None:
+    """SIGKILL at each step of a write (not at a guessed time): one complete file survives."""
     cache = tmp_path / "cache" / "cache.parquet"
     snap = read_snapshot()
-    good = {len(snap), int((snap["symbol"] != "SPY").sum())}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for round_ in range(4):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(cache)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == b"writing"
-            time.sleep(0.05 * round_)  # land the kill at different points of a write
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
-        store = PriceStore(cache_dir=cache.parent)
-        df, state = store.read_cache()
-        assert store.cache_problem is None
-        assert len(df) in good  # one complete version, never half of one
-        assert state.symbols["MP"]["n"] >= 2
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRITER, str(cache), kill_at],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    assert proc.stdout.decode().split() == [kill_at]  # killed exactly there
+    store = PriceStore(cache_dir=cache.parent)
+    df, state = store.read_cache()
+    assert store.cache_problem is None
+    # Before the rename the previous complete version (n=1, SPY dropped) is on disk; after
+    # it, the new one (n=2, everything). Never a mix, never half a file.
+    replaced = kill_at == "replaced"
+    assert state.symbols["MP"]["n"] == (2 if replaced else 1)
+    assert len(df) == (len(snap) if replaced else int((snap["symbol"] != "SPY").sum()))
 
 
 # --------------------------------------------------------------------------- corrupt cache
@@ -365,15 +374,11 @@ def test_corrupt_cache_falls_back_to_snapshot_and_rebuilds(
 def test_app_names_failed_symbols_after_automatic_refresh(
     fake_yahoo: FakeYahoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamlit.testing.v1 import AppTest
-
-    import lib.ui
-
     store = store_for(fake_yahoo, tmp_path)
-    monkeypatch.setattr(lib.ui, "default_store", lambda: store)
+    monkeypatch.setattr(lib.ui.data, "default_store", lambda: store)
     fake_yahoo.fail("SPY", STATUS, status=503)
     fake_yahoo.fail("REMX", STATUS, status=429)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = page_app(default_timeout=120).run()
     assert not at.exception
     shown = " ".join(c.value for c in at.sidebar.caption)
     assert "failed:" in shown and "SPY" in shown and "REMX" in shown

@@ -162,3 +162,29 @@ def test_period_return_one_definition_on_real_mp(real: pd.DataFrame, key, expect
     else:
         assert got == pytest.approx(mp["2025-12-31"] / mp["2025-12-30"] - 1)
     assert np.isnan(returns.period_return(mp, "5Y", date(2024, 1, 2)))  # history too short
+
+
+def test_summary_table_of_no_rows_keeps_its_columns() -> None:
+    """A symbol with no offline data gives an empty table, not a frame without columns."""
+    empty = pd.DataFrame(columns=["date", "symbol", "close", "adj_close"])
+    table = returns.summary_table(empty, {})
+    assert table.empty and list(table.columns) == returns.SUMMARY_COLUMNS
+
+
+# --------------------------------------------------------------------------- display modes
+
+
+def test_mode_values_rebased_and_percent(real: pd.DataFrame) -> None:
+    sub = real[(real["symbol"] == "MP") & (real["date"].between("2025-07-09", "2025-07-10"))]
+    rebased = returns.mode_values(sub, "Rebased to 100")
+    assert rebased["value"].round(2).tolist() == [100.0, 150.62]
+    pct = returns.mode_values(sub, "% change")
+    assert pct["value"].iloc[1] == pytest.approx(45.23 / 30.03 - 1)
+    price = returns.mode_values(sub, "Price")
+    assert price["value"].tolist() == [30.03, 45.23]
+
+
+def test_price_mode_falls_back_to_adjusted_close_when_no_raw_close(real: pd.DataFrame) -> None:
+    usar = real[real["symbol"] == "USAR"].tail(3)
+    assert usar["close"].isna().all()
+    assert returns.mode_values(usar, "Price")["value"].tolist() == usar["adj_close"].tolist()

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from lib import watchlists as wl
 from lib.prices import PriceStore
 from lib.universe import load_universe
-from lib.watchlist_perf import last_price
 from lib.watchlists import (
     DuplicateNameError,
     NewItem,
@@ -23,6 +22,8 @@ from lib.watchlists import (
     WatchlistNotFoundError,
     WatchlistStore,
 )
+from lib.watchlists import db as wl_db
+from lib.watchlists.perf import last_price
 from tests.pg_server import fresh_database, pg_cluster
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
@@ -107,7 +108,7 @@ def test_upgrade_from_v1_keeps_every_row(db_url: str) -> None:
 def test_newer_schema_is_refused_not_downgraded(store: WatchlistStore) -> None:
     with store.engine.begin() as conn:
         conn.execute(
-            wl.version_t.insert().values(version=99, applied_at=datetime.now(UTC)),
+            wl_db.version_t.insert().values(version=99, applied_at=datetime.now(UTC)),
         )
     with pytest.raises(WatchlistError, match="newer than this app"):
         wl.migrate(store.engine)
@@ -542,7 +543,7 @@ def snapshot_prices(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
 
 
 def test_performance_table_on_real_snapshot_values(snapshot_prices) -> None:  # type: ignore[no-untyped-def]
-    from lib.watchlist_perf import performance_table
+    from lib.watchlists.perf import performance_table
 
     items = [
         wl.WatchlistItem("MP", 0, "n", datetime(2025, 1, 2, 15, tzinfo=UTC)),
@@ -570,7 +571,7 @@ def test_performance_table_on_real_snapshot_values(snapshot_prices) -> None:  # 
 
 
 def test_since_added_falls_back_to_the_stored_price(snapshot_prices) -> None:  # type: ignore[no-untyped-def]
-    from lib.watchlist_perf import performance_table
+    from lib.watchlists.perf import performance_table
 
     early = wl.WatchlistItem("MP", 0, "", datetime(2019, 1, 2, tzinfo=UTC), 10.0, date(2019, 1, 2))
     t = performance_table([early], snapshot_prices, {"MP": "USD"})

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from lib.paths import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,6 +39,7 @@ PAGES: dict[str, tuple[str, bool]] = {
     "Event_study": ("pages/3_Event_study.py", True),
     "Market_outlook": ("pages/4_Market_outlook.py", True),
     "Watchlists": ("pages/5_Watchlists.py", False),
+    "Supply_gap": ("pages/6_Supply_gap.py", True),
 }
 TEN_SYMBOLS = [
     "MP",

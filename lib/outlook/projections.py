@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,22 +20,35 @@ from lib.datafiles import read_raw
 from lib.paths import DATA_DIR
 from lib.returns import equal_weight_index, to_wide, with_base_rows
 
-if TYPE_CHECKING:
-    from pandas.io.formats.style import Styler
-
 #: Facts section 2 flags a stated CAGR more than this many percentage points from the implied one.
 TOLERANCE_PP = 0.3
+
+
 #: Equity and forecast growth closer than this (pp a year) are called "about the same".
 SAME_GROWTH_PP = 1.0
+
+
 #: The shortest overlap (years) over which an annualised comparison is still worth a sentence.
 MIN_OVERLAP_YEARS = 0.5
 
+
 FLAG_CAGR = "CAGR mismatch"
+
+
 FLAG_WINDOW = "window mismatch"
+
+
 FLAG_BACK_SOLVED = "base back-solved"
+
+
 FLAG_LOWER_BOUND = "lower bound"
+
+
 FLAG_UNVERIFIED = "unverified publisher"
+
+
 FLAG_SUPERSEDED = "superseded edition"
+
 
 PATH_COLUMNS = [
     "id", "series", "publisher", "published", "scope", "unit", "year", "date", "value",
@@ -45,10 +57,7 @@ PATH_COLUMNS = [
 ]  # fmt: skip
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def _num(s: pd.Series) -> pd.Series:
+def as_number(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.replace("", np.nan), errors="coerce")
 
 
@@ -62,11 +71,11 @@ def parse_projections(raw: pd.DataFrame) -> pd.DataFrame:
         df[col] = raw[col].astype(str)
     df["notes"] = raw["notes"].astype(str)
     for col in ("base_year", "target_year"):
-        df[col] = _num(raw[col]).astype("int64")
+        df[col] = as_number(raw[col]).astype("int64")
     for col in ("cagr_start_year", "cagr_end_year"):
-        df[col] = _num(raw[col]).astype("Int64")
+        df[col] = as_number(raw[col]).astype("Int64")
     for col in ("base_value", "target_value", "stated_cagr_pct"):
-        df[col] = _num(raw[col]).astype("float64")
+        df[col] = as_number(raw[col]).astype("float64")
     df["lower_bound"] = raw["value_qualifier"].eq(">")
     superseders = df.loc[df["supersedes"] != "", ["supersedes", "id"]]
     by_old = dict(zip(superseders["supersedes"], superseders["id"], strict=True))
@@ -77,9 +86,6 @@ def parse_projections(raw: pd.DataFrame) -> pd.DataFrame:
 
 def load_projections(data_dir: Path = DATA_DIR) -> pd.DataFrame:
     return parse_projections(read_raw("market_projections.csv", data_dir))
-
-
-# --------------------------------------------------------------------------- CAGR maths
 
 
 def implied_cagr(base: float, target: float, years: float) -> float:
@@ -180,9 +186,6 @@ def cagr_checks(proj: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- paths
 
 
 def series_key(publisher: str, published: pd.Timestamp) -> str:
@@ -326,9 +329,6 @@ def scenario_path(
     )
 
 
-# --------------------------------------------------------------------------- equities vs forecasts
-
-
 @dataclass(frozen=True)
 class GrowthComparison:
     """Annualised equity return against consensus market growth over the same window."""
@@ -440,88 +440,6 @@ def equity_growth_index(
     return idx.rename_axis("date").reset_index()
 
 
-# --------------------------------------------------------------------------- NdPr prices
-
-_PERIOD = {
-    "day": pd.DateOffset(days=0),
-    "approximate": pd.DateOffset(days=0),
-    "month": pd.DateOffset(months=1),
-    "quarter": pd.DateOffset(months=3),
-    "year": pd.DateOffset(years=1),
-}
-REFERENCE_KINDS = ("price floor", "incentive price")
-
-
-def parse_ndpr(raw: pd.DataFrame) -> pd.DataFrame:
-    df = raw.copy()
-    df["date"] = pd.to_datetime(df["date"])
-    for col in ("value", "value_low", "value_high", "usd_per_kg"):
-        df[col] = _num(raw[col]).astype("float64")
-    return df
-
-
-def load_ndpr(data_dir: Path = DATA_DIR) -> pd.DataFrame:
-    return parse_ndpr(read_raw("ndpr_prices.csv", data_dir))
-
-
-def is_ndpr_oxide(series: str) -> bool:
-    """Only NdPr (oxide-comparable) quotes share the panel; Nd metal, Tb, Dy and alloy do not."""
-    return "NdPr" in series and "alloy" not in series.lower()
-
-
-def _to_usd_per_kg(value: float, unit: str, cny_per_usd: float) -> float:
-    if pd.isna(value):
-        return math.nan
-    if unit == "USD/kg":
-        return float(value)
-    if unit == "USD/t":
-        return float(value) / 1000.0
-    if unit == "CNY/t" and not pd.isna(cny_per_usd):
-        return float(value) / cny_per_usd / 1000.0
-    return math.nan
-
-
-def ndpr_points(prices: pd.DataFrame, cny_per_usd: pd.Series | None = None) -> pd.DataFrame:
-    """NdPr quotes in USD/kg for the panel, with how exact each point is.
-
-    A source's own USD figure wins; CNY/t quotes are converted with the CNY=X rate of the
-    last session on or before the date (within a week) and marked ``converted``, because
-    Chinese domestic prices include VAT and the conversion is ours, not the source's.
-    """
-    df = prices[prices["series"].map(is_ndpr_oxide)].copy()
-    rate = pd.Series(math.nan, index=df.index)
-    if cny_per_usd is not None and not cny_per_usd.dropna().empty:
-        fx = cny_per_usd.dropna().sort_index()
-        pos = fx.index.searchsorted(df["date"], side="right") - 1
-        for i, (idx, d) in enumerate(zip(df.index, df["date"], strict=True)):
-            if pos[i] >= 0 and (d - fx.index[pos[i]]).days <= 7:
-                rate[idx] = float(fx.iloc[pos[i]])
-    usd, low, high, converted = [], [], [], []
-    for idx, r in df.iterrows():
-        given = r["usd_per_kg"]
-        conv = pd.isna(given) and r["unit"] == "CNY/t" and not pd.isna(rate[idx])
-        usd.append(
-            given if not pd.isna(given) else _to_usd_per_kg(r["value"], r["unit"], rate[idx])
-        )
-        factor = 1.0 if pd.isna(r["value"]) or r["value"] == 0 else usd[-1] / r["value"]
-        low.append(r["value_low"] * factor if not pd.isna(r["value_low"]) else math.nan)
-        high.append(r["value_high"] * factor if not pd.isna(r["value_high"]) else math.nan)
-        converted.append(bool(conv))
-    df["usd_kg"] = usd
-    df["usd_kg_low"] = low
-    df["usd_kg_high"] = high
-    df["converted"] = converted
-    df["exact"] = (df["confidence"] == "verified") & ~df["converted"]
-    df["period_end"] = [
-        d + _PERIOD.get(p, pd.DateOffset(days=0))
-        for d, p in zip(df["date"], df["date_precision"], strict=True)
-    ]
-    df["is_reference"] = df["kind"].isin(REFERENCE_KINDS)
-    return df.dropna(subset=["usd_kg"]).reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- table
-
 CHECK_COLUMNS = {
     "id": "Row",
     "publisher": "Publisher",
@@ -561,55 +479,66 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
     return df[list(CHECK_COLUMNS)].rename(columns=CHECK_COLUMNS)
 
 
-FLAG_RED = "background-color: rgba(220, 38, 38, 0.22)"
-FLAG_AMBER = "background-color: rgba(245, 158, 11, 0.22)"
-_HOT = ("Flags", "Gap (pp)", "Stated CAGR %", "Implied CAGR %", "Stated window")
+# --------------------------------------------------------------------------- one scope, end to end
 
 
-def flag_css(row: pd.Series) -> list[str]:
-    """CSS per cell of one table row: the CAGR cells light up where the row is flagged."""
-    flags = str(row["Flags"])
-    css = FLAG_RED if FLAG_CAGR in flags else FLAG_AMBER if FLAG_WINDOW in flags else ""
-    return [css if c in _HOT else "" for c in row.index]
+@dataclass(frozen=True)
+class ScopeConsensus:
+    """One market definition's yearly paths, the consensus inputs and band (computed once)."""
+
+    scope: str
+    unit: str
+    paths: pd.DataFrame  # every edition's yearly path in this scope
+    inputs: pd.DataFrame  # the paths that count towards the band
+    band: pd.DataFrame  # consensus(inputs): year, min, median, max
 
 
-def flag_styles(table: pd.DataFrame) -> Styler:
-    """Highlight CAGR mismatches (red) and window mismatches (amber) where the eye lands."""
+def scope_consensus(paths: pd.DataFrame, scope: str, *, include_unverified: bool) -> ScopeConsensus:
+    """Slice the yearly paths to ``scope`` and build its consensus band."""
+    in_scope = paths[paths["scope"] == scope]
+    inputs = consensus_inputs(in_scope, include_unverified=include_unverified)
+    unit = str(in_scope["unit"].iloc[0]) if not in_scope.empty else ""
+    return ScopeConsensus(scope, unit, in_scope, inputs, consensus(inputs))
 
-    numeric = ["Stated CAGR %", "Implied CAGR %", "Gap (pp)", "Implied over stated window %"]
-    return table.style.apply(flag_css, axis=1).format(
-        {c: "{:+.2f}" if c == "Gap (pp)" else "{:.2f}" for c in numeric}, na_rep="n/a"
+
+@dataclass(frozen=True)
+class GrowthYears:
+    """Start years the forecasts and the equities' prices can be compared from."""
+
+    years: list[int]
+    default: int | None
+
+
+def comparable_years(inputs: pd.DataFrame, tidy: pd.DataFrame | None) -> GrowthYears:
+    """Years covered by the forecasts with at least half a year of prices for every member.
+
+    The default leaves a full calendar year of prices where it can.
+    """
+    years = growth_years(inputs)
+    if tidy is None or tidy.empty:
+        return GrowthYears(years, best_start_year(inputs, years) if years else None)
+    first_year = tidy.groupby("symbol")["date"].min().min().year
+    last_day = tidy.groupby("symbol")["date"].max().min()  # where the basket ends
+    years = [y for y in years if first_year <= y and pd.Timestamp(y, 7, 1) <= last_day]
+    if not years:
+        return GrowthYears([], None)
+    return GrowthYears(
+        years, best_start_year(inputs, [y for y in years if y < last_day.year] or years)
     )
 
 
-def _plain(v: float) -> str:
-    """1100000 -> '1,100,000', 65.3 -> '65.3': the figure as the source wrote it."""
-    return f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
+@dataclass(frozen=True)
+class EquityGrowth:
+    """Forecast growth against an equal-weighted equity basket, both 100 in the start year."""
+
+    growth: pd.DataFrame  # consensus of the rebased paths
+    basket: pd.DataFrame  # date, level, members
+    comparison: GrowthComparison | None  # None when the overlap is too short
 
 
-def ndpr_table(facts: pd.DataFrame) -> pd.DataFrame:
-    """The NdPr price facts as shown: figures as published, USD/kg where the source gave it."""
-    as_published = []
-    for v, lo, hi, unit in zip(
-        facts["value"], facts["value_low"], facts["value_high"], facts["unit"], strict=True
-    ):
-        text = f"{_plain(v)} {unit}"
-        if not pd.isna(lo) and not pd.isna(hi):
-            text += f" (range {_plain(lo)}–{_plain(hi)})"
-        as_published.append(text)
-    return pd.DataFrame(
-        {
-            "Row": facts["id"],
-            "Date": facts["date"].dt.date,
-            "Precision": facts["date_precision"],
-            "Kind": facts["kind"],
-            "Series": facts["series"],
-            "As published": as_published,
-            "USD/kg (source)": facts["usd_per_kg"],
-            "Publisher": facts["publisher"],
-            # upper case so "UNVERIFIED" / "DERIVED" stand out from "verified"
-            "Confidence": [c if c == "verified" else c.upper() for c in facts["confidence"]],
-            "Source": facts["source_url"],
-            "Notes": facts["notes"],
-        }
-    )
+def equity_vs_consensus(inputs: pd.DataFrame, tidy: pd.DataFrame, start_year: int) -> EquityGrowth:
+    """Rebase the forecasts and the basket to the start year and compare their growth."""
+    growth = consensus(rebase_paths(inputs, start_year))
+    basket = equity_growth_index(tidy, start_year)
+    cmp = compare_growth(basket.set_index("date")["level"], growth, start_year)
+    return EquityGrowth(growth, basket, cmp)

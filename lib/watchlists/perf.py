@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from lib import returns
-from lib.watchlists import UNKNOWN_SYMBOL_NOTE, WatchlistItem
+from lib.prices.schema import NO_OFFLINE_DATA
+from lib.watchlists.store import WatchlistItem
+from lib.watchlists.validate import UNKNOWN_SYMBOL_NOTE
 
 PERIODS = ("1D", "1M", "YTD", "1Y")
 PERF_COLUMNS = [
@@ -30,7 +32,6 @@ PERF_COLUMNS = [
     "trend",
     "status",
 ]
-NO_DATA = "no offline data; refreshes from Yahoo when online"
 
 
 def last_price(tidy: pd.DataFrame, symbol: str) -> tuple[date, float] | None:
@@ -86,7 +87,7 @@ def performance_table(
             unknown = known is not None and item.symbol not in known
             row |= {"last": np.nan, "as_of": None, "trend": [], "since_added": np.nan}
             row |= {p: np.nan for p in PERIODS}
-            row["status"] = UNKNOWN_SYMBOL_NOTE if unknown else NO_DATA
+            row["status"] = UNKNOWN_SYMBOL_NOTE if unknown else NO_OFFLINE_DATA
             rows.append(row)
             continue
         adj = g.set_index("date")["adj_close"]

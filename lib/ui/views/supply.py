@@ -14,11 +14,11 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from lib import ui
 from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
+from lib.ui import data, widgets
 
 #: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
 Spec = dict[str, Any]
@@ -112,7 +112,7 @@ def _listed(token: str, year: int) -> pd.DataFrame:
 def _listed_with_returns(token: str, year: int, since: str, price_token: str) -> pd.DataFrame:
     """Each listed company's capacity by ``year`` next to its price change over ``since``."""
     listed = _listed(token, year)
-    tidy, _notes = ui.display_prices(list(listed["symbol"]), "local", False)
+    tidy, _notes = data.display_prices(list(listed["symbol"]), "local", False)
     changes: list[float | None] = []
     spans: list[str] = []
     for sym in listed["symbol"]:
@@ -161,7 +161,7 @@ def _source_config() -> dict[str, object]:
 
 
 def _download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    ui.download_csv(lambda: frame, label=label, file_name=f"supply_{name}.csv", key=key)
+    widgets.download_csv(lambda: frame, label=label, file_name=f"supply_{name}.csv", key=key)
 
 
 def _data_error(exc: Exception) -> None:
@@ -191,7 +191,7 @@ def gap_row() -> None:
     try:
         figures = _gap(data_token())
     except SupplyDataError as exc:
-        st.caption(f":material/error: Supply figures unavailable: {ui.escape_markdown(exc)}")
+        st.caption(f":material/error: Supply figures unavailable: {widgets.escape_markdown(exc)}")
         return
     cols = st.columns(len(figures))
     for col, fig in zip(cols, figures, strict=True):
@@ -215,7 +215,9 @@ def gap_row() -> None:
             help=help_text,
             border=True,
         )
-        col.caption(f"{ui.escape_markdown(fig.edition)} · {ui.escape_markdown(fig.change_label)}")
+        col.caption(
+            f"{widgets.escape_markdown(fig.edition)} · {widgets.escape_markdown(fig.change_label)}"
+        )
 
 
 # --------------------------------------------------------------------------- 1. mine production
@@ -258,7 +260,7 @@ def mine_production(data: SupplyData) -> None:
     with right:
         _show(vintage_chart, "sup_chart_vintage")
         if vintage.empty:
-            st.caption(f"No {ui.escape_markdown(country)} figures in these editions.")
+            st.caption(f"No {widgets.escape_markdown(country)} figures in these editions.")
         _download(vintage, f"vintage_{country}", "sup_dl_vintage")
     if revs is not None:
         with st.expander(f"What {edition} changed against {compare} ({len(revs)} figures)"):
@@ -330,7 +332,7 @@ def pipeline(data: SupplyData) -> None:
     sentences, left_out = _sentences(data_token(), int(year))
     for sentence in sentences:
         icon = "" if sentence.comparable else ":material/report: "
-        st.markdown(f"- {icon}{ui.escape_markdown(sentence.text)}")
+        st.markdown(f"- {icon}{widgets.escape_markdown(sentence.text)}")
     chart, timeline, bars = _pipeline(data_token(), unverified)
     _show(chart, "sup_chart_pipeline")
     st.caption(
@@ -369,7 +371,9 @@ def pipeline(data: SupplyData) -> None:
         items = "; ".join(
             f"{r.company} {r.project} ({r.why_not_counted})" for r in left_out.itertuples()
         )
-        st.caption(f":material/report: Not in the bars for {year}: {ui.escape_markdown(items)}.")
+        st.caption(
+            f":material/report: Not in the bars for {year}: {widgets.escape_markdown(items)}."
+        )
 
 
 # --------------------------------------------------------------------------- 4. US imports
@@ -412,19 +416,19 @@ def _company_view(
     symbol: str, since: str, price_token: str
 ) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
     """Rebased prices and the symbol's dated policy-timeline events in that window."""
-    tidy, _notes = ui.display_prices([symbol], "local", False)
+    tidy, _notes = data.display_prices([symbol], "local", False)
     start = None
     days = SINCE.get(since)
     if days is not None and len(tidy):
         start = tidy["date"].max() - pd.Timedelta(days=days)
     rebased = model.rebased_prices(tidy, [symbol], start)
-    events = model.project_milestones(ui.policy_events(), symbol)
+    events = model.project_milestones(data.policy_events(), symbol)
     overlays = []
     if len(rebased):
         lo, hi = rebased["date"].min(), rebased["date"].max()
         events = events[(events["span_end"] >= lo) & (events["span_start"] <= hi)]
     if len(rebased) and len(events):
-        from lib.event_charts import event_rule_layer
+        from lib.events.charts import event_rule_layer
 
         overlays = [event_rule_layer(events, start=lo, end=hi)]
     chart = _spec(sc.company_price_chart(rebased, overlays))
@@ -445,7 +449,7 @@ def equities(data: SupplyData) -> None:
     )
     since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
     since = since or "3Y"
-    price_token = ui.price_store().cache_token()
+    price_token = data.price_store().cache_token()
     chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])
@@ -478,15 +482,15 @@ def equities(data: SupplyData) -> None:
         ):
             _open_on_prices(symbol)
     with right:
-        st.markdown(f"**{ui.escape_markdown(labels.get(symbol, symbol))}: projects**")
+        st.markdown(f"**{widgets.escape_markdown(labels.get(symbol, symbol))}: projects**")
         st.dataframe(
             own[["project", "stage", "capacity_stated", "unit", "status", "target_year"]],
             hide_index=True,
             width="stretch",
         )
+        by_year = listed.set_index("symbol").loc[symbol, "capacity_by_year"]
         st.caption(
-            f"Capacity in place by {year} if on time, per unit: "
-            f"{ui.escape_markdown(listed.set_index('symbol').loc[symbol, 'capacity_by_year'])}."
+            f"Capacity in place by {year} if on time, per unit: {widgets.escape_markdown(by_year)}."
         )
     with st.expander("Every listed company: pipeline next to its share price"):
         joined = _listed_with_returns(data_token(), year, since, price_token)
@@ -506,7 +510,7 @@ def equities(data: SupplyData) -> None:
             "Private builders (Noveon, Vulcan Elements, e-VAC, SRC) and companies outside our "
             "price universe (Solvay, Aclara) have no price series here."
         )
-    ui.download_csv(
+    widgets.download_csv(
         lambda: pd.concat(
             [own.assign(kind="project"), rebased.assign(kind="rebased price")], ignore_index=True
         ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lib.prices import PRICE_FIELDS
+from lib.prices.schema import PRICE_FIELDS
 
 #: currency -> (Yahoo FX symbol, how its quote converts local prices to USD).
 #: "divide": quoted as local units per USD (CNY=X); "multiply": USD per local unit (AUDUSD=X).

@@ -27,7 +27,7 @@ Everything is vectorised over events per symbol (numpy fancy indexing), no per-d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib import event_timing, quality, returns
-from lib.quality import QUALITY_COLUMNS
+from lib import returns
+from lib.events import timing as event_timing
+from lib.prices import quality
+from lib.prices.quality import QUALITY_COLUMNS
 
 MODELS: dict[str, str] = {
     "market": "Market model (OLS alpha, beta vs benchmark)",
@@ -110,7 +112,7 @@ class StudySpec:
 class StudyResult:
     ar: pd.DataFrame
     summary: pd.DataFrame
-    #: rows left out of returns (lib.quality): symbol, date, reason
+    #: rows left out of returns (lib.prices.quality): symbol, date, reason
     quality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUALITY_COLUMNS))
 
 
@@ -140,6 +142,130 @@ def _gather(values: np.ndarray, idx: np.ndarray, valid: np.ndarray) -> np.ndarra
     return np.where(valid, out, np.nan)
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One symbol's sessions with its returns, the benchmark's and the calendar gaps."""
+
+    sessions: pd.DatetimeIndex
+    r: np.ndarray  # symbol return per session (NaN on the first)
+    m: np.ndarray  # benchmark return on the symbol's sessions (NaN without a benchmark)
+    gap: np.ndarray  # calendar days since the previous session
+
+
+def _returns_on_own_sessions(series: pd.Series, bench: pd.Series | None) -> _Series:
+    series = series.dropna().sort_index()
+    sessions = pd.DatetimeIndex(series.index)
+    n = len(sessions)
+    px = series.to_numpy(dtype="float64")
+    r = np.full(n, np.nan)
+    if n > 1:
+        r[1:] = px[1:] / px[:-1] - 1.0
+    m = np.full(n, np.nan)
+    if bench is not None:
+        b = benchmark_on(sessions, bench)
+        if n > 1:
+            m[1:] = b[1:] / b[:-1] - 1.0
+    gap = np.full(n, np.nan)
+    if n > 1:
+        gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
+    return _Series(sessions, r, m, gap)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The normal-return model fitted on each event's estimation window."""
+
+    n_est: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    sigma: np.ndarray
+    dof: np.ndarray
+    expected: np.ndarray  # expected return in the event window
+    r_squared: np.ndarray  # market model only: share of variance the benchmark explains
+
+
+def _fit_model(
+    model: str, r_e: np.ndarray, m_e: np.ndarray, m_w: np.ndarray, shape: tuple[int, ...]
+) -> _Fit:
+    """Fit ``model`` per event (rows) on the estimation returns; NaN where data are missing."""
+    e_n = r_e.shape[0]
+    uses_bench = model != "mean_adjusted"
+    ok_e = np.isfinite(r_e) & (np.isfinite(m_e) if uses_bench else True)
+    n_est = ok_e.sum(axis=1)
+    safe_n = np.maximum(n_est, 1)
+    r0 = np.where(ok_e, r_e, 0.0)
+    m0 = np.where(ok_e, m_e, 0.0)
+    mean_r = r0.sum(axis=1) / safe_n
+    alpha = np.full(e_n, np.nan)
+    beta = np.full(e_n, np.nan)
+    r_squared = np.full(e_n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "market":
+            mean_m = m0.sum(axis=1) / safe_n
+            dm = np.where(ok_e, m_e - mean_m[:, None], 0.0)
+            dr = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            beta = (dm * dr).sum(axis=1) / (dm * dm).sum(axis=1)
+            alpha = mean_r - beta * mean_m
+            resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
+            dof = n_est - 2
+            expected = alpha[:, None] + beta[:, None] * m_w
+            r_squared = 1.0 - (resid * resid).sum(axis=1) / (dr * dr).sum(axis=1)
+        elif model == "market_adjusted":
+            diff = np.where(ok_e, r_e - m_e, 0.0)
+            resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
+            dof = n_est - 1
+            expected = m_w
+        else:
+            resid = np.where(ok_e, r_e - mean_r[:, None], 0.0)
+            dof = n_est - 1
+            expected = np.broadcast_to(mean_r[:, None], shape)
+        sigma = np.sqrt((resid * resid).sum(axis=1) / np.where(dof > 0, dof, np.nan))
+    return _Fit(n_est, alpha, beta, sigma, dof, expected, r_squared)
+
+
+_STATUS_CODES = (
+    "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
+    "past_end", "benchmark_missing", "short_estimation", "missing_in_window", "gap_in_window",
+)  # fmt: skip
+
+
+def _status_details(
+    symbol: str,
+    status: np.ndarray,
+    n_est: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    spec: StudySpec,
+    bench: pd.Series | None = None,
+) -> list[str]:
+    """One sentence per event x symbol pair saying why it has (or lacks) a CAR."""
+    n = len(sessions)
+    first_s = "n/a" if n == 0 else f"{sessions[0]:%Y-%m-%d}"
+    last_s = "n/a" if n == 0 else f"{sessions[-1]:%Y-%m-%d}"
+    (e1, e2) = spec.estimation_window
+    bench_valid = None if bench is None else bench.dropna()
+    bench_last = (
+        "n/a" if bench_valid is None or bench_valid.empty else f"{bench_valid.index[-1]:%Y-%m-%d}"
+    )
+    bench_name = "" if bench is None else str(bench.name)
+    extra = {
+        "benchmark_missing": f" Benchmark {bench_name}: last price {bench_last}; the {symbol} "
+        "prices are there.",
+        "after_end": f" Last {symbol} price: {last_s}.",
+        "before_start": f" First usable {symbol} price: {first_s}.",
+        "past_end": f" Last {symbol} price: {last_s}.",
+        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
+    }
+    return [
+        STATUS_TEXT[c]
+        + (
+            f" {ne} usable of {e2 - e1 + 1} (minimum {spec.min_estimation_obs})."
+            if c == "short_estimation"
+            else extra.get(c, "")
+        )
+        for c, ne in zip(status, n_est, strict=True)
+    ]
+
+
 def _symbol_study(
     symbol: str,
     series: pd.Series,
@@ -151,82 +277,34 @@ def _symbol_study(
     """AR matrix (events x window) and per-event statistics for one symbol.
 
     ``event_days`` are the first calendar days on which this listing could react (see
-    lib.event_timing); ``extra_sessions`` moves day 0 further (after-close, zone unknown).
+    lib.events.timing); ``extra_sessions`` moves day 0 further (after-close, zone unknown).
     """
     e_n = len(event_days)
     (w1, w2), (e1, e2) = spec.event_window, spec.estimation_window
     win = np.arange(w1, w2 + 1)
-    est = np.arange(e1, e2 + 1)
-    series = series.dropna().sort_index()
-    sessions = pd.DatetimeIndex(series.index)
+    own = _returns_on_own_sessions(series, bench)
+    sessions, r, m = own.sessions, own.r, own.m
     n = len(sessions)
-    px = series.to_numpy(dtype="float64")
-    r = np.full(n, np.nan)
-    if n > 1:
-        r[1:] = px[1:] / px[:-1] - 1.0
-    if bench is None:
-        m = np.full(n, np.nan)
-    else:
-        b = benchmark_on(sessions, bench)
-        m = np.full(n, np.nan)
-        if n > 1:
-            m[1:] = b[1:] / b[:-1] - 1.0
-    gap = np.full(n, np.nan)
-    if n > 1:
-        gap[1:] = np.diff(sessions.values).astype("timedelta64[D]").astype("float64")
-
     t0 = align_sessions(sessions.values, event_days, extra_sessions)
 
     widx = t0[:, None] + win[None, :]
-    eidx = t0[:, None] + est[None, :]
+    eidx = t0[:, None] + np.arange(e1, e2 + 1)[None, :]
     w_in = (widx >= 1) & (widx < n)
     e_in = (eidx >= 1) & (eidx < n)
     r_w, m_w = _gather(r, widx, w_in), _gather(m, widx, w_in)
-    r_e, m_e = _gather(r, eidx, e_in), _gather(m, eidx, e_in)
-    gap_w = _gather(gap, widx, w_in)
-
-    uses_bench = spec.model != "mean_adjusted"
-    ok_e = np.isfinite(r_e) & (np.isfinite(m_e) if uses_bench else True)
-    n_est = ok_e.sum(axis=1)
-    safe_n = np.maximum(n_est, 1)
-    r0 = np.where(ok_e, r_e, 0.0)
-    m0 = np.where(ok_e, m_e, 0.0)
-    mean_r = r0.sum(axis=1) / safe_n
-    alpha = np.full(e_n, np.nan)
-    beta = np.full(e_n, np.nan)
-    r_squared = np.full(e_n, np.nan)
+    r_e = _gather(r, eidx, e_in)
+    fit = _fit_model(spec.model, r_e, _gather(m, eidx, e_in), m_w, r_w.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if spec.model == "market":
-            mean_m = m0.sum(axis=1) / safe_n
-            dm = np.where(ok_e, m_e - mean_m[:, None], 0.0)
-            dr = np.where(ok_e, r_e - mean_r[:, None], 0.0)
-            beta = (dm * dr).sum(axis=1) / (dm * dm).sum(axis=1)
-            alpha = mean_r - beta * mean_m
-            resid = np.where(ok_e, r_e - alpha[:, None] - beta[:, None] * m_e, 0.0)
-            dof = n_est - 2
-            expected = alpha[:, None] + beta[:, None] * m_w
-            r_squared = 1.0 - (resid * resid).sum(axis=1) / (dr * dr).sum(axis=1)
-        elif spec.model == "market_adjusted":
-            diff = np.where(ok_e, r_e - m_e, 0.0)
-            resid = np.where(ok_e, diff - (diff.sum(axis=1) / safe_n)[:, None], 0.0)
-            dof = n_est - 1
-            expected = m_w
-        else:
-            resid = np.where(ok_e, r_e - mean_r[:, None], 0.0)
-            dof = n_est - 1
-            expected = np.broadcast_to(mean_r[:, None], r_w.shape)
-        sigma = np.sqrt((resid * resid).sum(axis=1) / np.where(dof > 0, dof, np.nan))
-        ar = r_w - expected
+        ar = r_w - fit.expected
         car_path = np.cumsum(ar, axis=1)
         car = car_path[:, -1]
-        t_stat = car / (sigma * np.sqrt(spec.window_length))
-    p_value = 2.0 * stats.t.sf(np.abs(t_stat), np.where(dof > 0, dof, np.nan))
+        t_stat = car / (fit.sigma * np.sqrt(spec.window_length))
+    p_value = 2.0 * stats.t.sf(np.abs(t_stat), np.where(fit.dof > 0, fit.dof, np.nan))
 
-    first_date = sessions[0] if n else pd.NaT
-    last_date = sessions[-1] if n else pd.NaT
+    uses_bench = spec.model != "mean_adjusted"
     own_missing = (~np.isfinite(r_w) & w_in).any(axis=1)
     n_own = np.isfinite(r_e).sum(axis=1)
-    short_for_bench = (n_est < spec.min_estimation_obs) & (n_own >= spec.min_estimation_obs)
+    short_for_bench = (fit.n_est < spec.min_estimation_obs) & (n_own >= spec.min_estimation_obs)
     bench_missing = (
         (~np.isfinite(m_w) & w_in).any(axis=1) | short_for_bench
         if uses_bench
@@ -240,40 +318,12 @@ def _symbol_study(
         t0 + w1 < 1,
         t0 + w2 >= n,
         bench_missing & ~own_missing,
-        n_est < spec.min_estimation_obs,
+        fit.n_est < spec.min_estimation_obs,
         own_missing,
-        np.nan_to_num(gap_w, nan=0.0).max(axis=1, initial=0.0) > spec.max_gap_days,
+        np.nan_to_num(_gather(own.gap, widx, w_in), nan=0.0).max(axis=1, initial=0.0)
+        > spec.max_gap_days,
     ]
-    codes = [
-        "no_price_data", "no_benchmark_data", "own_benchmark", "after_end", "before_start",
-        "past_end", "benchmark_missing", "short_estimation", "missing_in_window",
-        "gap_in_window",
-    ]  # fmt: skip
-    status = np.select(conditions, codes, default=STATUS_OK)
-    first_s = "n/a" if pd.isna(first_date) else f"{first_date:%Y-%m-%d}"
-    last_s = "n/a" if pd.isna(last_date) else f"{last_date:%Y-%m-%d}"
-    bench_name = "" if bench is None else str(bench.name)
-    bench_valid = None if bench is None else bench.dropna()
-    bench_last = (
-        "n/a" if bench_valid is None or bench_valid.empty else f"{bench_valid.index[-1]:%Y-%m-%d}"
-    )
-    extra = {
-        "benchmark_missing": f" Benchmark {bench_name}: last price {bench_last}; the {symbol} "
-        "prices are there.",
-        "after_end": f" Last {symbol} price: {last_s}.",
-        "before_start": f" First usable {symbol} price: {first_s}.",
-        "past_end": f" Last {symbol} price: {last_s}.",
-        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
-    }
-    detail = [
-        STATUS_TEXT[c]
-        + (
-            f" {ne} usable of {len(est)} (minimum {spec.min_estimation_obs})."
-            if c == "short_estimation"
-            else extra.get(c, "")
-        )
-        for c, ne in zip(status, n_est, strict=True)
-    ]
+    status = np.select(conditions, list(_STATUS_CODES), default=STATUS_OK)
     ok = status == STATUS_OK
     nat = np.datetime64("NaT", "ns")
     if n:
@@ -284,23 +334,25 @@ def _symbol_study(
         dates = np.full(widx.shape, nat)
     stats_out = {
         "event_session": session.astype("datetime64[ns]"),
-        "n_est": _masked_int(n_est, ok),
-        "alpha": np.where(ok, alpha, np.nan),
-        "beta": np.where(ok, beta, np.nan),
-        "sigma": np.where(ok, sigma, np.nan),
-        "r_squared": np.where(ok, r_squared, np.nan),
+        "n_est": _masked_int(fit.n_est, ok),
+        "alpha": np.where(ok, fit.alpha, np.nan),
+        "beta": np.where(ok, fit.beta, np.nan),
+        "sigma": np.where(ok, fit.sigma, np.nan),
+        "r_squared": np.where(ok, fit.r_squared, np.nan),
         "ar_day0": np.where(ok, ar[:, -w1], np.nan) if w1 <= 0 <= w2 else np.full(e_n, np.nan),
         "car": np.where(ok, car, np.nan),
         "t_stat": np.where(ok, t_stat, np.nan),
         "p_value": np.where(ok, p_value, np.nan),
         "status": status,
-        "detail": np.array(detail, dtype=object),
+        "detail": np.array(
+            _status_details(symbol, status, fit.n_est, sessions, spec, bench), dtype=object
+        ),
     }
     ar_out = {
         "date": dates.astype("datetime64[ns]"),
         "ret": r_w,
         "benchmark_ret": m_w if uses_bench else np.full(r_w.shape, np.nan),
-        "expected": np.where(ok[:, None], np.asarray(expected, dtype="float64"), np.nan),
+        "expected": np.where(ok[:, None], np.asarray(fit.expected, dtype="float64"), np.nan),
         "ar": np.where(ok[:, None], ar, np.nan),
         "car": np.where(ok[:, None], car_path, np.nan),
         "status": np.repeat(status[:, None], len(win), axis=1),
@@ -530,18 +582,3 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _ok_first(col: pd.Series) -> pd.Series:
     return (col != STATUS_OK) if col.name == "status" else col
-
-
-def seed_symbol_state(
-    state: MutableMapping[str, object], key: str, default: Sequence[str], known: set[str]
-) -> None:
-    """Start the symbol picker from the active watchlist (else ``default``), and re-seed it when
-    the user switches watchlist; otherwise leave the user's own choice alone."""
-    watch = [s for s in (state.get("active_watchlist_symbols") or []) if s in known]  # type: ignore[union-attr]
-    marker = f"_{key}_watchlist"
-    if key not in state:
-        state[key] = watch or [s for s in default if s in known]
-        state[marker] = state.get("active_watchlist")
-    elif watch and state.get(marker) != state.get("active_watchlist"):
-        state[key] = watch
-        state[marker] = state.get("active_watchlist")

@@ -1,51 +1,14 @@
-"""AppTest: every page runs clean inside the app frame, plus the Prices page's widget flows."""
+"""AppTest: Prices widget flows, URL state, overlays, and the frame's corrupt-cache path."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from tests.apptest_frame import chart_specs, page_app
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
-
-
-def run_page(page: str | None = None, **query: str | list[str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        for k, v in query.items():
-            at.query_params[k] = v
-        at.switch_page(page).run()
-    return at
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-@pytest.mark.parametrize("page", [None, *PAGES], ids=["app.py", *PAGES])
-def test_every_page_runs_without_exception(page: str | None) -> None:
-    at = run_page(page)
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.sidebar.markdown, "shared sidebar (data freshness) missing"
-    assert any("Prices as of" in m.value for m in at.sidebar.markdown)
-
-
-def test_landing_page_shows_baskets_kpis_and_links() -> None:
-    at = run_page()
-    labels = [m.label for m in at.metric]
-    assert "MP YTD" in labels and "China 1 year" in labels
-    assert all(m.value.startswith(("+", "-")) for m in at.metric)  # signed, never "125%"
-    assert len(at.get("vega_lite_chart")) >= 1
+PRICES = "pages/1_Prices.py"
 
 
 def test_prices_default_view_renders_chart_table_and_url() -> None:
-    at = run_page("pages/1_Prices.py")
+    at = page_app(PRICES).run()
     assert len(at.get("vega_lite_chart")) == 1
     assert at.dataframe, "summary table missing"
     assert at.query_params["symbols"] == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
@@ -53,7 +16,7 @@ def test_prices_default_view_renders_chart_table_and_url() -> None:
 
 
 def test_prices_widgets_update_url_state() -> None:
-    at = run_page("pages/1_Prices.py")
+    at = page_app(PRICES).run()
     at.multiselect(key="px_symbols").set_value(["MP", "SPY"])
     at.button_group(key="px_range").set_value("Max")
     at.button_group(key="px_mode").set_value("% change")
@@ -67,7 +30,7 @@ def test_prices_widgets_update_url_state() -> None:
 
 
 def test_deep_link_reproduces_view() -> None:
-    at = run_page("pages/1_Prices.py", symbols=["REMX", "MP"], range="3Y", mode="price")
+    at = page_app(PRICES, query={"symbols": ["REMX", "MP"], "range": "3Y", "mode": "price"}).run()
     assert not at.exception
     assert at.multiselect(key="px_symbols").value == ["REMX", "MP"]
     assert at.button_group(key="px_range").value == "3Y"
@@ -75,7 +38,7 @@ def test_deep_link_reproduces_view() -> None:
 
 
 def test_unknown_and_malformed_symbols_get_messages_and_chart_survives() -> None:
-    at = run_page("pages/1_Prices.py", symbols=["MP", "ZZZZ", "<script>"])
+    at = page_app(PRICES, query={"symbols": ["MP", "ZZZZ", "<script>"]}).run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "ZZZZ" in warnings and "no offline data" in warnings
@@ -87,7 +50,7 @@ def test_usd_mode_converts_lynas_over_its_whole_series() -> None:
     # Before the 2026-11 snapshot AUD/USD ended 2024-12-31 and this page named the gap; AUD/USD
     # now runs to 2026-07-31, past LYC.AX's last row (2026-01-02), so there is no gap to name.
     # The gap message itself is tested in tests/test_fx.py::test_aud_uncovered_dates_are_named.
-    at = run_page("pages/1_Prices.py", symbols=["MP", "LYC.AX"], ccy="USD", range="Max")
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "ccy": "USD", "range": "Max"}).run()
     assert not at.exception
     infos = " ".join(i.value for i in at.info)
     assert "AUDUSD=X" not in infos
@@ -95,7 +58,7 @@ def test_usd_mode_converts_lynas_over_its_whole_series() -> None:
 
 
 def test_spac_toggle_adds_listing_marker() -> None:
-    at = run_page("pages/1_Prices.py", symbols=["MP"], range="Max")
+    at = page_app(PRICES, query={"symbols": ["MP"], "range": "Max"}).run()
     layers_before = len(chart_specs(at)[0]["vconcat"][0]["layer"])
     at.toggle(key="px_spac").set_value(True).run()
     assert not at.exception
@@ -105,7 +68,7 @@ def test_spac_toggle_adds_listing_marker() -> None:
 def test_active_watchlist_preselects_symbols() -> None:
     from lib import watchlists
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = page_app().run()
     store = watchlists.WatchlistStore.open(watchlists.resolve_database_url())
     summary = next(w for w in store.lists("local") if w.name == "China majors")
     china = store.get("local", summary.id)
@@ -118,7 +81,7 @@ def test_active_watchlist_preselects_symbols() -> None:
 
 
 def test_event_overlay_toggle_adds_rules_in_range() -> None:
-    at = run_page("pages/1_Prices.py", symbols=["MP"], range="1Y")
+    at = page_app(PRICES, query={"symbols": ["MP"], "range": "1Y"}).run()
     before = len(chart_specs(at)[0]["vconcat"][0]["layer"])
     at.toggle(key="px_events").set_value(True).run()
     at.multiselect(key="px_ev_cat").set_value(["export control"]).run()
@@ -128,22 +91,13 @@ def test_event_overlay_toggle_adds_rules_in_range() -> None:
     assert "Policy" not in " ".join(w.value for w in at.warning)
 
 
-def test_landing_lists_latest_events_and_marks_them() -> None:
-    at = run_page()
-    text = " ".join(m.value for m in at.markdown)
-    assert "Latest policy events" in " ".join(h.value for h in at.subheader)
-    assert "2026" in text
-    spec = chart_specs(at)[0]
-    assert len(spec["layer"]) >= 3  # lines, hover points, event rules
-
-
 def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "home"
     cache = home / "prices" / "cache.parquet"
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"PAR1 this is not a parquet file")
     monkeypatch.setenv("RER_DATA_HOME", str(home))
-    at = run_page("pages/1_Prices.py", symbols=["MP"], range="Max")
+    at = page_app(PRICES, query={"symbols": ["MP"], "range": "Max"}).run()
     assert not at.exception
     warning = " ".join(w.value for w in at.sidebar.warning)
     assert "could not be read" in warning
@@ -152,3 +106,10 @@ def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, mon
     assert not cache.exists()
     assert list(cache.parent.glob("cache.parquet.corrupt-*"))
     assert not at.sidebar.warning
+
+
+def test_a_universe_symbol_without_offline_data_says_so_without_an_exception() -> None:
+    at = page_app(PRICES, query={"symbols": ["ILU.AX"]}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "ILU.AX" in warnings and "no offline data" in warnings

@@ -1,0 +1,1 @@
+"""Market outlook: publishers' projections made comparable, NdPr prices, and their charts."""

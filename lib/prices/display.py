@@ -1,0 +1,74 @@
+"""Prices as the pages show them: SPAC era trimmed, converted to USD on request.
+
+These rules used to live inside Streamlit-cached functions; here they are plain and typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from lib import returns
+from lib.prices.fx import convert_to_usd, fx_symbols_for
+
+
+@dataclass(frozen=True)
+class DisplayPrices:
+    """Tidy rows ready to chart, plus per-symbol notes (e.g. missing FX coverage) to show."""
+
+    prices: pd.DataFrame
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def infer_currency(meta_currency: str) -> str:
+    """The listing currency a snapshot series is quoted in.
+
+    Snapshot series without a universe row carry a unit such as ``USD per troy ounce``
+    or ``CNY per USD``; those quotes are USD-denominated for conversion purposes.
+    """
+    text = str(meta_currency)
+    return "USD" if "per" in text else text
+
+
+def currency_map(universe: pd.DataFrame, snapshot_meta: pd.DataFrame) -> dict[str, str]:
+    """symbol -> currency: the universe first, then the snapshot's own series."""
+    out = dict(zip(universe["symbol"], universe["currency"], strict=True))
+    for sym, ccy in zip(snapshot_meta["symbol"], snapshot_meta["currency"], strict=True):
+        out.setdefault(str(sym), infer_currency(ccy))
+    return out
+
+
+def listing_dates(universe: pd.DataFrame) -> dict[str, date | None]:
+    """symbol -> listing date (None where the universe has none)."""
+    return dict(zip(universe["symbol"], universe["listing_date"], strict=True))
+
+
+def fx_needed(symbols: tuple[str, ...], currency_of: Mapping[str, str]) -> list[str]:
+    """The FX series needed to show ``symbols`` in USD."""
+    return fx_symbols_for({currency_of.get(s, "USD") for s in symbols})
+
+
+def display_prices(
+    tidy: pd.DataFrame,
+    symbols: tuple[str, ...],
+    *,
+    listed: Mapping[str, date | None],
+    currency_of: Mapping[str, str],
+    rates: pd.DataFrame | None,
+    currency: str,
+    include_pre_listing: bool,
+) -> DisplayPrices:
+    """Trim each symbol to its listing date unless asked not to; convert to USD if asked.
+
+    ``rates`` holds the FX series from :func:`fx_needed` (None or empty when none is needed).
+    """
+    if not include_pre_listing:
+        tidy = returns.trim_pre_listing(tidy, {s: listed.get(s) for s in symbols})
+    notes: dict[str, str] = {}
+    if currency == "USD":
+        conv = convert_to_usd(tidy, currency_of, rates if rates is not None else tidy.iloc[0:0])
+        tidy, notes = conv.prices, conv.notes
+    return DisplayPrices(tidy.reset_index(drop=True), notes)

@@ -1,0 +1,348 @@
+"""The one data boundary for prices: snapshot -> local cache -> Yahoo Finance.
+
+Layers, read in this order and merged per (symbol, date):
+
+1. the shipped snapshot of real daily prices (``data/prices/snapshot.parquet``);
+2. the local cache of rows fetched from Yahoo (``<user data dir>/prices/cache.parquet``);
+   its rows win over the snapshot on the same date, and a symbol whose adjustment
+   basis changed is replaced wholesale (``full_history``), never mixed;
+3. Yahoo itself, reached only by :meth:`PriceStore.refresh`.
+
+A refresh never deletes or overwrites good rows with bad ones: failed symbols are left
+untouched, invalid rows are dropped before the merge, and the cache file is replaced
+atomically (write to a temp file, fsync, ``os.replace``) under an inter-process lock.
+If nothing was fetched, nothing is written, so the file stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from lib.paths import user_data_dir
+from lib.prices.cache_file import (
+    CACHE_FILE,
+    CacheState,
+    file_lock,
+    read_cache_file,
+    write_cache_file,
+)
+from lib.prices.calendar import last_expected_session
+from lib.prices.cleaning import basis_changed, clean_rows
+from lib.prices.fx import fx_symbols_for
+from lib.prices.schema import (
+    ENV_OFFLINE,
+    SNAPSHOT_PATH,
+    CacheCorruptError,
+    Fetcher,
+    FetchResult,
+    RefreshReport,
+    SymbolReport,
+    empty_prices,
+    read_snapshot,
+)
+from lib.prices.yahoo import YahooFetcher
+from lib.universe import load_universe
+
+log = logging.getLogger(__name__)
+
+
+#: How long an attempt counts as recent enough for automatic refreshes to skip it.
+AUTO_RETRY_AFTER = timedelta(hours=6)
+
+
+#: How many days before the last known row an incremental download starts, to detect re-basing.
+OVERLAP_DAYS = 7
+
+
+class PriceStore:
+    """Snapshot + local cache + optional fetcher, behind one small API.
+
+    Side effects (cache folder, fetcher, clock) are injected so tests need no patching.
+    """
+
+    def __init__(
+        self,
+        snapshot_path: Path = SNAPSHOT_PATH,
+        cache_dir: Path | None = None,
+        fetcher: Fetcher | None = None,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.snapshot_path = snapshot_path
+        self.cache_dir = cache_dir if cache_dir is not None else user_data_dir() / "prices"
+        self.fetcher = fetcher
+        self.now = now
+        self._snapshot: pd.DataFrame | None = None
+        self.cache_problem: str | None = None
+        # Attempts remembered in memory too: a refresh where everything failed writes
+        # nothing (the file stays byte-identical), yet must not be retried on every page load.
+        self._attempts: dict[str, datetime] = {}
+
+    # ---- files
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir / CACHE_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        return self.cache_dir / ".lock"
+
+    def cache_token(self) -> str:
+        """A small value that changes whenever the cache file changes (a cache key for pages)."""
+        try:
+            st = self.cache_path.stat()
+        except FileNotFoundError:
+            return "none"
+        return f"{st.st_mtime_ns}-{st.st_size}"
+
+    def snapshot(self) -> pd.DataFrame:
+        if self._snapshot is None:
+            self._snapshot = read_snapshot(self.snapshot_path)
+        return self._snapshot
+
+    def read_cache(self) -> tuple[pd.DataFrame, CacheState]:
+        """The cache rows, or empty if there is none; corruption is recorded, not raised."""
+        if not self.cache_path.exists():
+            return empty_prices(), CacheState()
+        try:
+            df, state = read_cache_file(self.cache_path)
+        except CacheCorruptError as exc:
+            self.cache_problem = str(exc)
+            log.error("%s; falling back to the snapshot", exc)
+            return empty_prices(), CacheState()
+        self.cache_problem = None
+        return df, state
+
+    def rebuild_cache(self) -> Path | None:
+        """Move an unreadable cache aside (kept for inspection) so the next refresh starts clean."""
+        with file_lock(self.lock_path):
+            if not self.cache_path.exists():
+                return None
+            try:
+                read_cache_file(self.cache_path)
+                return None
+            except CacheCorruptError:
+                stamp = self.now().strftime("%Y%m%dT%H%M%S")
+                aside = self.cache_path.with_name(f"{CACHE_FILE}.corrupt-{stamp}")
+                os.replace(self.cache_path, aside)
+                self.cache_problem = None
+                return aside
+
+    # ---- reading
+    def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
+        """Tidy daily prices for ``symbols`` (all if None), cache rows winning over the snapshot."""
+        snap = self.snapshot()
+        cache, state = self.read_cache()
+        wanted = None if symbols is None else {s.upper() for s in symbols}
+        if wanted is not None:
+            snap = snap[snap["symbol"].isin(wanted)]
+            cache = cache[cache["symbol"].isin(wanted)]
+        replaced = [s for s in state.symbols if state.full_history(s)]
+        if replaced:
+            snap = snap[~snap["symbol"].isin(replaced)]
+        if cache.empty:
+            return snap.reset_index(drop=True)
+        both = pd.concat([snap, cache], ignore_index=True)
+        both = both.drop_duplicates(["symbol", "date"], keep="last")
+        return both.sort_values(["symbol", "date"], ignore_index=True)
+
+    def coverage(self) -> pd.DataFrame:
+        """Per symbol: first and last date, rows, and which layer the latest row came from."""
+        combined = self.load()
+        if combined.empty:
+            return pd.DataFrame(columns=["symbol", "first_date", "last_date", "rows", "source"])
+        cache, _ = self.read_cache()
+        cache_last = cache.groupby("symbol")["date"].max() if not cache.empty else pd.Series()
+        g = combined.groupby("symbol")["date"]
+        out = pd.DataFrame({"first_date": g.min(), "last_date": g.max(), "rows": g.size()})
+        out["source"] = [
+            "Yahoo (cache)"
+            if sym in cache_last.index and cache_last[sym] >= out.loc[sym, "last_date"]
+            else "snapshot"
+            for sym in out.index
+        ]
+        return out.reset_index()
+
+    # ---- refreshing
+    def stale_symbols(self, symbols: Sequence[str], *, auto: bool = False) -> list[str]:
+        """Symbols whose latest row is older than the last expected session.
+
+        With ``auto`` (page-load refreshes) a symbol tried within AUTO_RETRY_AFTER is skipped,
+        so a holiday on one exchange or a delisted ticker does not cost every page load.
+        """
+        now = self.now()
+        expected = pd.Timestamp(last_expected_session(now.date()))
+        combined = self.load(symbols)
+        last = combined.groupby("symbol")["date"].max() if not combined.empty else pd.Series()
+        _, state = self.read_cache()
+        out = []
+        for sym in dict.fromkeys(s.upper() for s in symbols):
+            if sym in last.index and last[sym] >= expected:
+                continue
+            tried = max(
+                (t for t in (state.last_attempt(sym), self._attempts.get(sym)) if t is not None),
+                default=None,
+            )
+            if auto and tried is not None and now - tried < AUTO_RETRY_AFTER:
+                continue
+            out.append(sym)
+        return out
+
+    def refresh(
+        self,
+        symbols: Sequence[str],
+        *,
+        auto: bool = False,
+        force: bool = False,
+        progress: Callable[[str, str], None] | None = None,
+    ) -> RefreshReport:
+        """Bring ``symbols`` up to date from the fetcher; never loses or corrupts good rows."""
+        report = RefreshReport()
+        notify = progress or (lambda _sym, _msg: None)
+        if os.environ.get(ENV_OFFLINE) == "1" or self.fetcher is None:
+            report.offline = True
+            return report
+        targets = [s.upper() for s in symbols] if force else self.stale_symbols(symbols, auto=auto)
+        targets = list(dict.fromkeys(targets))
+        if not targets:
+            return report
+        if not self.fetcher.available():
+            report.offline = True
+            return report
+        report.attempted = targets
+        now = self.now()
+        today = now.date()
+        existing = self.load(targets)
+        last = existing.groupby("symbol")["date"].max() if not existing.empty else pd.Series()
+
+        # One batched call for symbols we already hold (only the missing range plus an
+        # overlap to detect re-basing), one for symbols we have never seen (full history).
+        known = [s for s in targets if s in last.index]
+        unknown = [s for s in targets if s not in last.index]
+        fetched: list[pd.DataFrame] = []
+        errors: dict[str, str] = {}
+        full_history: set[str] = set(unknown)
+        if known:
+            start = min(last[s] for s in known).date() - timedelta(days=OVERLAP_DAYS)
+            res = self._fetch(known, start, today, report)
+            fetched.append(res.rows)
+            errors.update(res.errors)
+        if unknown:
+            res = self._fetch(unknown, None, today, report)
+            fetched.append(res.rows)
+            errors.update(res.errors)
+        rows, warnings = clean_rows(pd.concat(fetched, ignore_index=True), today)
+        report.warnings.extend(warnings)
+
+        rebase = [
+            s
+            for s in known
+            if basis_changed(existing[existing["symbol"] == s], rows[rows["symbol"] == s])
+        ]
+        if rebase:
+            res = self._fetch(rebase, None, today, report)
+            full, warnings = clean_rows(res.rows, today)
+            report.warnings.extend(warnings)
+            errors.update(res.errors)
+            got = set(full["symbol"].unique())
+            # A symbol whose full refetch failed keeps its old rows: drop its new rows too,
+            # rather than mixing two adjustment bases.
+            rows = pd.concat(
+                [rows[~rows["symbol"].isin(rebase)], full[full["symbol"].isin(got)]],
+                ignore_index=True,
+            )
+            full_history |= got
+            for s in set(rebase) - got:
+                why = errors.get(s, "no data returned")
+                errors[s] = f"history was re-adjusted but the full refetch failed ({why})"
+
+        self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
+        return report
+
+    def _fetch(
+        self, symbols: list[str], start: date | None, today: date, report: RefreshReport
+    ) -> FetchResult:
+        assert self.fetcher is not None
+        try:
+            res = self.fetcher.fetch(symbols, start, today + timedelta(days=1))
+        except Exception as exc:  # the boundary: any fetcher failure is a per-symbol failure
+            log.exception("price fetch failed")
+            return FetchResult(empty_prices(), {s: f"download failed: {exc}" for s in symbols})
+        report.rate_limited |= res.rate_limited
+        return res
+
+    def _merge_and_write(
+        self,
+        targets: list[str],
+        rows: pd.DataFrame,
+        errors: dict[str, str],
+        full_history: set[str],
+        now: datetime,
+        report: RefreshReport,
+        notify: Callable[[str, str], None],
+    ) -> None:
+        got = set(rows["symbol"].unique()) if not rows.empty else set()
+        with file_lock(self.lock_path):
+            cache, state = self.read_cache()
+            if self.cache_problem:
+                report.warnings.append(self.cache_problem + " (left in place; not overwritten)")
+                # Never overwrite a file we could not read: the user may want it back.
+                for sym in targets:
+                    report.symbols[sym] = SymbolReport(sym, "failed", message="cache unreadable")
+                return
+            before = self.load(targets)
+            for sym in targets:
+                if sym not in got:
+                    msg = errors.get(sym, "no data returned")
+                    report.symbols[sym] = SymbolReport(sym, "failed", message=msg)
+                    notify(sym, f"failed: {msg}")
+                    continue
+                new = rows[rows["symbol"] == sym]
+                if sym in full_history:
+                    cache = cache[cache["symbol"] != sym]
+                    state.entry(sym)["full_history"] = True
+                old_dates = set(before.loc[before["symbol"] == sym, "date"])
+                added = int((~new["date"].isin(old_dates)).sum())
+                cache = pd.concat([cache, new], ignore_index=True)
+                status = "rebased" if sym in full_history and old_dates else "updated"
+                if added == 0 and status == "updated":
+                    status = "unchanged"
+                report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
+                notify(sym, f"{status}: {added} new row(s)")
+            for sym in targets:
+                self._attempts[sym] = now
+                entry = state.entry(sym)
+                entry["last_attempt"] = now.isoformat(timespec="seconds")
+                if sym in got:
+                    entry["last_success"] = entry["last_attempt"]
+                    entry.pop("error", None)
+                else:
+                    entry["error"] = report.symbols[sym].message
+            if not got:
+                # Nothing fetched: leave the file exactly as it was (byte-identical).
+                return
+            cache = cache.drop_duplicates(["symbol", "date"], keep="last")
+            cache = cache.sort_values(["symbol", "date"], ignore_index=True)
+            write_cache_file(self.cache_path, cache, state)
+            report.written = True
+
+
+def default_store() -> PriceStore:
+    """The store the app uses: shipped snapshot, per-user cache, Yahoo."""
+    return PriceStore(fetcher=YahooFetcher(tz_cache_dir=user_data_dir() / "yfinance-tz"))
+
+
+def refresh_universe_symbols() -> list[str]:
+    """Everything the app shows: the universe plus the FX series it converts with.
+
+    Shared by the app's refresh and ``make refresh`` so the two never drift apart.
+    """
+    uni = load_universe()
+    syms = [str(s) for s in uni["symbol"]]
+    syms += fx_symbols_for({str(c) for c in uni["currency"]})
+    return list(dict.fromkeys(syms))

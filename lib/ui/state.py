@@ -1,0 +1,103 @@
+"""URL and session seeding: one ``seed_symbols`` for every symbol picker, the Prices URL state."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, MutableMapping, Sequence
+
+import streamlit as st
+
+from lib.price_view import DEFAULT_SYMBOLS
+from lib.returns import RANGES
+
+
+def seed_symbols(
+    state: MutableMapping[str, object],
+    key: str,
+    default: Sequence[str],
+    known: Collection[str] | None = None,
+    preferred: Sequence[str] = (),
+) -> None:
+    """Start the picker ``key`` from ``preferred`` (e.g. the URL), else the active watchlist,
+    else ``default``; re-seed it when the user switches watchlist, else leave their choice.
+
+    ``known`` (when given) filters the watchlist and the defaults to symbols the picker offers.
+    Takes any mapping (``st.session_state`` in the app, a dict in tests).
+    """
+    watch = [
+        s
+        for s in (state.get("active_watchlist_symbols") or [])  # type: ignore[union-attr]
+        if known is None or s in known
+    ]
+    marker = f"_{key}_watchlist"
+    if key not in state:
+        fallback = [s for s in default if known is None or s in known]
+        state[key] = list(preferred) or watch or fallback
+        state[marker] = state.get("active_watchlist")
+    elif watch and state.get(marker) != state.get("active_watchlist"):
+        state[key] = watch
+        state[marker] = state.get("active_watchlist")
+
+
+# --------------------------------------------------------------------------- Prices page
+
+_MODE_CODES = {"Rebased to 100": "rebased", "Price": "price", "% change": "pct"}
+_PRICE_DEFAULTS: dict[str, object] = {
+    "px_range": "1Y",
+    "px_mode": "Rebased to 100",
+    "px_ccy": "Local",
+    "px_log": False,
+    "px_bench": [],
+}
+
+
+def _price_choices_from_url() -> dict[str, object]:
+    qp = st.query_params
+    out: dict[str, object] = {}
+    if qp.get("range") in [*RANGES, "Custom"]:
+        out["px_range"] = qp.get("range")
+    codes = {v: k for k, v in _MODE_CODES.items()}
+    if qp.get("mode") in codes:
+        out["px_mode"] = codes[qp["mode"]]
+    if qp.get("ccy") in ("Local", "USD"):
+        out["px_ccy"] = qp.get("ccy")
+    if qp.get("log") in ("0", "1"):
+        out["px_log"] = qp.get("log") == "1"
+    bench = [b for b in qp.get_all("bench") if b in ("SPY", "REMX")]
+    if bench:
+        out["px_bench"] = bench
+    return out
+
+
+def init_price_state() -> None:
+    """Seed the Prices widgets: URL first, then this session's last view, then the
+    active watchlist, then defaults. Switching the active watchlist re-seeds the symbols."""
+    ss = st.session_state
+    saved: dict[str, object] = ss.get("_px_saved", {})
+    url_syms = [s for s in st.query_params.get_all("symbols") if s]
+    preferred = url_syms or list(saved.get("px_symbols") or [])  # type: ignore[call-overload]
+    seed_symbols(ss, "px_symbols", DEFAULT_SYMBOLS, preferred=preferred)
+    from_url = _price_choices_from_url()
+    for key, default in _PRICE_DEFAULTS.items():
+        if key not in ss:
+            ss[key] = from_url.get(key, saved.get(key, default))
+    if "px_custom" not in ss and "px_custom" in saved:
+        ss["px_custom"] = saved["px_custom"]
+
+
+def sync_price_query_params() -> None:
+    """Mirror the Prices choices into the URL (non-defaults only) and remember them."""
+    ss = st.session_state
+    keys = ["px_symbols", *_PRICE_DEFAULTS, "px_custom"]
+    ss["_px_saved"] = {k: ss[k] for k in keys if k in ss}
+    params: dict[str, str | list[str]] = {"symbols": list(ss.get("px_symbols", []))}
+    if ss.get("px_range", "1Y") != "1Y":
+        params["range"] = str(ss["px_range"])
+    if ss.get("px_mode", "Rebased to 100") != "Rebased to 100":
+        params["mode"] = _MODE_CODES.get(str(ss["px_mode"]), "rebased")
+    if ss.get("px_ccy", "Local") != "Local":
+        params["ccy"] = str(ss["px_ccy"])
+    if ss.get("px_log"):
+        params["log"] = "1"
+    if ss.get("px_bench"):
+        params["bench"] = list(ss["px_bench"])
+    st.query_params.from_dict(params)

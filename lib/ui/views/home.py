@@ -1,0 +1,54 @@
+"""Home (app.py): the West and China baskets at a glance, cached per start date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import streamlit as st
+
+from lib import charts, overview, returns
+from lib.ui import data
+from lib.ui.frame import pages
+from lib.ui.views.policy import event_overlay_layers, latest_events_list
+from lib.universe import basket_members
+
+__all__ = ["home_chart", "home_overview", "latest_events_list", "page_links"]
+
+#: Market-moving kinds of event marked on the landing chart (all are on Policy timeline).
+HOME_EVENT_CATEGORIES = (
+    "export control",
+    "equity stake/price floor",
+    "alliance/framework",
+    "tariff",
+)
+
+
+@data.token_cached(ttl="1h", max_entries=16)
+def home_overview(start: str | None, *, cache_token: str) -> overview.HomeOverview:
+    """KPIs, basket levels and notes from ``start`` (ISO date, or None for one year)."""
+    uni = data.universe()
+    members = {
+        "West basket": basket_members(uni, "West"),
+        "China basket": basket_members(uni, "China"),
+    }
+    wanted = [s for syms in members.values() for s in syms] + ["MP", "REMX"]
+    tidy, notes = data.display_prices(wanted, "USD", False)
+    start_date = date.fromisoformat(start) if start else None
+    return overview.build_home(tidy, members, start_date, notes)
+
+
+@data.token_cached(ttl="1h", max_entries=16)
+def home_chart(start: str | None, *, cache_token: str) -> alt.LayerChart:
+    """The landing chart, cached like its data: building specs dominates a warm rerun."""
+    home = home_overview(start)
+    overlays = event_overlay_layers(home.start, home.end, HOME_EVENT_CATEGORIES, ())
+    return charts.basket_chart(home.levels, overlays, returns.membership_changes(home.levels))
+
+
+def page_links() -> None:
+    """The landing page's links to every other page, with what each one answers."""
+    for path, label, icon, blurb in pages():
+        if path == "app.py":
+            continue
+        st.page_link(path, label=f"{label}: {blurb}", icon=icon)

@@ -1,0 +1,70 @@
+"""Policy timeline page, plus the policy-event overlays other pages' charts share."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lib.events import charts as event_charts
+from lib.events import events as ev
+from lib.ui import data
+from lib.ui.frame import page_link
+from lib.ui.widgets import escape_markdown
+
+
+def event_overlay_layers(
+    start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
+) -> list[alt.Chart]:
+    """Policy-event rules for a price chart, filtered and limited to the visible range."""
+    events = ev.filter_events(
+        data.policy_events(), jurisdictions=places, categories=categories, start=start, end=end
+    )
+    if events.empty:
+        return []
+    return [event_charts.event_rule_layer(events, start=start, end=end)]
+
+
+def latest_events_list(limit: int = 6) -> None:
+    """The most recent policy events, newest first; inexact or unverified ones say so."""
+    events = data.policy_events().sort_values("date", ascending=False).head(limit)
+    st.subheader("Latest policy events")
+    for e in events.itertuples():
+        flag = "" if e.status_label == "exact" else f" · :orange[{e.status_label}]"
+        st.markdown(
+            f"**{e.date_label}** · {e.jurisdiction} · {e.category}{flag}  \n"
+            f"{escape_markdown(e.title)}"
+        )
+    page_link("pages/2_Policy_timeline.py", label="All events", icon=":material/timeline:")
+
+
+# --------------------------------------------------------------------------- the page
+
+event_symbols = ev.event_symbols
+filter_events = ev.filter_events
+selected_event_id = ev.selected_event_id
+event_option_label = ev.event_option_label
+get_event = ev.get_event
+is_link = ev.is_link
+source_label = ev.source_label
+events_table = ev.events_table
+timeline_chart = event_charts.timeline_chart
+PICK = event_charts.PICK
+
+
+def reaction_chart(
+    event_date: pd.Timestamp, affected: list[str], peers: list[str], before: int, after: int,
+    exact: bool,
+) -> tuple[alt.LayerChart | None, list[str]]:  # fmt: skip
+    """Prices around one event (affected symbols and peers), and who had no prices there."""
+    symbols = list(dict.fromkeys([*affected, *peers]))
+    if not symbols:
+        return None, []
+    window = ev.reaction_window(data.load_prices(symbols), event_date, before=before, after=after)
+    if window is None or window.empty:
+        return None, []
+    window = ev.assign_roles(window, affected)
+    chart = event_charts.price_reaction_chart(window, event_date, exact=exact)
+    return chart, sorted(set(symbols) - set(window["symbol"]))

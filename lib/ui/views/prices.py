@@ -1,0 +1,182 @@
+"""Prices page: the cached view (data, summary, chart) for one set of choices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lib import charts, returns
+from lib.export import export_filename
+from lib.price_view import (
+    BENCHMARKS,
+    PriceView,
+    build_view,
+    export_frame,
+    listing_markers,
+    missing_symbols,
+)
+from lib.prices.schema import NO_OFFLINE_DATA
+from lib.ui import data
+from lib.ui.views.policy import event_overlay_layers
+from lib.ui.widgets import as_percent, percent_column
+from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
+
+MODES = list(charts.MODES)
+__all__ = [
+    "BENCHMARKS",
+    "MODES",
+    "NO_OFFLINE_DATA",
+    "export_filename",
+    "export_frame",
+    "missing_symbols",
+]
+
+Events = tuple[tuple[str, ...], tuple[str, ...]] | None
+
+
+def parse_symbols(picked: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(valid canonical symbols, one message per rejected entry)."""
+    symbols: list[str] = []
+    problems: list[str] = []
+    for raw in picked:
+        try:
+            symbols.append(normalise_symbol(raw))
+        except InvalidSymbolError as exc:
+            problems.append(str(exc))
+    return symbols, problems
+
+
+def symbol_options(selected: list[str]) -> list[str]:
+    """Universe symbols first, then anything else with data, then the user's own entries."""
+    uni = list(data.universe()["symbol"])
+    extra = sorted(data.offline_symbols() - set(uni))
+    extra = [s for s in extra if "=" not in s]  # FX series are plumbing, not picks
+    return list(dict.fromkeys([*uni, *extra, *selected]))
+
+
+def default_custom_range() -> tuple[date, date]:
+    cov = data.coverage()
+    end = cov["last_date"].max().date() if not cov.empty else date.today()
+    return (date(end.year - 1, end.month, 1), end)
+
+
+def mixed_currencies(symbols: Sequence[str]) -> bool:
+    """True when the symbols are quoted in more than one currency (levels not comparable)."""
+    ccy = data.currency_map()
+    return len({ccy.get(s, "USD") for s in symbols}) > 1
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _price_view(
+    symbols: tuple[str, ...],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    *,
+    cache_token: str,
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    tidy, notes = data.display_prices(symbols, currency, include_pre_listing)
+    view = build_view(tidy, range_key, mode, custom)
+    ccy = data.currency_map()
+    if currency == "USD":
+        ccy = dict.fromkeys(symbols, "USD")
+    summary = returns.summary_table(view.tidy, ccy, data.name_map())
+    return view, notes, as_percent(summary, ["return", "max_drawdown", "volatility"])
+
+
+def price_view_for(
+    symbols: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    """The Prices page's view, FX notes and summary table, cached on the (small) choices."""
+    return _price_view(symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode)
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _price_chart(
+    symbols: tuple[str, ...],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    log_scale: bool,
+    benchmarks: tuple[str, ...],
+    y_title: str | None,
+    events: Events,
+    *,
+    cache_token: str,
+) -> alt.VConcatChart:
+    view, *_ = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode)
+    overlays: list = []
+    if include_pre_listing:
+        marks = listing_markers(data.universe(), symbols, view.start, view.end)
+        if not marks.empty:
+            overlays.append(charts.listing_marker(marks))
+    if events is not None:
+        overlays.extend(event_overlay_layers(view.start, view.end, *events))
+    plot = charts.prepare_plot(view.values, benchmarks)
+    return charts.price_chart(plot, mode, log_scale, y_title, overlays)
+
+
+def price_chart_for(
+    symbols: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    log_scale: bool,
+    benchmarks: Sequence[str],
+    y_title: str | None,
+    events: Events,
+) -> alt.VConcatChart:
+    """The built chart for one set of choices; rebuilding and validating specs is the
+    most expensive part of a rerun, so it is cached like the data."""
+    return _price_chart(
+        symbol_key(symbols),
+        currency,
+        include_pre_listing,
+        range_key,
+        custom,
+        mode,
+        log_scale,
+        tuple(benchmarks),
+        y_title,
+        events,
+    )
+
+
+def price_summary_table(table: pd.DataFrame) -> None:
+    """The per-symbol summary under the price chart (percent columns already x100)."""
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "symbol": st.column_config.TextColumn("Symbol"),
+            "name": st.column_config.TextColumn("Name"),
+            "last": st.column_config.NumberColumn("Last close", format="%.2f"),
+            "currency": st.column_config.TextColumn("Ccy"),
+            "as_of": st.column_config.DateColumn("As of", format="DD MMM YYYY"),
+            "return": percent_column("Return"),
+            "max_drawdown": percent_column("Max drawdown", signed=False),
+            "volatility": percent_column("Volatility (ann.)", signed=False),
+            "trend": st.column_config.LineChartColumn("Trend"),
+        },
+    )
+
+
+def export_for(view: PriceView, currency_mode: str) -> pd.DataFrame:
+    """Exactly what is charted, at full resolution, with each row's currency."""
+    return export_frame(view, data.currency_map(), currency_mode)

@@ -1,0 +1,65 @@
+"""Small shared widgets and formatting: downloads, the one markdown escape, percent, dates."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from lib import export
+
+#: Everything markdown (and Streamlit's extensions: :colour[], $maths$, emoji :codes:) reads.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^])")
+
+
+def escape_markdown(text: object) -> str:
+    """Show untrusted or data text literally inside st.markdown (no links, HTML or emphasis)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    """+25.0% / -3.2% / n/a; fractions in, signed percent out (never "125%" for +25%)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x * 100:+.{digits}f}%"
+
+
+def as_percent(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy with fraction ``columns`` in percent points, for NumberColumn's ``%...%%`` formats.
+
+    The one place fractions become percent for tables; ``fmt_pct`` does the same for text.
+    """
+    return frame.assign(**{c: frame[c] * 100.0 for c in columns})
+
+
+def percent_column(
+    label: str, digits: int = 1, *, signed: bool = True
+) -> st.column_config.NumberColumn:
+    """A table column for values already passed through :func:`as_percent`."""
+    sign = "+" if signed else ""
+    return st.column_config.NumberColumn(label, format=f"%{sign}.{digits}f%%")
+
+
+def fmt_date(d: date | pd.Timestamp | None) -> str:
+    if d is None or pd.isna(d):
+        return "n/a"
+    return pd.Timestamp(d).strftime("%d %b %Y")
+
+
+def download_csv(
+    frame_factory: Callable[[], pd.DataFrame], *, label: str, file_name: str, key: str
+) -> None:
+    """A download button that builds the escaped CSV only when clicked (full resolution)."""
+    st.download_button(
+        label,
+        data=lambda: export.to_csv_bytes(frame_factory()),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )

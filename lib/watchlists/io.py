@@ -1,0 +1,149 @@
+"""Watchlists in and out: pasted text, CSV import, the export frame and file name, share links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from lib.universe import InvalidSymbolError, normalise_symbol, parse_symbol_list, sanitize_excerpt
+from lib.watchlists.store import Watchlist
+from lib.watchlists.validate import (
+    MAX_IMPORT_BYTES,
+    MAX_SYMBOLS_PER_LIST,
+    ImportProblem,
+    NewItem,
+    WatchlistError,
+    clean_note,
+)
+
+#: Cell prefixes a spreadsheet would run as a formula.
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def parse_pasted(text: str) -> list[NewItem]:
+    """ "MP, LYC.AX 600111.SS" -> items; any bad token rejects the whole paste."""
+    if len(text or "") > MAX_IMPORT_BYTES:
+        raise ImportProblem("The pasted text is too long.")
+    good, errors = parse_symbol_list(text or "")
+    if errors:
+        raise ImportProblem("Nothing was added. " + " ".join(errors[:5]))
+    if not good:
+        raise ImportProblem("No symbols found in the pasted text.")
+    if len(good) > MAX_SYMBOLS_PER_LIST:
+        raise ImportProblem(f"A watchlist holds at most {MAX_SYMBOLS_PER_LIST} symbols.")
+    return [NewItem(s) for s in good]
+
+
+def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[NewItem]:
+    """A CSV with a ``symbol`` column and an optional ``note`` column, or a clear refusal.
+
+    Refusals name the row (as numbered in a spreadsheet, header = row 1), so the user can fix
+    the file; the caller writes nothing unless every row is good.
+    """
+    if len(data) > max_bytes:
+        raise ImportProblem(
+            f"The file is {len(data) / 1024:.0f} KiB; the limit is {max_bytes // 1024} KiB."
+        )
+    if not data.strip():
+        raise ImportProblem("The file is empty.")
+    if b"\x00" in data:
+        raise ImportProblem("The file contains binary data (NUL bytes); expected a CSV text file.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportProblem(
+            f"The file is not UTF-8 text (undecodable byte at position {exc.start})."
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ImportProblem(f"The file is not valid CSV ({exc}).") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ImportProblem("The file is empty.")
+    header = [h.strip().lower() for h in rows[0]]
+    if "symbol" not in header:
+        raise ImportProblem(
+            "The file needs a 'symbol' column (and optionally 'note'); found: "
+            + ", ".join(f"'{sanitize_excerpt(h)}'" for h in header[:6])
+            + "."
+        )
+    extra = [h for h in header if h not in ("symbol", "note")]
+    if extra:
+        raise ImportProblem(
+            "Unexpected column(s): "
+            + ", ".join(f"'{sanitize_excerpt(h)}'" for h in extra[:6])
+            + ". Only 'symbol' and 'note' are allowed."
+        )
+    if len(set(header)) != len(header):
+        raise ImportProblem("The header repeats a column name.")
+    sym_i = header.index("symbol")
+    note_i = header.index("note") if "note" in header else None
+    body = rows[1:]
+    if not body:
+        raise ImportProblem("The file has a header but no rows.")
+    if len(body) > MAX_SYMBOLS_PER_LIST:
+        raise ImportProblem(
+            f"The file has {len(body)} rows; a watchlist holds at most {MAX_SYMBOLS_PER_LIST}."
+        )
+    items: list[NewItem] = []
+    seen: set[str] = set()
+    for n, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ImportProblem(f"Row {n} has {len(row)} cells; expected {len(header)}.")
+        for cell in row:
+            if cell.lstrip().startswith(_FORMULA_PREFIXES):
+                raise ImportProblem(
+                    f"Row {n} has a formula-like cell ('{sanitize_excerpt(cell.strip())}'); "
+                    "cells may not start with =, +, - or @."
+                )
+        try:
+            sym = normalise_symbol(row[sym_i])
+            note = clean_note(row[note_i]) if note_i is not None else ""
+        except (InvalidSymbolError, WatchlistError) as exc:
+            raise ImportProblem(f"Row {n}: {exc}") from None
+        if sym in seen:
+            continue
+        seen.add(sym)
+        items.append(NewItem(sym, note))
+    return items
+
+
+def items_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The list as a table for display and CSV export (re-importable: symbol, note first)."""
+    names = names or {}
+    return pd.DataFrame(
+        {
+            "symbol": [i.symbol for i in wl.items],
+            "note": [i.note for i in wl.items],
+            "name": [names.get(i.symbol, "") for i in wl.items],
+            "added_on": [i.added_at.date() if i.added_at else None for i in wl.items],
+            "added_price": [i.added_price for i in wl.items],
+            "added_price_date": [i.added_price_date for i in wl.items],
+        },
+        columns=["symbol", "note", "name", "added_on", "added_price", "added_price_date"],
+    )
+
+
+def share_query(symbols: Sequence[str]) -> str:
+    """``symbols=MP&symbols=LYC.AX`` for a link that opens a page with these symbols."""
+    return urlencode([("symbols", s) for s in symbols])
+
+
+_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def export_name(list_name: str, as_of: date | None = None) -> str:
+    """watchlist_US-revival_2026-11-28.csv; any characters in the name are made safe."""
+    stem = _SAFE_FILE.sub("-", unicodedata.normalize("NFKD", list_name)).strip("-.") or "list"
+    stem = stem[:40]
+    suffix = f"_{as_of.isoformat()}" if as_of else ""
+    return f"watchlist_{stem}{suffix}.csv"

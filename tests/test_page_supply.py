@@ -17,7 +17,7 @@ from tests.apptest_frame import page_app
 PAGE = "pages/6_Supply_gap.py"
 LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
 #: Listed pipeline companies with prices in the shipped snapshot.
-OFFLINE = {"MP", "LYC.AX", "UUUU", "USAR", "AREC"}
+OFFLINE = {"MP", "LYC.AX", "ILU.AX", "ARU.AX", "UUUU", "USAR", "AREC"}  # ILU/ARU: 2026-11 snapshot
 CHART_KEYS = [
     "sup_chart_production",
     "sup_chart_vintage",

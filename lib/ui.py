@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import charts, export, fx, overview, returns
+from lib import charts, export, fx, overview, returns, ui_auth
 from lib import watchlists as watchlists_mod
 from lib.paths import ROOT
 from lib.price_view import PriceView, build_view, listing_markers
@@ -154,7 +154,8 @@ def page_setup(title: str, icon: str, caption: str | None = None) -> None:
     with st.sidebar:
         _navigation()
         _sidebar_freshness()
-        watchlist_sidebar()
+        if ui_auth.sidebar_account():  # issue 12: account block; False = signed out
+            watchlist_sidebar()
     st.title(title)
     if caption:
         st.caption(caption)
@@ -697,13 +698,8 @@ def watchlist_store() -> watchlists_mod.WatchlistStore:
 
 
 def watchlist_owner() -> str:
-    """The signed-in user's email when Streamlit auth is on and they are logged in, else local."""
-    try:
-        logged_in = bool(st.user.is_logged_in)
-        email = st.user.get("email") if logged_in else None
-    except Exception:
-        logged_in, email = False, None
-    return watchlists_mod.owner_for(logged_in, email)
+    """Issuer+subject of the signed-in user, or local without [auth] (issue 12: lib.auth)."""
+    return ui_auth.watchlist_owner()
 
 
 def watchlist_price_lookup(symbol: str) -> tuple[date, float] | None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from lib import ui
+from lib import ui, ui_auth
 from lib import watchlists as wl
 from lib.watchlist_perf import PERIODS, performance_table
 
@@ -16,6 +16,7 @@ ui.page_setup(
     "Named lists of symbols that survive restarts. The active list in the sidebar preselects "
     "symbols on the Prices and Event study pages.",
 )
+ui_auth.watchlists_gate()  # issue 12: signed-out visitors get a sign-in prompt, then stop
 
 MAX_SHARE = 12  # the Prices page compares at most 12 symbols
 

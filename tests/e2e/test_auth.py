@@ -337,13 +337,13 @@ def test_signed_out_visitor_cannot_write(
 
 def _signed_user_cookie(payload: str, age_days: float) -> str:
     """A ``_streamlit_user`` value signed like Streamlit does, as if issued ``age_days`` ago."""
-    from itsdangerous import URLSafeTimedSerializer
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-    class Backdated(URLSafeTimedSerializer):
+    class Backdated(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time() - age_days * 86400)
 
-    return Backdated(COOKIE_SECRET, salt=USER_COOKIE).dumps(payload)
+    return URLSafeTimedSerializer(COOKIE_SECRET, salt=USER_COOKIE, signer=Backdated).dumps(payload)
 
 
 def test_bad_cookies_and_callbacks_end_signed_out(

@@ -401,3 +401,23 @@ def _b64(text: str) -> str:
     import base64
 
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_provider_down_keeps_visitors_signed_out(
+    new_page: Any, server: AuthAppServer, provider: Provider
+) -> None:
+    """Sign in while the identity provider is down: a clear message, still signed out; once
+    it is back, signing in works again."""
+    page = new_page()
+    open_app(page, server, "Watchlists")
+    provider.stop()
+    try:
+        sidebar(page).get_by_role("button", name="Sign in").click()
+        wait_for_app_run(page)
+        expect(page.get_by_text("The sign-in service is not reachable right now")).to_be_visible()
+        assert page.url.startswith(server.url)
+        expect_signed_out(page)
+        expect(page.get_by_text(GATE)).to_be_visible()
+    finally:
+        provider.start()
+    sign_in(page, server, provider, "bob")

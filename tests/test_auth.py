@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib import auth
 from lib import watchlists as wl
@@ -165,3 +167,38 @@ def test_exposure_warning() -> None:
     assert msg and "0.0.0.0" in msg and "[auth]" in msg and "docs/auth.md" in msg
     unset = auth.exposure_warning(None, auth_on=False)
     assert unset and "every network interface" in unset
+
+
+_claim = st.text(min_size=1, max_size=200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.tuples(_claim, _claim), b=st.tuples(_claim, _claim), email=st.emails())
+def test_owner_keys_are_injective_and_storable(
+    a: tuple[str, str], b: tuple[str, str], email: str
+) -> None:
+    """Two different (issuer, subject) pairs never share an owner; keys fit and survive storage."""
+    ka = auth.owner_key({"iss": a[0], "sub": a[1], "email": email})
+    kb = auth.owner_key({"iss": b[0], "sub": b[1], "email": email})
+    if ka is not None and kb is not None:
+        assert (ka == kb) == (a == b)
+    for k in (ka, kb):
+        if k is not None:
+            assert wl.clean_owner(k) == k and len(k) <= auth.MAX_OWNER_LEN
+            assert k != auth.LOCAL_OWNER
+
+
+@given(
+    user=st.dictionaries(
+        st.sampled_from(["is_logged_in", "iss", "sub", "email", "name", "email_verified"]),
+        st.one_of(st.none(), st.booleans(), st.text(max_size=50), st.integers()),
+    )
+)
+def test_resolve_identity_is_total(user: dict[str, object]) -> None:
+    """Any claims mapping gives an identity; signed out with [auth] never gets an owner."""
+    for on in (True, False):
+        ident = auth.resolve_identity(user, auth_on=on)
+        if user.get("is_logged_in") is not True:
+            assert ident.owner == (None if on else auth.LOCAL_OWNER)
+        elif ident.owner is not None:
+            assert ident.owner.startswith(("oidc:", "oidc-sha256:"))

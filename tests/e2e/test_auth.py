@@ -272,7 +272,8 @@ def test_two_users_sign_out_and_restart(
     # B signs in elsewhere: own lists only, even when asking for A's list id in the URL.
     open_app(bob, server)
     sign_in(bob, server, provider, "bob")
-    for query in ("", f"?id={secret.id}", f"?list={secret.id}", f"?wl_current={secret.id}"):
+    by_id = f"?id={secret.id}&list={secret.id}&watchlist={secret.id}&wl_current={secret.id}"
+    for query in ("", by_id):
         open_app(bob, server, f"Watchlists{query}")
         expect(list_picker(bob)).to_be_visible()
         expect(bob.get_by_text(SECRET_LIST)).to_have_count(0)

@@ -153,15 +153,16 @@ def check_exposure() -> str | None:
         return None
     _exposure_checked = True
     secrets = _secrets()
+    # Streamlit's log format has no level name; say it, so the line stands out at start-up.
     if problem := auth.auth_problem(secrets):
-        _LOG.warning(problem)
+        _LOG.warning(f"WARNING: {problem}")
     try:
         address = st.get_option("server.address")
     except Exception:
         address = None
     message = auth.exposure_warning(address, auth.auth_configured(secrets))
     if message:
-        _LOG.warning(message)
+        _LOG.warning(f"WARNING: {message}")
     return message
 
 

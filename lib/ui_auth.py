@@ -35,6 +35,10 @@ LOGIN_FAILED_TEXT = (
     "Sign-in could not start: the server's [auth] settings are incomplete or wrong. "
     "You are still signed out; the other pages work without signing in."
 )
+MISCONFIGURED_TEXT = (
+    "Sign-in is not set up completely on this server, so watchlists are closed. The other "
+    "pages work; the server log says what is missing from [auth]."
+)
 PROBE_TIMEOUT_S = 3.0
 
 _FLASH_KEY = "_auth_flash"
@@ -57,6 +61,12 @@ def _secrets() -> Mapping[str, Any]:
 
 
 def auth_on() -> bool:
+    """An [auth] section exists: signed-in mode, even if it is incomplete (fails closed)."""
+    return auth.auth_section(_secrets()) is not None
+
+
+def auth_ready() -> bool:
+    """[auth] has everything st.login needs."""
     return auth.auth_configured(_secrets())
 
 
@@ -160,7 +170,8 @@ def check_exposure() -> str | None:
         address = st.get_option("server.address")
     except Exception:
         address = None
-    message = auth.exposure_warning(address, auth.auth_configured(secrets))
+    # An incomplete [auth] keeps watchlists closed (logged above), so it counts as sign-in here.
+    message = auth.exposure_warning(address, auth.auth_section(secrets) is not None)
     if message:
         _LOG.warning(f"WARNING: {message}")
     return message
@@ -180,6 +191,8 @@ def sidebar_account() -> bool:
             if ident.problem:
                 st.warning(ident.problem, icon=":material/warning:")
             st.button("Sign out", key="auth_sign_out", icon=":material/logout:", on_click=_sign_out)
+        elif on and not auth_ready():
+            st.warning(MISCONFIGURED_TEXT, icon=":material/lock:")
         elif on:
             st.caption(f":material/lock: {SIGN_IN_TEXT}")
             _sign_in_buttons("sidebar")
@@ -201,6 +214,9 @@ def watchlists_gate() -> None:
         return
     if ident.problem:
         st.warning(ident.problem, icon=":material/warning:")
+        st.stop()
+    if not auth_ready():
+        st.warning(MISCONFIGURED_TEXT, icon=":material/lock:")
         st.stop()
     st.info(f"{GATE_TEXT} {RETRY_TEXT}", icon=":material/lock:")
     _sign_in_buttons("main")

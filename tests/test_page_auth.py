@@ -169,7 +169,7 @@ def test_provider_down_keeps_you_signed_out_with_a_message() -> None:
     assert ui_auth.GATE_TEXT in texts(at)
 
 
-def test_incomplete_auth_section_is_single_user_mode_and_logged(
+def test_incomplete_auth_section_fails_closed_and_is_logged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[str] = []
@@ -178,9 +178,16 @@ def test_incomplete_auth_section_is_single_user_mode_and_logged(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback"}
     at.run()
+    at.switch_page("pages/5_Watchlists.py")
+    at.run()
     assert not at.exception
-    assert ui_auth.SINGLE_USER_TEXT in texts(at)
+    # A typo in [auth] must not silently share everyone's lists: watchlists stay closed.
+    assert ui_auth.SINGLE_USER_TEXT not in texts(at)
+    assert ui_auth.MISCONFIGURED_TEXT in texts(at)
+    assert not [b for b in at.button if b.key == "wl_create"]
+    assert sidebar_buttons(at) == []
     assert any("incomplete" in m and "cookie_secret" in m for m in seen)
+    assert not any("without an [auth] section" in m for m in seen)
 
 
 @pytest.mark.parametrize(("address", "warns"), [("0.0.0.0", True), ("127.0.0.1", False)])

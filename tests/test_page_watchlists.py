@@ -340,11 +340,11 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
     # Same account with a changed email: still Alice's lists (the key is issuer+subject).
     at = ok(page(user={**ALICE_USER, "email": "Alice@New.example"}))
     assert list_names(at)[0] == "Alice secret"
+    assert "Bob renamed" not in list_names(at)
     # Another account claiming Alice's email, unverified: its own lists, never Alice's.
     mallory = {**BOB_USER, "sub": "mallory", "email": "alice@example.com", "email_verified": False}
     at = ok(page(user=mallory))
     assert "Alice secret" not in all_text(at)
-    assert "Bob renamed" not in list_names(at)
     # Signed-out / no auth: the single local owner, which sees neither.
     at = ok(page(user={"is_logged_in": False}))
     assert "Alice secret" not in list_names(at) and "Bob renamed" not in list_names(at)

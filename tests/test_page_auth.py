@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lib import ui_auth
 from lib import watchlists as wl
 from lib.watchlists import WatchlistStore
+from tests.pg_server import fresh_database, pg_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 ISS = "https://id.example.com"
@@ -46,8 +48,24 @@ def auth_secrets(metadata_url: str | None = None) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="module")
+def pg_admin_url() -> Iterator[str]:
+    with pg_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app's watchlist database: the per-test SQLite file, or a fresh PostgreSQL one."""
+    if request.param == "postgresql":
+        admin = request.getfixturevalue("pg_admin_url")
+        monkeypatch.setenv(wl.ENV_DATABASE_URL, fresh_database(admin, f"u_{uuid.uuid4().hex[:12]}"))
+    return str(request.param)
+
+
 @pytest.fixture
 def store() -> Iterator[WatchlistStore]:
+    """The same database the app opens."""
     s = WatchlistStore.open(wl.resolve_database_url())
     yield s
     s.dispose()
@@ -91,8 +109,9 @@ def test_no_auth_says_single_user_mode_and_keeps_the_shared_lists(store: Watchli
 
 
 def test_signed_out_visitor_gets_a_sign_in_gate_and_nothing_is_written(
-    store: WatchlistStore,
+    backend: str, store: WatchlistStore
 ) -> None:
+    assert store.backend == backend
     at = run("pages/5_Watchlists.py", user={"is_logged_in": False})
     assert "Sign in" in sidebar_buttons(at)
     assert ui_auth.GATE_TEXT in texts(at)
@@ -132,7 +151,10 @@ def test_read_only_pages_stay_open_when_signed_out() -> None:
     assert at.title
 
 
-def test_signed_in_user_sees_name_sign_out_and_own_lists(store: WatchlistStore) -> None:
+def test_signed_in_user_sees_name_sign_out_and_own_lists(
+    backend: str, store: WatchlistStore
+) -> None:
+    assert store.backend == backend
     store.create(ALICE_KEY, "Alice picks", ["MP"])
     store.create(wl.LOCAL_OWNER, "Shared before sign-in", ["MP"])
     at = run("pages/5_Watchlists.py", user=ALICE)

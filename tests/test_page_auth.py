@@ -250,3 +250,24 @@ def test_no_start_up_warning_with_auth(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         config.set_option("server.address", old)
     assert seen == []
+
+
+def test_login_error_keeps_you_signed_out_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_login(provider: str | None = None) -> None:
+        raise RuntimeError("authlib says no")
+
+    monkeypatch.setattr(ui_auth, "_metadata_reachable", lambda url: True)
+    monkeypatch.setattr(ui_auth.st, "login", broken_login)
+    at = run("pages/5_Watchlists.py", user={"is_logged_in": False})
+    next(b for b in at.sidebar.button if b.label == "Sign in").click().run()
+    assert not at.exception
+    assert ui_auth.LOGIN_FAILED_TEXT in texts(at)
+    assert ui_auth.GATE_TEXT in texts(at)
+
+
+def test_no_owner_means_an_error_not_the_shared_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.auth import Identity
+
+    monkeypatch.setattr(ui_auth, "identity", lambda: Identity(owner=None, signed_in=False))
+    with pytest.raises(ui_auth.SignInRequired):
+        ui_auth.watchlist_owner()

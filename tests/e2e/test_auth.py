@@ -242,6 +242,7 @@ def all_lists(store: wl.WatchlistStore) -> dict[str, list[tuple[int, str, tuple[
 # --------------------------------------------------------------------------- tests
 
 
+@pytest.mark.timeout(600)  # ~20 page loads and a server restart; ~2.5 min on a busy 2-core box
 def test_two_users_sign_out_and_restart(
     new_page: Any,
     server: AuthAppServer,

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, expect
 
 from lib import watchlists as wl
+from lib.watchlists.db import watchlists_t
 from tests.e2e import ROOT, AppServer, free_port, wait_for_app_run
 from tests.e2e.conftest import NOT_LOOPBACK
 
@@ -232,7 +234,7 @@ def picker_options(page: Page, key: str = "wl_current") -> list[str]:
 
 def all_lists(store: wl.WatchlistStore) -> dict[str, list[tuple[int, str, tuple[str, ...]]]]:
     with store.engine.connect() as conn:
-        owners = conn.execute(wl.sa.select(wl.watchlists_t.c.owner).distinct()).scalars().all()
+        owners = conn.execute(sa.select(watchlists_t.c.owner).distinct()).scalars().all()
     return {
         o: [(x.id, x.name, tuple(store.get(o, x.id).symbols)) for x in store.lists(o)]
         for o in owners

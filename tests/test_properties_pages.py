@@ -112,7 +112,11 @@ def test_home_is_total(data: st.DataObject) -> None:
     q = query(data.draw, {"symbols": symbol_lists.map(lambda x: x or [""])})
     start = data.draw(st.sampled_from([None, "Since Jan 2024", "1Y", "Since Jul 2025"]))
     watch = data.draw(watchlist_states())
-    steps = [] if start is None else [lambda at: at.segmented_control(key="home_start").set_value(start)]
+    steps = (
+        []
+        if start is None
+        else [lambda at: at.segmented_control(key="home_start").set_value(start)]
+    )
     with fresh_data_home():
         at = render("home", q, with_watchlist(watch), steps)
         assert_total(at, full_charts=1, context=(q, start, watch))
@@ -244,25 +248,20 @@ def test_policy_timeline_is_total(data: st.DataObject) -> None:
             widget.set_value(tuple(min(max(d, lo), hi) for d in span))
 
     def choose(at: AppTest) -> None:
-        box = at.selectbox(key="pt_event")
-        if box.options:
-            box.set_value(box.proto.options[-1] if False else _first_option(box))
-        peers_w = at.get("multiselect")
-        for w in peers_w:
+        boxes = [b for b in at.selectbox if b.key == "pt_event"]
+        if boxes and boxes[0].options:  # labels are "E008 · date · title"; the value is the id
+            at.session_state["pt_event"] = boxes[0].options[0].split(" · ")[0]
+
+    def compare(at: AppTest) -> None:
+        for w in at.multiselect:
             if w.key == "pt_peers":
                 w.set_value([p for p in peers if p in w.options])
 
-    steps = [filters] + ([choose] if pick_event else [])
+    steps = [filters] + ([choose, compare] if pick_event else [])
     with fresh_data_home():
         at = render("policy", q, None, steps)
         ctx = (places, cats, text, span, pick_event, peers, q)
         assert_total(at, full_charts=1, context=ctx)
-
-
-def _first_option(box: Any) -> Any:
-    """The raw value of the selectbox's first option (AppTest shows formatted labels)."""
-    box.select_index(0)
-    return box.value
 
 
 # --------------------------------------------------------------------------- Event study
@@ -378,7 +377,7 @@ def test_watchlists_is_total(data: st.DataObject) -> None:
     watch = draw(watchlist_states())
     acts = draw(st.lists(st.tuples(action, st.one_of(nasty, any_symbol_text)), max_size=2))
 
-    def step_for(kind: str, text: str):  # noqa: ANN202
+    def step_for(kind: str, text: str):
         def step(at: AppTest) -> None:
             if kind == "add":
                 at.text_input(key="wl_add_text").set_value(text)

@@ -80,7 +80,7 @@ NASTY_TEXT: list[str] = [
     "[x](//x.invalid/" + "a" * 200 + ")",
     "mp",
     "lyc.ax",
-    "=HYPERLINK(\"http://x.invalid\")",
+    '=HYPERLINK("http://x.invalid")',
     ":material/warning: $x$",
     "ZZZZ",
     "QQQ.XX",
@@ -212,9 +212,7 @@ def injected_links(body: str) -> list[str]:
 
 
 def unsafe_markdown(at: AppTest) -> list[str]:
-    return [
-        f"{kind}: {body[:200]!r}" for kind, body in markdown_bodies(at) if injected_links(body)
-    ]
+    return [f"{kind}: {body[:200]!r}" for kind, body in markdown_bodies(at) if injected_links(body)]
 
 
 def exception_report(at: AppTest) -> str:

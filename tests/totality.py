@@ -11,7 +11,9 @@ Invariants (``assert_total``):
    - an unescaped link or image ``[label](target)`` / ``![alt](target)`` whose target contains
      ``x.invalid``, or
    - an autolink ``<scheme:...x.invalid...>``, or
-   - a bare URL literal ``://x.invalid`` or ``www.x.invalid`` (GFM autolinks those).
+   - a GFM autolink literal ``http(s)://x.invalid`` or ``www.x.invalid`` (case-insensitive,
+     as micromark matches it; so a *valid* symbol like ``WWW.X.INVALID`` echoed in bold is a
+     finding too).
    Properly escaped text (``\\[x\\]\\(//x\\.invalid\\)``) never matches: the escape breaks the
    literal host.
 3. **Nothing to chart is explained**: when a page shows fewer charts than its normal view, its
@@ -86,6 +88,7 @@ NASTY_TEXT: list[str] = [
     "QQQ.XX",
     "^GSPC",
     "EURUSD=X",
+    "WWW.X.INVALID",
 ]
 
 # --------------------------------------------------------------------------- running pages
@@ -187,11 +190,22 @@ _MARKDOWN_ELEMENTS = (
     "subheader",
 )
 _HOST = re.escape(MARKER_HOST)
+#: A link or image whose destination's host is the injected one (absolute, scheme-relative, or
+#: a bare "x.invalid/..." / "www.x.invalid" destination). A destination that merely carries the
+#: text as a query value of our own page (./Prices?symbols=WWW.X.INVALID) is not a finding.
 _LINK = re.compile(
-    r"(?<!\\)!?\[(?:\\.|[^\]\\])*(?<!\\)\]\((?P<target>[^)]*" + _HOST + r"[^)]*)\)", re.I | re.S
+    r"(?<!\\)!?\[(?:\\.|[^\]\\])*(?<!\\)\]\(\s*<?"
+    r"(?P<target>(?:[a-z][a-z0-9+.\-]*:)?(?://)?(?:[^/?#()\s]*[@.])?" + _HOST + r"[^)]*)\)",
+    re.I | re.S,
 )
+#: CommonMark autolink <scheme:...> pointing at the injected host.
 _AUTOLINK = re.compile(r"<[a-z][a-z0-9+.\-]*:[^>\s]*" + _HOST + r"[^>]*>", re.I)
-_BARE = re.compile(r"(?:://|www\.)" + _HOST, re.I)
+#: GFM autolink literals (micromark: case-insensitive; www. only at line start, after
+#: whitespace or one of * _ ~ ( [ ]; http(s):// not after a letter).
+_BARE = re.compile(
+    r"(?:(?<![a-z])https?://" + _HOST + r"|(?:^|(?<=[\s*_~(\[\]]))www\." + _HOST + r")",
+    re.I | re.M,
+)
 
 
 def markdown_bodies(at: AppTest) -> list[tuple[str, str]]:

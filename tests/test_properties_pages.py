@@ -408,14 +408,14 @@ def test_watchlists_is_total(data: st.DataObject) -> None:
 
 
 @given(
-    page=st.sampled_from(["home", "policy", "event", "outlook", "watchlists"]),
+    page_key=st.sampled_from(["home", "policy", "event", "outlook", "watchlists"]),
     params=unknown_params,
     symbols=symbol_lists,
 )
 def test_foreign_query_params_never_break_a_page(
-    page: str, params: dict[str, Any], symbols: list[str]
+    page_key: str, params: dict[str, Any], symbols: list[str]
 ) -> None:
     """Links meant for one page (or crafted) open any other page cleanly."""
     with fresh_data_home():
-        at = render(page, [("symbols", symbols or [""]), *params.items()])
-        assert_total(at, context=(page, params, symbols))
+        at = render(page_key, [("symbols", symbols or [""]), *params.items()])
+        assert_total(at, context=(page_key, params, symbols))

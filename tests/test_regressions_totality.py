@@ -310,15 +310,6 @@ def test_c7_exported_watchlist_imports_back() -> None:
     assert [(i.symbol, i.note) for i in back] == [("MP", "core holding")]
 
 
-@pytest.mark.parametrize("note", ["-5% below target", "=SUM(A1)", "+1 buy", "@home"])
-def test_c7b_round_trip_keeps_formula_like_notes(note: str) -> None:
-    """Export neutralises formula-like notes with a leading quote (right); the import must undo
-    exactly that quote, or every round trip changes the user's note."""
-    data = _export(wl.WatchlistItem(symbol="MP", position=0, note=wl.clean_note(note)))
-    back = wl.parse_import_csv(data)
-    assert [i.note for i in back] == [note]
-
-
 # --------------------------------------------------------------------------- helpers used above
 
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint format snapshot refresh bench screenshots clean e2e
+.PHONY: run test lint format snapshot refresh bench screenshots clean e2e fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Skip the browser suite locally: make test PYTEST_ARGS="-m 'not e2e'"
+
+# Long property-based run (Hypothesis "fuzz" profile: many random examples, with shrinking).
+# `make test` runs the same properties with the bounded, derandomized "ci" profile.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider \
+		tests/test_properties_lib.py tests/test_properties_pages.py $(PYTEST_ARGS)
 
 snapshot: $(STAMP)
 	$(BIN)/python scripts/build_snapshot.py

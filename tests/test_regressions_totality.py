@@ -321,3 +321,39 @@ def test_helper_write_cache_file_is_valid_for_a_good_frame() -> None:
         at = render("home")
     ok(at, charts=1, ctx="good cache")
     assert not any(b.key == "_rebuild_cache" for b in at.sidebar.button)
+
+
+# --------------------------------------------------------------------------- C8-C10 bounds
+
+
+def test_c8_upload_size_is_bounded_before_the_app_reads_the_file() -> None:
+    """Streamlit buffers uploads up to server.maxUploadSize (default 200 MB) in memory before
+    parse_import_csv's 256 KiB check runs; the config must bound it (in MB, at least 1)."""
+    import tomllib
+
+    from lib.paths import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config.get("server", {}).get("maxUploadSize", 200) <= 1
+
+
+@pytest.mark.parametrize("name", ["US\u200brevival", "US\u2060revival", "\ufeffUS revival"])
+def test_c9_invisible_format_characters_are_rejected_in_names(name: str) -> None:
+    """clean_name rejects bidi controls and Cc/Cs only; Cf (zero-width space, word joiner, BOM)
+    pass, so 'US\\u200brevival' looks identical to 'US revival'."""
+    with pytest.raises(wl.WatchlistError):
+        wl.clean_name(name)
+
+
+def test_c10_cache_file_is_readable_by_the_group(tmp_path: Path) -> None:
+    """atomic_write_bytes writes via tempfile.mkstemp (mode 0600), so a `make refresh` run as
+    another user of the app's group leaves a cache the app cannot read."""
+    import os
+
+    old = os.umask(0o002)
+    try:
+        path = tmp_path / "prices" / CACHE_FILE
+        _write_cache_file(path, _good_rows(), CacheState({}))
+        assert path.stat().st_mode & 0o040, oct(path.stat().st_mode)
+    finally:
+        os.umask(old)

@@ -357,3 +357,57 @@ def test_c10_cache_file_is_readable_by_the_group(tmp_path: Path) -> None:
         assert path.stat().st_mode & 0o040, oct(path.stat().st_mode)
     finally:
         os.umask(old)
+
+
+# --------------------------------------------------------------------------- C11-C13 no data at all
+
+
+def _cache_hiding_the_snapshot() -> None:
+    """A schema-valid cache whose state claims full history for every symbol but holds no rows:
+    PriceStore.load drops those symbols' snapshot rows, so no prices are left at all."""
+    snap = read_snapshot()
+    state = {s: {"full_history": True} for s in sorted(set(snap["symbol"]))}
+    table = pa.Table.from_pandas(snap.iloc[0:0], preserve_index=False)
+    _write_cache(
+        _data_home(), table.replace_schema_metadata({b"rer_state": json.dumps(state).encode()})
+    )
+
+
+@pytest.mark.parametrize("page_key", ["home", "policy", "outlook", "watchlists"])
+def test_c11_sidebar_with_no_prices_at_all(page_key: str) -> None:
+    """ui._sidebar_freshness calls .dt on PriceStore.coverage()'s untyped empty frame."""
+    _cache_hiding_the_snapshot()
+    ok(render(page_key), ctx=f"{page_key} without any prices")
+
+
+def test_c12_home_without_any_kpi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """app.py calls st.columns(len(home.kpis)); with no MP/REMX/basket data that is 0 columns."""
+    from lib import ui
+
+    monkeypatch.setattr(ui, "coverage", lambda: _typed_empty_coverage())
+    _cache_hiding_the_snapshot()
+    at = render("home")
+    ok(at, charts=1, ctx="home without data")
+
+
+def test_c13_event_study_without_any_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3_Event_study.py: no symbol on disk -> benchmark selectbox is None -> ui._event_study
+    sorts {*symbols, None}: TypeError."""
+    from lib import ui
+
+    monkeypatch.setattr(ui, "coverage", lambda: _typed_empty_coverage())
+    _cache_hiding_the_snapshot()
+    ok(render("event"), charts=1, ctx="event study without data")
+
+
+def _typed_empty_coverage() -> pd.DataFrame:
+    """What coverage() should return when there is nothing (gets past C11 to the next layer)."""
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(dtype="string"),
+            "first_date": pd.Series(dtype="datetime64[ns]"),
+            "last_date": pd.Series(dtype="datetime64[ns]"),
+            "rows": pd.Series(dtype="int64"),
+            "source": pd.Series(dtype="string"),
+        }
+    )

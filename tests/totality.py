@@ -152,7 +152,8 @@ def render(
         at.query_params[key] = value
     with full_error_details():
         at.run()
-        if path != "app.py" and not at.exception:
+        # A deep link runs only the page's script: Home raising must not hide the page's state.
+        if path != "app.py":
             for key, value in items:
                 at.query_params[key] = value
             at.switch_page(path).run()

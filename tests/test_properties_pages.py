@@ -273,6 +273,11 @@ est_windows = st.tuples(st.integers(-500, -2), st.integers(-500, -2)).map(
 )
 
 
+#: The two most expensive pages (three script runs each) get two thirds of the examples.
+FEWER = settings(max_examples=max(1, settings().max_examples * 2 // 3))
+
+
+@FEWER
 @given(data=st.data())
 def test_event_study_is_total(data: st.DataObject) -> None:
     draw = data.draw
@@ -320,6 +325,7 @@ def _raw_options(multiselect: Any) -> list[Any]:
 # --------------------------------------------------------------------------- Market outlook
 
 
+@FEWER
 @given(data=st.data())
 def test_market_outlook_is_total(data: st.DataObject) -> None:
     draw = data.draw

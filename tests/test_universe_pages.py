@@ -26,6 +26,11 @@ from tests.totality import (
 MIXED_WITH = "MP"
 
 
+def partner(symbol: str) -> str:
+    """The symbol with data to mix in (MP itself is mixed with LYC.AX)."""
+    return MIXED_WITH if symbol != MIXED_WITH else "LYC.AX"
+
+
 def _plain(text: str) -> str:
     """What the user reads: markdown source without our backslash escapes."""
     return re.sub(r"\\(.)", r"\1", text)
@@ -62,12 +67,12 @@ def _check(at: AppTest, symbol: str, *, full_charts: int, ctx: str, alone: bool)
 def test_prices_link(symbol: str) -> None:
     at = render("prices", {"symbols": symbol})
     _check(at, symbol, full_charts=1, ctx=f"?symbols={symbol}", alone=True)
-    at.multiselect(key="px_symbols").set_value([symbol, MIXED_WITH])
+    at.multiselect(key="px_symbols").set_value([symbol, partner(symbol)])
     _check(
         _rerun(at),
         symbol,
         full_charts=1,
-        ctx=f"?symbols={symbol}&symbols={MIXED_WITH}",
+        ctx=f"?symbols={symbol}&symbols={partner(symbol)}",
         alone=False,
     )
     assert len(at.main.get("vega_lite_chart")) == 1, "MP has data: the mixed view charts it"
@@ -78,8 +83,9 @@ def test_event_study(symbol: str) -> None:
     at = render("event")
     at.multiselect(key="es_syms").set_value([symbol])
     _check(_rerun(at), symbol, full_charts=1, ctx=f"event study {symbol}", alone=True)
-    at.multiselect(key="es_syms").set_value([symbol, MIXED_WITH])
-    _check(_rerun(at), symbol, full_charts=1, ctx=f"event study {symbol}+{MIXED_WITH}", alone=False)
+    at.multiselect(key="es_syms").set_value([symbol, partner(symbol)])
+    ctx = f"event study {symbol}+{partner(symbol)}"
+    _check(_rerun(at), symbol, full_charts=1, ctx=ctx, alone=False)
 
 
 @pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)
@@ -87,8 +93,9 @@ def test_market_outlook(symbol: str) -> None:
     at = render("outlook")
     at.multiselect(key="equity_symbols").set_value([symbol])
     _check(_rerun(at), symbol, full_charts=3, ctx=f"outlook {symbol}", alone=True)
-    at.multiselect(key="equity_symbols").set_value([symbol, MIXED_WITH])
-    _check(_rerun(at), symbol, full_charts=3, ctx=f"outlook {symbol}+{MIXED_WITH}", alone=False)
+    at.multiselect(key="equity_symbols").set_value([symbol, partner(symbol)])
+    ctx = f"outlook {symbol}+{partner(symbol)}"
+    _check(_rerun(at), symbol, full_charts=3, ctx=ctx, alone=False)
 
 
 @pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)
@@ -96,11 +103,11 @@ def test_watchlist_add(symbol: str) -> None:
     """Added to an empty list, then MP added too: the Performance tab shows both rows."""
     list_id = make_watchlist([], name="Universe check")
     at = render("watchlists", state={"_wl_active_pick": list_id})
-    for added in (symbol, MIXED_WITH):
+    for added in (symbol, partner(symbol)):
         at.text_input(key="wl_add_text").set_value(added)
         at.button(key="wl_add").click()
         ctx = f"watchlist add {added}"
         _check(_rerun(at), symbol, full_charts=0, ctx=ctx, alone=added == symbol)
     perf = [d.value for d in at.dataframe if "since_added" in d.value.columns]
     assert perf, "Performance table missing"
-    assert list(perf[0]["symbol"]) == [symbol, MIXED_WITH]
+    assert list(perf[0]["symbol"]) == [symbol, partner(symbol)]

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.hypothesis_profiles as profiles
-from lib.charts import mode_values, prepare_plot
+from lib.charts import prepare_plot
 from lib.downsample import downsample_indices, downsample_long, points_per_series
-from lib.event_study import (
+from lib.events.study import (
     MODELS,
     EventStudyError,
     StudySpec,
@@ -28,15 +28,16 @@ from lib.event_study import (
     summary_view,
 )
 from lib.export import FORMULA_PREFIXES, to_csv_bytes
-from lib.fx import FX_PAIRS, convert_to_usd
 from lib.price_view import build_view, export_frame, missing_symbols
-from lib.prices import SNAPSHOT_COLUMNS, normalise
+from lib.prices.fx import FX_PAIRS, convert_to_usd
+from lib.prices.schema import SNAPSHOT_COLUMNS, normalise
 from lib.returns import (
     RANGES,
     annualised_volatility,
     basket_levels,
     equal_weight_index,
     max_drawdown,
+    mode_values,
     percent_change,
     period_changes,
     rebase_to_100,
@@ -44,7 +45,6 @@ from lib.returns import (
     to_wide,
     total_return,
 )
-from lib.watchlist_perf import performance_table
 from lib.watchlists import (
     ImportProblem,
     Watchlist,
@@ -54,6 +54,7 @@ from lib.watchlists import (
     items_frame,
     parse_import_csv,
 )
+from lib.watchlists.perf import performance_table
 
 LIB = settings(max_examples=settings().max_examples * profiles.LIB_SCALE)
 

@@ -316,7 +316,7 @@ def test_event_study_is_total(data: st.DataObject) -> None:
 def _raw_options(multiselect: Any) -> list[Any]:
     """Raw option values of a multiselect whose labels are formatted."""
     if multiselect.key == "es_events":
-        from lib.events import event_option_label, load_events
+        from lib.events.events import event_option_label, load_events
 
         return list(event_option_label(load_events()))
     return list(multiselect.options)

@@ -21,14 +21,9 @@ from streamlit.testing.v1 import AppTest
 from lib import watchlists as wl
 from lib.export import to_csv_bytes
 from lib.price_view import build_view, export_frame
-from lib.prices import (
-    CACHE_FILE,
-    CacheState,
-    FetchResult,
-    PriceStore,
-    _write_cache_file,
-    read_snapshot,
-)
+from lib.prices import FetchResult, PriceStore, read_snapshot
+from lib.prices.cache_file import CACHE_FILE, CacheState
+from lib.prices.cache_file import write_cache_file as _write_cache_file
 from lib.returns import summary_table
 from tests.totality import (
     assert_total,
@@ -167,7 +162,7 @@ def test_c4b_valid_www_symbol_is_not_autolinked() -> None:
 def test_c4c_policy_titles_and_notes_are_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     """2_Policy_timeline.py renders e.title (st.subheader), e.note (st.caption), jurisdiction
     and category (st.markdown) unescaped; the Home page escapes titles."""
-    from lib import ui
+    from lib.ui import data as ui
 
     real = ui.policy_events()
     bad = real.copy()
@@ -253,11 +248,11 @@ def test_c6_cache_write_failure_is_reported_not_raised(
     code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PriceStore._merge_and_write -> _write_cache_file -> atomic_write_bytes raises OSError."""
-    import lib.prices as prices
+    import lib.prices.cache_file as prices
 
     monkeypatch.delenv("RER_OFFLINE", raising=False)
 
-    def fail(path: Path, data: bytes) -> None:
+    def fail(path: Path, data: bytes, *args: object) -> None:
         raise OSError(code, "simulated write failure", str(path))
 
     monkeypatch.setattr(prices, "atomic_write_bytes", fail)
@@ -275,7 +270,7 @@ def test_c6b_rebuild_cache_on_a_read_only_folder_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sidebar's Rebuild button calls store.rebuild_cache(); os.replace can fail (EACCES)."""
-    import lib.prices as prices
+    import lib.prices.cache_file as prices
 
     path = _data_home() / "prices" / CACHE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,7 +377,7 @@ def test_c11_sidebar_with_no_prices_at_all(page_key: str) -> None:
 
 def test_c12_home_without_any_kpi(monkeypatch: pytest.MonkeyPatch) -> None:
     """app.py calls st.columns(len(home.kpis)); with no MP/REMX/basket data that is 0 columns."""
-    from lib import ui
+    from lib.ui import data as ui
 
     monkeypatch.setattr(ui, "coverage", lambda: _typed_empty_coverage())
     _cache_hiding_the_snapshot()
@@ -393,7 +388,7 @@ def test_c12_home_without_any_kpi(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_c13_event_study_without_any_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
     """3_Event_study.py: no symbol on disk -> benchmark selectbox is None -> ui._event_study
     sorts {*symbols, None}: TypeError."""
-    from lib import ui
+    from lib.ui import data as ui
 
     monkeypatch.setattr(ui, "coverage", lambda: _typed_empty_coverage())
     _cache_hiding_the_snapshot()

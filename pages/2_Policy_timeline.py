@@ -28,7 +28,9 @@ syms = c3.multiselect(
 c4, c5 = st.columns([2, 3])
 span = c4.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi, key="pt_dates")
 text = c5.text_input("Search", key="pt_text", placeholder="e.g. magnets, MOFCOM, price floor")
-start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (lo, hi)
+start, end, span_note = view.date_span(span, lo, hi)
+if span_note:
+    st.info(span_note, icon=":material/date_range:")
 
 shown = view.filter_events(
     events, jurisdictions=places, categories=cats, start=start, end=end, symbols=syms, text=text
@@ -56,19 +58,7 @@ event_id = st.selectbox(
 
 if event_id:
     e = view.get_event(events, event_id)
-    st.subheader(e.title)
-    st.markdown(
-        f"**{e.date_label}** · {e.jurisdiction} · {e.category} · confidence: {e.confidence}"
-    )
-    if not e.exact:
-        st.warning(
-            f"This event's date is {e.date_label} and its confidence is {e.confidence}: "
-            "the price window below is centred on the recorded date and is only indicative.",
-            icon=":material/help:",
-        )
-    st.text(e.summary)
-    if e.note:
-        st.caption(f"Note: {e.note}")
+    view.event_details(e)
     st.markdown("**Sources**")
     for i, url in enumerate(e.source_urls):
         if view.is_link(url):
@@ -94,7 +84,8 @@ if event_id:
     else:
         st.altair_chart(reaction, width="stretch")
         if missing:
-            st.caption("No offline prices around this date for: " + ", ".join(missing))
+            names = ", ".join(widgets.escape_markdown(s) for s in missing)
+            st.caption(f"No offline prices around this date for: {names}")
 
 st.subheader("Events")
 table = view.events_table(shown)

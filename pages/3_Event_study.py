@@ -56,6 +56,8 @@ if not excluded.empty:
     )
 
 state.seed_symbols(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols))
+if left_out := state.left_out_message(st.session_state, "es_syms"):
+    st.info(left_out, icon=":material/info:")
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
 picked = s1.multiselect("Symbols", universe_symbols, key="es_syms")
 baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")

@@ -78,7 +78,8 @@ notes = [
 ]
 st.caption(" ".join(notes))
 for row_id, publisher, flag_text in view.flagged_rows(scope):
-    st.markdown(f"- **{row_id}** ({publisher}): {flag_text}")
+    esc = widgets.escape_markdown
+    st.markdown(f"- **{esc(row_id)}** ({esc(publisher)}): {esc(flag_text)}")
 
 # --------------------------------------------------------------------------- table
 st.subheader("Stated against implied growth")
@@ -117,6 +118,8 @@ with e2:
 st.subheader("Has the equity market priced in this growth?")
 labels = data.symbol_labels()
 state.seed_symbols(st.session_state, "equity_symbols", view.default_equities())
+if left_out := state.left_out_message(st.session_state, "equity_symbols"):
+    st.info(left_out, icon=":material/info:")
 q1, q2 = st.columns([3, 1], vertical_alignment="bottom")
 symbols = q1.multiselect(
     "Equities (equal-weighted, each in its own currency)",
@@ -154,7 +157,11 @@ else:
             f"Basket of {growth.members} member(s) with prices in the window; it "
             f"ends {widgets.fmt_date(growth.basket_end)}, the last day all members have prices. "
             "Forecast line: median of each publication's path rebased to 100 in the start year."
-            + (f" No prices on disk for: {', '.join(missing)}." if missing else "")
+            + (
+                " No prices on disk for: " + ", ".join(map(widgets.escape_markdown, missing)) + "."
+                if missing
+                else ""
+            )
         )
 
 # --------------------------------------------------------------------------- NdPr

@@ -13,6 +13,7 @@ from lib import watchlists
 from lib.paths import ROOT
 from lib.prices import ENV_OFFLINE, forget_probe, refresh_universe_symbols
 from lib.ui import data
+from lib.ui.widgets import escape_markdown
 from lib.watchlists.perf import last_price
 
 APP_NAME = "Rare Earths Revival"
@@ -91,8 +92,8 @@ def _run_refresh(*, auto: bool, force: bool) -> None:
         targets = refresh_universe_symbols()
 
         def on_symbol(sym: str, msg: str) -> None:
-            lines.append(f"`{sym}` {msg}")
-            progress.progress(min(1.0, len(lines) / max(1, len(targets))), text=f"{sym}: {msg}")
+            lines.append(f"{escape_markdown(sym)}: {escape_markdown(msg)}")
+            progress.progress(min(1.0, len(lines) / max(1, len(targets))), text=lines[-1])
 
         report = store.refresh(targets, auto=auto, force=force, progress=on_symbol)
         for line in lines:
@@ -176,11 +177,12 @@ def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
         return
     if not store.fetcher.available():
         return
-    with st.spinner(f"Looking up {', '.join(todo)} on Yahoo Finance…"):
+    names = ", ".join(escape_markdown(s) for s in todo)
+    with st.spinner(f"Looking up {names} on Yahoo Finance…"):
         report = store.refresh(todo, force=True)
     for sym in report.failed:
-        msg = report.symbols[sym].message
-        st.error(f"Yahoo Finance has no daily prices for **{sym}** ({msg}).")
+        msg = escape_markdown(report.symbols[sym].message)
+        st.error(f"Yahoo Finance has no daily prices for **{escape_markdown(sym)}** ({msg}).")
     if report.written:
         data.offline_symbols.clear()
 

@@ -6,8 +6,40 @@ from collections.abc import Collection, MutableMapping, Sequence
 
 import streamlit as st
 
-from lib.price_view import DEFAULT_SYMBOLS
+from lib.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
 from lib.returns import RANGES
+from lib.ui.widgets import escape_markdown
+from lib.universe import InvalidSymbolError, normalise_symbol
+
+
+def capped_symbols(symbols: Sequence[str], limit: int | None) -> tuple[list[str], list[str]]:
+    """(kept, left out): canonical, de-duplicated (``mp`` and ``MP`` are one), at most ``limit``.
+
+    Text that is not a valid symbol is kept as typed, so the page can say what is wrong with it.
+    """
+    seen: dict[str, str] = {}
+    for raw in symbols:
+        text = str(raw).strip()
+        if not text:
+            continue
+        try:
+            key = normalise_symbol(text)
+        except InvalidSymbolError:
+            key = text
+        seen.setdefault(key, key)
+    unique = list(seen)
+    if limit is None:
+        return unique, []
+    return unique[:limit], unique[limit:]
+
+
+def left_out_message(state: MutableMapping[str, object], key: str) -> str | None:
+    """The markdown note naming the symbols a seeded picker had to leave out (escaped)."""
+    left: list[str] = list(state.get(f"_{key}_left_out") or [])  # type: ignore[call-overload]
+    if not left:
+        return None
+    names = ", ".join(escape_markdown(s) for s in left)
+    return f"Showing the first {MAX_COMPARE} symbols; left out: {names}."
 
 
 def seed_symbols(
@@ -16,12 +48,15 @@ def seed_symbols(
     default: Sequence[str],
     known: Collection[str] | None = None,
     preferred: Sequence[str] = (),
+    limit: int | None = MAX_COMPARE,
 ) -> None:
     """Start the picker ``key`` from ``preferred`` (e.g. the URL), else the active watchlist,
     else ``default``; re-seed it when the user switches watchlist, else leave their choice.
 
     ``known`` (when given) filters the watchlist and the defaults to symbols the picker offers.
-    Takes any mapping (``st.session_state`` in the app, a dict in tests).
+    Takes any mapping (``st.session_state`` in the app, a dict in tests). The seed is
+    normalised, de-duplicated and capped at ``limit`` (one cap for every picker); the symbols
+    left out are kept under ``_<key>_left_out`` for :func:`left_out_message`.
     """
     watch = [
         s
@@ -29,12 +64,16 @@ def seed_symbols(
         if known is None or s in known
     ]
     marker = f"_{key}_watchlist"
+    seed: list[str] | None = None
     if key not in state:
         fallback = [s for s in default if known is None or s in known]
-        state[key] = list(preferred) or watch or fallback
-        state[marker] = state.get("active_watchlist")
+        seed = list(preferred) or watch or fallback
     elif watch and state.get(marker) != state.get("active_watchlist"):
-        state[key] = watch
+        seed = watch
+    if seed is not None:
+        kept, left = capped_symbols(seed, limit)
+        state[key] = kept
+        state[f"_{key}_left_out"] = left
         state[marker] = state.get("active_watchlist")
 
 

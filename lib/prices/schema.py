@@ -42,6 +42,10 @@ class CacheCorruptError(PriceDataError):
     """The local cache file exists but cannot be read; the snapshot is used instead."""
 
 
+class CacheWriteError(PriceDataError):
+    """The cache folder refused a write (disk full, permission denied); nothing was lost."""
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What one batched download returned: tidy rows plus per-symbol errors."""
@@ -101,6 +105,19 @@ class RefreshReport:
         if self.rate_limited:
             parts.append("Yahoo rate-limited the request (retried with backoff)")
         return "; ".join(parts)
+
+
+def empty_coverage() -> pd.DataFrame:
+    """Coverage of nothing, typed like a real one (``.dt`` and ``.max()`` keep working)."""
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(dtype="string"),
+            "first_date": pd.Series(dtype="datetime64[ns]"),
+            "last_date": pd.Series(dtype="datetime64[ns]"),
+            "rows": pd.Series(dtype="int64"),
+            "source": pd.Series(dtype="string"),
+        }
+    )
 
 
 def empty_prices() -> pd.DataFrame:

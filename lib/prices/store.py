@@ -29,6 +29,7 @@ from lib.prices.cache_file import (
     CACHE_FILE,
     CacheState,
     file_lock,
+    naive_utc_text,
     read_cache_file,
     write_cache_file,
 )
@@ -39,10 +40,12 @@ from lib.prices.schema import (
     ENV_OFFLINE,
     SNAPSHOT_PATH,
     CacheCorruptError,
+    CacheWriteError,
     Fetcher,
     FetchResult,
     RefreshReport,
     SymbolReport,
+    empty_coverage,
     empty_prices,
     read_snapshot,
 )
@@ -120,6 +123,15 @@ class PriceStore:
 
     def rebuild_cache(self) -> Path | None:
         """Move an unreadable cache aside (kept for inspection) so the next refresh starts clean."""
+        try:
+            return self._set_cache_aside()
+        except OSError as exc:  # the lock file itself may be refused (read-only folder)
+            raise CacheWriteError(
+                f"The price cache folder refused a write ({exc.strerror or exc}); "
+                "the snapshot is still shown."
+            ) from exc
+
+    def _set_cache_aside(self) -> Path | None:
         with file_lock(self.lock_path):
             if not self.cache_path.exists():
                 return None
@@ -129,7 +141,13 @@ class PriceStore:
             except CacheCorruptError:
                 stamp = self.now().strftime("%Y%m%dT%H%M%S")
                 aside = self.cache_path.with_name(f"{CACHE_FILE}.corrupt-{stamp}")
-                os.replace(self.cache_path, aside)
+                try:
+                    os.replace(self.cache_path, aside)
+                except OSError as exc:
+                    raise CacheWriteError(
+                        "The damaged price cache could not be set aside "
+                        f"({exc.strerror or exc}); the snapshot is still shown."
+                    ) from exc
                 self.cache_problem = None
                 return aside
 
@@ -155,7 +173,7 @@ class PriceStore:
         """Per symbol: first and last date, rows, and which layer the latest row came from."""
         combined = self.load()
         if combined.empty:
-            return pd.DataFrame(columns=["symbol", "first_date", "last_date", "rows", "source"])
+            return empty_coverage()
         cache, _ = self.read_cache()
         cache_last = cache.groupby("symbol")["date"].max() if not cache.empty else pd.Series()
         g = combined.groupby("symbol")["date"]
@@ -261,7 +279,17 @@ class PriceStore:
                 why = errors.get(s, "no data returned")
                 errors[s] = f"history was re-adjusted but the full refetch failed ({why})"
 
-        self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
+        try:
+            self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
+        except OSError as exc:
+            # Disk full, permission denied...: the old file is untouched (atomic write), so
+            # nothing good is lost; say so per symbol instead of raising out of a page.
+            why = f"could not write the price cache: {exc.strerror or exc}"
+            report.written = False
+            report.warnings.append(why)
+            for sym in targets:
+                report.symbols[sym] = SymbolReport(sym, "failed", message=why)
+                notify(sym, f"failed: {why}")
         return report
 
     def _fetch(
@@ -317,7 +345,7 @@ class PriceStore:
             for sym in targets:
                 self._attempts[sym] = now
                 entry = state.entry(sym)
-                entry["last_attempt"] = now.isoformat(timespec="seconds")
+                entry["last_attempt"] = naive_utc_text(now)
                 if sym in got:
                     entry["last_success"] = entry["last_attempt"]
                     entry.pop("error", None)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lib import watchlists
 from lib.paths import ROOT
-from lib.prices import ENV_OFFLINE, forget_probe, refresh_universe_symbols
+from lib.prices import ENV_OFFLINE, PriceDataError, forget_probe, refresh_universe_symbols
 from lib.ui import data
 from lib.ui.widgets import escape_markdown
 from lib.watchlists.perf import last_price
@@ -130,8 +130,15 @@ def _sidebar_freshness() -> None:
             icon=":material/warning:",
         )
         if st.button("Rebuild cache", key="_rebuild_cache"):
-            store.rebuild_cache()
+            try:
+                store.rebuild_cache()
+            except PriceDataError as exc:
+                st.session_state["_rebuild_problem"] = str(exc)
+            else:
+                st.session_state.pop("_rebuild_problem", None)
             st.rerun()
+    if st.session_state.get("_rebuild_problem"):
+        st.error(escape_markdown(st.session_state["_rebuild_problem"]), icon=":material/error:")
     if not cov.empty:
         as_of = cov["last_date"].max().date()
         st.markdown(f"**Prices as of {as_of:%d %b %Y}**")

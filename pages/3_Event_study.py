@@ -79,7 +79,7 @@ if chosen.empty or not symbols:
 try:
     ar, summary = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
 except view.EventStudyError as exc:
-    st.error(str(exc))
+    st.error(widgets.escape_markdown(exc))
     st.stop()
 
 n_ok, n_pairs = view.pairs_ok(summary)

@@ -49,7 +49,7 @@ def _event_study(
     spec = es.StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
     ev = data.policy_events()
     ev = ev[ev["id"].isin(event_ids)]
-    prices = data.load_prices([*symbols, benchmark])
+    prices = data.load_prices([*symbols, benchmark] if benchmark else list(symbols))
     uni = data.universe()
     res = es.run_event_study(
         ev,
@@ -66,12 +66,23 @@ def _event_study(
 def event_study(
     event_ids: Sequence[str],
     symbols: Sequence[str],
-    benchmark: str,
+    benchmark: str | None,
     model: str,
     event_window: tuple[int, int],
     estimation_window: tuple[int, int],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(ARs, summary) cached on small keys; raises EventStudyError on bad input."""
+    """(ARs, summary) cached on small keys; raises EventStudyError on bad input.
+
+    ``benchmark`` is None when no symbol has prices on disk: only the mean-adjusted model,
+    which needs none, can run then.
+    """
+    if not benchmark:
+        if model != "mean_adjusted":
+            raise es.EventStudyError(
+                "No benchmark has prices on disk, so this model cannot run. "
+                "Choose the mean-adjusted model, which needs no benchmark."
+            )
+        benchmark = ""
     return _event_study(
         tuple(sorted(set(event_ids))),
         tuple(dict.fromkeys(symbols)),

@@ -58,7 +58,7 @@ _TEXT_KEYS = ("error",)
 
 def parse_state(raw: bytes) -> CacheState:
     """The typed cache state, or ValueError: a dict of symbol -> {full_history: bool,
-    last_attempt/last_success: naive ISO time, error: text}. Unknown keys are refused too."""
+    last_attempt/last_success: naive ISO time, error: text}; other keys pass untouched."""
     data = json.loads(raw)
     if not isinstance(data, dict):
         raise ValueError("state is not a mapping")
@@ -74,7 +74,8 @@ def parse_state(raw: bytes) -> CacheState:
                 if datetime.fromisoformat(value).tzinfo is not None:
                     raise ValueError(f"{key} of {sym} carries a time zone")
                 continue
-            raise ValueError(f"state key {key!r} of {sym} has the wrong type")
+            if key in (*_BOOL_KEYS, *_TIME_KEYS, *_TEXT_KEYS):
+                raise ValueError(f"state key {key!r} of {sym} has the wrong type")
     return CacheState(data)
 
 

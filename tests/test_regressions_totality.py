@@ -409,3 +409,30 @@ def _typed_empty_coverage() -> pd.DataFrame:
             "source": pd.Series(dtype="string"),
         }
     )
+
+
+def test_c6_make_refresh_exits_non_zero_on_a_write_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make refresh` (scripts/refresh.py) prints the write failure and exits 1; the old cache
+    file stays byte-identical."""
+    import lib.prices.cache_file as cache_file
+    from scripts import refresh
+
+    monkeypatch.delenv("RER_OFFLINE", raising=False)
+    store = PriceStore(
+        cache_dir=tmp_path / "prices",
+        fetcher=_StubFetcher(),
+        now=lambda: datetime(2026, 10, 9, 12, 0),
+    )
+    _write_cache_file(store.cache_path, _good_rows(), CacheState({}))
+    before = store.cache_path.read_bytes()
+
+    def full(path: Path, data: bytes, *args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cache_file, "atomic_write_bytes", full)
+    assert refresh.main(["--force", "--symbols", "MP"], store=store) == 1
+    out = capsys.readouterr()
+    assert "No space left on device" in out.out + out.err
+    assert store.cache_path.read_bytes() == before

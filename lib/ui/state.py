@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 
 import streamlit as st
 
@@ -10,6 +10,66 @@ from lib.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
 from lib.returns import RANGES
 from lib.ui.widgets import escape_markdown
 from lib.universe import InvalidSymbolError, normalise_symbol
+
+#: Streamlit's own widget-to-URL binding: the widget key is the query parameter's name, defaults
+#: are left out of the URL, and a link opened as the first request shows exactly that view.
+BIND = "query-params"
+
+
+def link_values(key: str) -> list[str]:
+    """What the URL carries for a bound widget ``key`` (before the widget has read it)."""
+    return [v for v in st.query_params.get_all(key) if v != ""]
+
+
+def check_link(key: str, label: str, allowed: Collection[str] | Callable[[str], bool]) -> None:
+    """Say which values a shared link carried for ``key`` that the page cannot show.
+
+    Streamlit drops invalid values of a bound widget silently; the reader of a link deserves
+    to know. Call it before the widget is created: only then does the URL hold the raw text.
+    """
+    if key in st.session_state:
+        return
+    ok = allowed if callable(allowed) else (lambda v, a=frozenset(allowed): v in a)
+    bad = [v for v in link_values(key) if not ok(v)]
+    if bad:
+        shown = ", ".join(f"‘{escape_markdown(v[:60])}’" for v in bad[:6])
+        st.info(
+            f"The link's {escape_markdown(label)} value {shown} is not available here, "
+            "so it was left out.",
+            icon=":material/link_off:",
+        )
+
+
+def accept_short_link(
+    key: str, labels: Mapping[str, str], *, multi: bool = False, seed: bool = True
+) -> list[str]:
+    """Let a link name options by their id (``?pt_event=E055``, ``?equity_symbols=MP``).
+
+    A bound widget with ``format_func`` writes the label to the URL; a hand-typed or older
+    link carries the id. Ids found are put into session state before the widget reads the URL
+    (with ``seed``), and returned, so the widget opens on exactly that choice.
+    """
+    if key in st.session_state:
+        return []
+    raw = link_values(key)
+    by_label = {label: option for option, label in labels.items()}
+    picked = [by_label.get(v, v) for v in raw]
+    picked = [v for v in dict.fromkeys(picked) if v in labels]
+    if picked and seed and any(v in labels for v in raw):
+        st.session_state[key] = picked if multi else picked[0]
+    return picked
+
+
+def int_within(lo: int, hi: int) -> Callable[[str], bool]:
+    """A URL value check for an integer widget (slider, number input) bounded by lo..hi."""
+
+    def ok(value: str) -> bool:
+        try:
+            return lo <= int(float(value)) <= hi
+        except ValueError:
+            return False
+
+    return ok
 
 
 def capped_symbols(symbols: Sequence[str], limit: int | None) -> tuple[list[str], list[str]]:

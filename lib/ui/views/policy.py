@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import altair as alt
@@ -41,6 +42,18 @@ def latest_events_list(limit: int = 6) -> None:
 
 
 # --------------------------------------------------------------------------- the page
+
+
+def date_in(lo: date, hi: date) -> Callable[[str], bool]:
+    """A URL value check for the date range picker: an ISO date within lo..hi."""
+
+    def ok(value: str) -> bool:
+        try:
+            return lo <= date.fromisoformat(value) <= hi
+        except ValueError:
+            return False
+
+    return ok
 
 
 def date_span(picked: object, lo: date, hi: date) -> tuple[date, date, str | None]:

@@ -88,12 +88,18 @@ class RefreshReport:
         return sorted(s for s, r in self.symbols.items() if r.status == "failed")
 
     @property
+    def skipped(self) -> list[str]:
+        return sorted(s for s, r in self.symbols.items() if r.status == "skipped")
+
+    @property
     def updated(self) -> list[str]:
         return sorted(s for s, r in self.symbols.items() if r.status in ("updated", "rebased"))
 
     def summary(self) -> str:
         if self.offline:
             return "Yahoo Finance is unreachable; using the data already on disk."
+        if self.skipped and not self.attempted:
+            return "Not downloaded, the shared price cache is full: " + ", ".join(self.skipped)
         if not self.attempted:
             return "All prices are up to date."
         if self.failed and not self.updated:

@@ -62,6 +62,10 @@ AUTO_RETRY_AFTER = timedelta(hours=6)
 #: How many days before the last known row an incremental download starts, to detect re-basing.
 OVERLAP_DAYS = 7
 
+#: How many symbols outside the universe (and its FX series) the shared cache keeps: any
+#: visitor can type a symbol, and each one is a full-history download kept for everyone.
+MAX_EXTRA_SYMBOLS = 100
+
 
 class PriceStore:
     """Snapshot + local cache + optional fetcher, behind one small API.
@@ -75,8 +79,13 @@ class PriceStore:
         cache_dir: Path | None = None,
         fetcher: Fetcher | None = None,
         now: Callable[[], datetime] = datetime.now,
+        keep: Sequence[str] | None = None,
+        max_extra_symbols: int = MAX_EXTRA_SYMBOLS,
     ) -> None:
         self.snapshot_path = snapshot_path
+        # The symbols the cache always keeps (default: universe + FX); others are capped.
+        self._keep = frozenset(keep) if keep is not None else None
+        self.max_extra_symbols = max_extra_symbols
         self.cache_dir = cache_dir if cache_dir is not None else user_data_dir() / "prices"
         self.fetcher = fetcher
         self.now = now
@@ -232,6 +241,9 @@ class PriceStore:
         if not self.fetcher.available():
             report.offline = True
             return report
+        targets = self._within_extra_cap(targets, report)
+        if not targets:
+            return report
         report.attempted = targets
         now = self.now()
         today = now.date()
@@ -291,6 +303,38 @@ class PriceStore:
                 report.symbols[sym] = SymbolReport(sym, "failed", message=why)
                 notify(sym, f"failed: {why}")
         return report
+
+    @property
+    def keep(self) -> frozenset[str]:
+        if self._keep is None:
+            self._keep = frozenset(refresh_universe_symbols())
+        return self._keep
+
+    def _within_extra_cap(self, targets: list[str], report: RefreshReport) -> list[str]:
+        """Drop new non-universe symbols beyond :data:`MAX_EXTRA_SYMBOLS` (reported as skipped).
+
+        Symbols the cache or snapshot already holds stay refreshable; only new ones are capped.
+        """
+        held = set(self.load()["symbol"].astype(str))
+        extra_held = len((held - self.keep) - set(self.snapshot()["symbol"].astype(str)))
+        room = max(0, self.max_extra_symbols - extra_held)
+        out: list[str] = []
+        for sym in targets:
+            if sym in self.keep or sym in held:
+                out.append(sym)
+            elif room > 0:
+                room -= 1
+                out.append(sym)
+            else:
+                report.symbols[sym] = SymbolReport(
+                    sym,
+                    "skipped",
+                    message=(
+                        f"not downloaded: the shared price cache already keeps "
+                        f"{self.max_extra_symbols} symbols outside the universe"
+                    ),
+                )
+        return out
 
     def _fetch(
         self, symbols: list[str], start: date | None, today: date, report: RefreshReport

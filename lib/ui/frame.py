@@ -171,17 +171,36 @@ def _sidebar_freshness() -> None:
         st.rerun()
 
 
+#: On-demand Yahoo lookups one session may trigger (each is a full-history download).
+MAX_LOOKUPS_PER_SESSION = 10
+
+
 def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
-    """Try Yahoo once per session for typed symbols we hold no data for (when online)."""
+    """Try Yahoo once per session for typed symbols we hold no data for (when online).
+
+    At most MAX_LOOKUPS_PER_SESSION per session; the store caps what the shared cache keeps.
+    """
     store = data.price_store()
     have = data.offline_symbols()
     tried: set[str] = st.session_state.setdefault("_resolved_tried", set())
     todo = [s for s in symbols if s not in have and s not in tried]
     if not todo:
         return
-    tried.update(todo)
     if os.environ.get(ENV_OFFLINE) == "1" or store.fetcher is None:
+        tried.update(todo)
         return
+    room = max(0, MAX_LOOKUPS_PER_SESSION - len(tried))
+    todo, over = todo[:room], todo[room:]
+    if over:
+        names = ", ".join(escape_markdown(s) for s in over)
+        st.info(
+            f"This session has looked up {MAX_LOOKUPS_PER_SESSION} new symbols on Yahoo Finance, "
+            f"the most one visit may; not looked up: {names}.",
+            icon=":material/block:",
+        )
+    if not todo:
+        return
+    tried.update(todo)
     if not store.fetcher.available():
         return
     names = ", ".join(escape_markdown(s) for s in todo)
@@ -190,6 +209,9 @@ def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
     for sym in report.failed:
         msg = escape_markdown(report.symbols[sym].message)
         st.error(f"Yahoo Finance has no daily prices for **{escape_markdown(sym)}** ({msg}).")
+    for sym in report.skipped:
+        msg = escape_markdown(report.symbols[sym].message)
+        st.info(f"**{escape_markdown(sym)}**: {msg}.", icon=":material/block:")
     if report.written:
         data.offline_symbols.clear()
 

@@ -46,7 +46,7 @@ test: lint
 # Long property-based run (Hypothesis "fuzz" profile: many random examples, with shrinking).
 # `make test` runs the same properties with the bounded, derandomized "ci" profile.
 fuzz: $(DEV_STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider \
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 \
 		tests/test_properties_lib.py tests/test_properties_pages.py $(PYTEST_ARGS)
 
 snapshot: $(RUN_STAMP)

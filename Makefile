@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8501
 N ?= 2
 
-.PHONY: run serve-team test lint format snapshot refresh bench screenshots clean e2e
+.PHONY: run serve-team test lint format snapshot refresh bench screenshots clean e2e fuzz
 
 # Runtime dependencies only ([project] dependencies in pyproject.toml).
 $(RUN_STAMP): pyproject.toml
@@ -42,6 +42,12 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Skip the browser suite locally: make test PYTEST_ARGS="-m 'not e2e'"
+
+# Long property-based run (Hypothesis "fuzz" profile: many random examples, with shrinking).
+# `make test` runs the same properties with the bounded, derandomized "ci" profile.
+fuzz: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 \
+		tests/test_properties_lib.py tests/test_properties_pages.py $(PYTEST_ARGS)
 
 snapshot: $(RUN_STAMP)
 	$(BIN)/python scripts/build_snapshot.py

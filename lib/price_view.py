@@ -12,6 +12,35 @@ from lib import returns
 
 DEFAULT_SYMBOLS = ("MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ")
 BENCHMARKS = ("SPY", "REMX")
+#: Most symbols one comparison (the Prices picker, a shared link, a seeded watchlist) holds:
+#: beyond that a chart's legend and colours stop being readable.
+MAX_COMPARE = 12
+#: The range shown when a Custom range is not usable (fewer than two dates picked).
+FALLBACK_RANGE = "1Y"
+
+
+def resolve_range(
+    range_key: str, picked: object
+) -> tuple[str, tuple[date, date] | None, str | None]:
+    """(range key, custom dates, message) the view can always build.
+
+    ``picked`` is whatever the date picker returned: a pair, one date, an empty tuple or None.
+    Custom with fewer than two dates falls back to :data:`FALLBACK_RANGE`; a reversed pair is
+    swapped. The message (plain text, ours) says which of the two happened.
+    """
+    if range_key != "Custom":
+        known = range_key in returns.RANGES
+        key = range_key if known else FALLBACK_RANGE
+        note = None if known else f"Unknown range; showing {FALLBACK_RANGE}."
+        return key, None, note
+    dates = [d for d in (picked if isinstance(picked, (tuple, list)) else (picked,)) if d]
+    if len(dates) < 2:
+        note = f"Pick a start and an end date for the custom range. Showing {FALLBACK_RANGE}."
+        return FALLBACK_RANGE, None, note
+    start, end = dates[0], dates[1]
+    if start > end:
+        return "Custom", (end, start), "The custom range was reversed; showing it start to end."
+    return "Custom", (start, end), None
 
 
 @dataclass(frozen=True)
@@ -64,7 +93,9 @@ def build_view(
     aligned = default_align(tidy) if align is None else bool(align)
     as_of = returns.common_end(tidy) if aligned and spread > 0 else latest
     if range_key == "Custom" and custom is not None:
-        start, end = custom
+        start, end = min(custom), max(custom)
+    elif range_key not in returns.RANGES:  # Custom without dates: the documented fallback
+        start, end = (returns.period_start(FALLBACK_RANGE, as_of), as_of) if as_of else (None, None)
     elif as_of is None:
         start, end = None, None
     else:

@@ -342,6 +342,13 @@ def mode_values(tidy: pd.DataFrame, mode: str) -> pd.DataFrame:
         if mode == "% change":
             wide = wide / 100.0 - 1.0
     if wide.empty:
-        return pd.DataFrame({"date": [], "symbol": [], "value": []})
+        # Typed even when empty, so merges on "date" downstream (exports) never fail.
+        return pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "symbol": pd.Series(dtype=object),
+                "value": pd.Series(dtype="float64"),
+            }
+        )
     long = wide.reset_index().melt(id_vars="date", var_name="symbol", value_name="value")
     return long.dropna(subset=["value"]).reset_index(drop=True)

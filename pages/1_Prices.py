@@ -19,6 +19,8 @@ frame.page_setup(
 MODES = view.MODES
 state.init_price_state()
 labels = data.symbol_labels()
+if left_out := state.left_out_message(st.session_state, "px_symbols"):
+    st.info(left_out, icon=":material/info:")
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
@@ -27,7 +29,7 @@ picked = st.multiselect(
     key="px_symbols",
     accept_new_options=True,
     select_all=False,
-    max_selections=12,
+    max_selections=view.MAX_COMPARE,
     placeholder="MP, LYC.AX, 600111.SS…",
 )
 c1, c2, c3 = st.columns([5, 3, 2], vertical_alignment="bottom")
@@ -43,13 +45,11 @@ with st.expander("More options", icon=":material/tune:"):
         "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
         key="px_spac",
     )
-    custom = None
+    picked_dates = None
     if range_key == "Custom":
         picked_dates = st.date_input(
             "Custom range", key="px_custom", value=view.default_custom_range()
         )
-        if isinstance(picked_dates, tuple) and len(picked_dates) == 2:
-            custom = (picked_dates[0], picked_dates[1])
     events = None
     if st.toggle("Overlay policy events", key="px_events"):
         e1, e2 = st.columns(2)
@@ -57,9 +57,12 @@ with st.expander("More options", icon=":material/tune:"):
         places = e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
         events = (tuple(cats), tuple(places))
 
+range_key, custom, range_note = view.resolve_range(range_key, picked_dates)
+if range_note:
+    st.info(range_note, icon=":material/date_range:")
 symbols, problems = view.parse_symbols(picked)
 for problem in problems:
-    st.warning(problem, icon=":material/error:")
+    st.warning(widgets.escape_markdown(problem), icon=":material/error:")
 state.sync_price_query_params()
 
 if not symbols:
@@ -72,9 +75,11 @@ frame.resolve_unknown_symbols(wanted)
 align = st.session_state.get("px_align")  # None until the user sets it: aligned by default
 shown, notes, summary = view.price_view_for(wanted, ccy, show_spac, range_key, custom, mode, align)
 for sym in view.missing_symbols(wanted, shown.tidy):
-    st.warning(f"**{sym}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
+    sym_md = widgets.escape_markdown(sym)
+    st.warning(f"**{sym_md}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
 for sym, note in notes.items():
-    st.info(f"**{sym}**: {note}", icon=":material/currency_exchange:")
+    sym_md, note_md = widgets.escape_markdown(sym), widgets.escape_markdown(note)
+    st.info(f"**{sym_md}**: {note_md}", icon=":material/currency_exchange:")
 if shown.values.empty:
     st.warning("No prices in this range for the chosen symbols. Try a longer range.")
     st.stop()

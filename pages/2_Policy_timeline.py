@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, frame, widgets
+from lib.ui import data, frame, state, widgets
 from lib.ui.views import policy as view
 
 frame.page_setup(
@@ -19,16 +19,31 @@ frame.page_setup(
 events = data.policy_events()
 lo, hi = events["date"].min().date(), events["date"].max().date()
 
+BIND = state.BIND
+state.check_link("pt_jur", "jurisdiction", JURISDICTIONS)
+state.check_link("pt_cat", "category", CATEGORIES)
+state.check_link("pt_sym", "symbol", view.event_symbols(events))
+state.check_link("pt_dates", "date", view.date_in(lo, hi))
 c1, c2, c3 = st.columns(3)
-places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All")
-cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All")
+places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All", bind=BIND)
+cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All", bind=BIND)
 syms = c3.multiselect(
-    "Affected symbol", view.event_symbols(events), key="pt_sym", placeholder="All"
+    "Affected symbol", view.event_symbols(events), key="pt_sym", placeholder="All", bind=BIND
 )
 c4, c5 = st.columns([2, 3])
-span = c4.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi, key="pt_dates")
-text = c5.text_input("Search", key="pt_text", placeholder="e.g. magnets, MOFCOM, price floor")
-start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (lo, hi)
+span = c4.date_input(
+    "Date range", value=(lo, hi), min_value=lo, max_value=hi, key="pt_dates", bind=BIND
+)
+text = c5.text_input(
+    "Search",
+    key="pt_text",
+    placeholder="e.g. magnets, MOFCOM, price floor",
+    bind=BIND,
+    max_chars=200,
+)
+start, end, span_note = view.date_span(span, lo, hi)
+if span_note:
+    st.info(span_note, icon=":material/date_range:")
 
 shown = view.filter_events(
     events, jurisdictions=places, categories=cats, start=start, end=end, symbols=syms, text=text
@@ -44,6 +59,8 @@ picked = st.altair_chart(
 )
 clicked = view.selected_event_id((picked or {}).get("selection"))
 labels = view.event_option_label(shown)
+state.check_link("pt_event", "event", [*labels, *labels.values()])
+state.accept_short_link("pt_event", labels)
 if clicked in labels and clicked != st.session_state.get("_pt_last_click"):
     st.session_state["pt_event"] = clicked
 st.session_state["_pt_last_click"] = clicked
@@ -51,24 +68,12 @@ if st.session_state.get("pt_event") not in labels:
     st.session_state.pop("pt_event", None)
 event_id = st.selectbox(
     "Event (or click a marker)", list(labels), format_func=labels.get, key="pt_event", index=None,
-    placeholder="Choose an event",
+    placeholder="Choose an event", bind=BIND,
 )  # fmt: skip
 
 if event_id:
     e = view.get_event(events, event_id)
-    st.subheader(e.title)
-    st.markdown(
-        f"**{e.date_label}** · {e.jurisdiction} · {e.category} · confidence: {e.confidence}"
-    )
-    if not e.exact:
-        st.warning(
-            f"This event's date is {e.date_label} and its confidence is {e.confidence}: "
-            "the price window below is centred on the recorded date and is only indicative.",
-            icon=":material/help:",
-        )
-    st.text(e.summary)
-    if e.note:
-        st.caption(f"Note: {e.note}")
+    view.event_details(e)
     st.markdown("**Sources**")
     for i, url in enumerate(e.source_urls):
         if view.is_link(url):
@@ -94,7 +99,8 @@ if event_id:
     else:
         st.altair_chart(reaction, width="stretch")
         if missing:
-            st.caption("No offline prices around this date for: " + ", ".join(missing))
+            names = ", ".join(widgets.escape_markdown(s) for s in missing)
+            st.caption(f"No offline prices around this date for: {names}")
 
 st.subheader("Events")
 table = view.events_table(shown)

@@ -39,20 +39,33 @@ events = data.policy_events()
 universe_symbols = view.universe_symbols()
 BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
+BIND = state.BIND
 c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
-by = BY[c1.segmented_control("Choose by", list(BY), default="Events", key="es_by") or "Events"]
+state.check_link("es_by", "choose-by", BY)
+by_label = c1.segmented_control("Choose by", list(BY), default="Events", key="es_by", bind=BIND)
+by = BY[by_label or "Events"]
 if by == "event":
     labels = view.event_option_label(events)
+    state.check_link("es_events", "event", [*labels, *labels.values()])
+    state.accept_short_link("es_events", labels, multi=True)
     values = c2.multiselect(
-        "Events", list(labels), default=["E065"], format_func=labels.get, key="es_events"
-    )
+        "Events", list(labels), default=["E065"], format_func=labels.get, key="es_events",
+        bind=BIND,
+    )  # fmt: skip
 elif by == "category":
-    values = c2.multiselect("Categories", CATEGORIES, default=["export control"], key="es_cats")
+    state.check_link("es_cats", "category", CATEGORIES)
+    values = c2.multiselect(
+        "Categories", CATEGORIES, default=["export control"], key="es_cats", bind=BIND
+    )
 else:
-    values = c2.multiselect("Jurisdictions", JURISDICTIONS, default=["China"], key="es_jur")
+    state.check_link("es_jur", "jurisdiction", JURISDICTIONS)
+    values = c2.multiselect(
+        "Jurisdictions", JURISDICTIONS, default=["China"], key="es_jur", bind=BIND
+    )
 inexact = st.checkbox(
     "Include events whose date is month-only or approximate, or that are unverified",
     key="es_inexact",
+    bind=BIND,
 )
 chosen, excluded = view.select_events(by, values, inexact)
 if not excluded.empty:
@@ -62,20 +75,36 @@ if not excluded.empty:
         + ". Tick the box above to include them."
     )
 
-state.seed_symbols(st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols))
+state.check_link("es_syms", "symbol", universe_symbols)
+state.seed_symbols(
+    st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols),
+    preferred=[s for s in state.link_values("es_syms") if s in set(universe_symbols)],
+)  # fmt: skip
+if left_out := state.left_out_message(st.session_state, "es_syms"):
+    st.info(left_out, icon=":material/info:")
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
-picked = s1.multiselect("Symbols", universe_symbols, key="es_syms")
-baskets = s2.pills("Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets")
+picked = s1.multiselect("Symbols", universe_symbols, key="es_syms", bind=BIND)
+state.check_link("es_baskets", "basket", ["West", "China"])
+baskets = s2.pills(
+    "Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets", bind=BIND
+)
 symbols = view.resolve_symbols(picked, baskets or [])
 
 w1, w2, w3, w4 = st.columns(4)
-win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win")
-est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est")
-model = w3.selectbox("Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model")
+state.check_link("es_win", "event window", state.int_within(-30, 30))
+state.check_link("es_est", "estimation window", state.int_within(-500, -2))
+state.check_link("es_model", "model", [*view.MODELS, *view.MODELS.values()])
+state.accept_short_link("es_model", view.MODELS)
+win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win", bind=BIND)
+est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est", bind=BIND)
+model = w3.selectbox(
+    "Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model", bind=BIND
+)
 bench_opts = view.benchmark_options()
+state.check_link("es_bench", "benchmark", bench_opts)
 benchmark = w4.selectbox(
     "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
-    key="es_bench", disabled=model == "mean_adjusted",
+    key="es_bench", disabled=model == "mean_adjusted", bind=BIND,
 )  # fmt: skip
 
 if chosen.empty or not symbols:
@@ -84,7 +113,7 @@ if chosen.empty or not symbols:
 try:
     ar, summary, notes = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
 except view.EventStudyError as exc:
-    st.error(str(exc))
+    st.error(widgets.escape_markdown(exc))
     st.stop()
 
 n_ok, n_pairs = view.pairs_ok(summary)

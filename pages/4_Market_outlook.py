@@ -19,25 +19,31 @@ checks, paths, table = view.outlook_tables()
 scopes = view.scopes()
 
 # --------------------------------------------------------------------------- paths per scope
+BIND = state.BIND
 c1, c2, c3, c4 = st.columns([5, 2, 3, 3], vertical_alignment="bottom")
+state.check_link("scope", "scope", [*scopes, *scopes.values()])
+state.accept_short_link("scope", scopes)
 scope = c1.selectbox(
     "Market definition (scope)",
     list(scopes),
     key="scope",
+    bind=BIND,
     format_func=scopes.get,
     help="Each scope is a different market definition; they are never averaged together.",
 )
-log_scale = c2.toggle("Log scale", key="log_scale")
+log_scale = c2.toggle("Log scale", key="log_scale", bind=BIND)
 show_old = c3.toggle(
     "Superseded editions",
     value=True,
     key="show_superseded",
+    bind=BIND,
     help="Draw editions a publisher later restated, dashed, in the publisher's colour.",
 )
 with_unverified = c4.toggle(
     "Unverified in band",
     value=True,
     key="include_unverified",
+    bind=BIND,
     help="Count projections whose publisher could not be confirmed in the consensus band.",
 )
 
@@ -78,7 +84,8 @@ notes = [
 ]
 st.caption(" ".join(notes))
 for row_id, publisher, flag_text in view.flagged_rows(scope):
-    st.markdown(f"- **{row_id}** ({publisher}): {flag_text}")
+    esc = widgets.escape_markdown
+    st.markdown(f"- **{esc(row_id)}** ({esc(publisher)}): {esc(flag_text)}")
 
 # --------------------------------------------------------------------------- table
 st.subheader("Stated against implied growth")
@@ -116,13 +123,23 @@ with e2:
 # --------------------------------------------------------------------------- vs equities
 st.subheader("Has the equity market priced in this growth?")
 labels = data.symbol_labels()
-state.seed_symbols(st.session_state, "equity_symbols", view.default_equities())
+equity_ids = {s: labels.get(s, s) for s in view.equity_options([])}
+state.check_link("equity_symbols", "equity", [*equity_ids, *equity_ids.values()])
+state.seed_symbols(
+    st.session_state,
+    "equity_symbols",
+    view.default_equities(),
+    preferred=state.accept_short_link("equity_symbols", equity_ids, multi=True, seed=False),
+)
+if left_out := state.left_out_message(st.session_state, "equity_symbols"):
+    st.info(left_out, icon=":material/info:")
 q1, q2 = st.columns([3, 1], vertical_alignment="bottom")
 symbols = q1.multiselect(
     "Equities (equal-weighted, each in its own currency)",
     view.equity_options(st.session_state["equity_symbols"]),
     format_func=lambda s: labels.get(s, s),
     key="equity_symbols",
+    bind=BIND,
 )
 growth_years = view.growth_years(scope, with_unverified, symbols)
 if not symbols:
@@ -135,11 +152,13 @@ elif not growth_years.years:
         "or more, so there is nothing to compare. Try another scope or other equities."
     )
 else:
+    state.check_link(f"growth_start_{scope}", "start year", [str(y) for y in growth_years.years])
     start = q2.selectbox(
         "Start year (= 100)",
         growth_years.years,
         index=growth_years.years.index(growth_years.default),
         key=f"growth_start_{scope}",
+        bind=BIND,
         help="Defaults to the year most publications cover, leaving a full year of prices.",
     )
     growth = view.outlook_growth(scope, with_unverified, symbols, int(start), log_scale)
@@ -154,7 +173,11 @@ else:
             f"Basket of {growth.members} member(s) with prices in the window; it "
             f"ends {widgets.fmt_date(growth.basket_end)}, the last day all members have prices. "
             "Forecast line: median of each publication's path rebased to 100 in the start year."
-            + (f" No prices on disk for: {', '.join(missing)}." if missing else "")
+            + (
+                " No prices on disk for: " + ", ".join(map(widgets.escape_markdown, missing)) + "."
+                if missing
+                else ""
+            )
         )
 
 # --------------------------------------------------------------------------- NdPr

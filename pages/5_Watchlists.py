@@ -226,7 +226,10 @@ with t_manage:
 with t_io:
     st.markdown("**Import** a CSV with a `symbol` column and an optional `note` column.")
     upload = st.file_uploader(
-        f"CSV file (up to {wl.MAX_IMPORT_BYTES // 1024} KiB)", type=["csv"], key="wl_upload"
+        f"CSV file (up to {wl.MAX_IMPORT_BYTES // 1024} KiB)",
+        type=["csv"],
+        key="wl_upload",
+        max_upload_size=1,  # MB, the smallest Streamlit allows; the app's own check is 256 KiB
     )
     target = st.radio("Import into", ["This watchlist", "A new watchlist"], key="wl_import_target")
     import_name = ""

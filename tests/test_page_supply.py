@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
+from lib.paths import ROOT
 from lib.supply import model
 from lib.supply.load import load_supply
 from tests.apptest_frame import page_app
@@ -17,7 +19,8 @@ from tests.apptest_frame import page_app
 PAGE = "pages/6_Supply_gap.py"
 LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
 #: Listed pipeline companies with prices in the shipped snapshot.
-OFFLINE = {"MP", "LYC.AX", "ILU.AX", "ARU.AX", "UUUU", "USAR", "AREC"}  # ILU/ARU: 2026-11 snapshot
+#: Listed companies with prices in the shipped snapshot (derived: the snapshot grows).
+OFFLINE = set(pd.read_parquet(ROOT / "data" / "prices" / "snapshot.parquet")["symbol"])
 CHART_KEYS = [
     "sup_chart_production",
     "sup_chart_vintage",

@@ -8,9 +8,10 @@ import io
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lib.prices.schema import SNAPSHOT_COLUMNS, CacheCorruptError, normalise
+from lib.prices.schema import PRICE_FIELDS, SNAPSHOT_COLUMNS, CacheCorruptError, normalise
 
 CACHE_FILE = "cache.parquet"
 
@@ -43,19 +44,85 @@ class CacheState:
         return datetime.fromisoformat(raw) if raw else None
 
 
+def naive_utc_text(moment: datetime) -> str:
+    """The one way a time is stored in the cache state: naive (UTC if it carried a zone)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+_BOOL_KEYS = ("full_history",)
+_TIME_KEYS = ("last_attempt", "last_success")
+_TEXT_KEYS = ("error",)
+
+
+def parse_state(raw: bytes) -> CacheState:
+    """The typed cache state, or ValueError: a dict of symbol -> {full_history: bool,
+    last_attempt/last_success: naive ISO time, error: text}; other keys pass untouched."""
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("state is not a mapping")
+    for sym, entry in data.items():
+        if not isinstance(sym, str) or not isinstance(entry, dict):
+            raise ValueError("state entry is not a mapping")
+        for key, value in entry.items():
+            if key in _BOOL_KEYS and isinstance(value, bool):
+                continue
+            if key in _TEXT_KEYS and isinstance(value, str):
+                continue
+            if key in _TIME_KEYS and isinstance(value, str):
+                if datetime.fromisoformat(value).tzinfo is not None:
+                    raise ValueError(f"{key} of {sym} carries a time zone")
+                continue
+            if key in (*_BOOL_KEYS, *_TIME_KEYS, *_TEXT_KEYS):
+                raise ValueError(f"state key {key!r} of {sym} has the wrong type")
+    return CacheState(data)
+
+
+def _check_schema(schema: pa.Schema) -> None:
+    """Types as written by :func:`write_cache_file`; text in a price column is corruption."""
+    missing = set(SNAPSHOT_COLUMNS) - set(schema.names)
+    if missing:
+        raise ValueError(f"missing columns {sorted(missing)}")
+    kind = {name: schema.field(name).type for name in SNAPSHOT_COLUMNS}
+    if not (pa.types.is_timestamp(kind["date"]) or pa.types.is_date(kind["date"])):
+        raise ValueError(f"date column is {kind['date']}")
+    if not (pa.types.is_string(kind["symbol"]) or pa.types.is_large_string(kind["symbol"])):
+        raise ValueError(f"symbol column is {kind['symbol']}")
+    for col in [*PRICE_FIELDS, "volume"]:
+        t = kind[col]
+        if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_null(t)):
+            raise ValueError(f"{col} column is {t}")
+
+
 def read_cache_file(path: Path) -> tuple[pd.DataFrame, CacheState]:
+    """The cache rows and state; anything that is not exactly what we write is corrupt."""
     try:
         table = pq.read_table(path)
+        _check_schema(table.schema)
         meta = table.schema.metadata or {}
-        state = CacheState(json.loads(meta[_STATE_KEY])) if _STATE_KEY in meta else CacheState()
-        missing = set(SNAPSHOT_COLUMNS) - set(table.column_names)
-        if missing:
-            raise ValueError(f"missing columns {sorted(missing)}")
+        state = parse_state(meta[_STATE_KEY]) if _STATE_KEY in meta else CacheState()
         df = normalise(table.to_pandas())
-    except (OSError, pa.ArrowException, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (
+        OSError,
+        pa.ArrowException,
+        ValueError,
+        TypeError,
+        KeyError,
+        json.JSONDecodeError,
+    ) as exc:
         raise CacheCorruptError(f"price cache {path} is unreadable ({exc})") from exc
     if df.duplicated(["symbol", "date"]).any():
         raise CacheCorruptError(f"price cache {path} has duplicated rows")
+    if df["symbol"].isna().any() or df["date"].isna().any():
+        raise CacheCorruptError(f"price cache {path} has rows without a symbol or a date")
+    have = set(df["symbol"].astype(str))
+    hollow = sorted(s for s in state.symbols if state.full_history(s) and s not in have)
+    if hollow:
+        # full_history hides the snapshot's rows: without rows of its own, a symbol vanishes.
+        raise CacheCorruptError(
+            f"price cache {path} replaces {', '.join(hollow)} but holds no rows for them"
+        )
     return df, state
 
 
@@ -80,6 +147,17 @@ def _no_checkpoint(step: str) -> None:
     return None
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it; the lock keeps threads from racing)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes, checkpoint: Checkpoint | None = None) -> None:
     """Temp file + fsync + rename: a crash leaves the old or the new file, never half of one.
 
@@ -90,6 +168,9 @@ def atomic_write_bytes(path: Path, data: bytes, checkpoint: Checkpoint | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600; the file gets the mode a plain open() would (umask 002 in the
+        # app's group: readable by the app when `make refresh` runs as another user).
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             step("temp-created")
             half = len(data) // 2

@@ -42,6 +42,10 @@ class CacheCorruptError(PriceDataError):
     """The local cache file exists but cannot be read; the snapshot is used instead."""
 
 
+class CacheWriteError(PriceDataError):
+    """The cache folder refused a write (disk full, permission denied); nothing was lost."""
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What one batched download returned: tidy rows plus per-symbol errors."""
@@ -84,12 +88,18 @@ class RefreshReport:
         return sorted(s for s, r in self.symbols.items() if r.status == "failed")
 
     @property
+    def skipped(self) -> list[str]:
+        return sorted(s for s, r in self.symbols.items() if r.status == "skipped")
+
+    @property
     def updated(self) -> list[str]:
         return sorted(s for s, r in self.symbols.items() if r.status in ("updated", "rebased"))
 
     def summary(self) -> str:
         if self.offline:
             return "Yahoo Finance is unreachable; using the data already on disk."
+        if self.skipped and not self.attempted:
+            return "Not downloaded, the shared price cache is full: " + ", ".join(self.skipped)
         if not self.attempted:
             return "All prices are up to date."
         if self.failed and not self.updated:
@@ -101,6 +111,19 @@ class RefreshReport:
         if self.rate_limited:
             parts.append("Yahoo rate-limited the request (retried with backoff)")
         return "; ".join(parts)
+
+
+def empty_coverage() -> pd.DataFrame:
+    """Coverage of nothing, typed like a real one (``.dt`` and ``.max()`` keep working)."""
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(dtype="string"),
+            "first_date": pd.Series(dtype="datetime64[ns]"),
+            "last_date": pd.Series(dtype="datetime64[ns]"),
+            "rows": pd.Series(dtype="int64"),
+            "source": pd.Series(dtype="string"),
+        }
+    )
 
 
 def empty_prices() -> pd.DataFrame:

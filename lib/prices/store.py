@@ -29,6 +29,7 @@ from lib.prices.cache_file import (
     CACHE_FILE,
     CacheState,
     file_lock,
+    naive_utc_text,
     read_cache_file,
     write_cache_file,
 )
@@ -39,10 +40,12 @@ from lib.prices.schema import (
     ENV_OFFLINE,
     SNAPSHOT_PATH,
     CacheCorruptError,
+    CacheWriteError,
     Fetcher,
     FetchResult,
     RefreshReport,
     SymbolReport,
+    empty_coverage,
     empty_prices,
     read_snapshot,
 )
@@ -59,6 +62,10 @@ AUTO_RETRY_AFTER = timedelta(hours=6)
 #: How many days before the last known row an incremental download starts, to detect re-basing.
 OVERLAP_DAYS = 7
 
+#: How many symbols outside the universe (and its FX series) the shared cache keeps: any
+#: visitor can type a symbol, and each one is a full-history download kept for everyone.
+MAX_EXTRA_SYMBOLS = 100
+
 
 class PriceStore:
     """Snapshot + local cache + optional fetcher, behind one small API.
@@ -72,8 +79,13 @@ class PriceStore:
         cache_dir: Path | None = None,
         fetcher: Fetcher | None = None,
         now: Callable[[], datetime] = datetime.now,
+        keep: Sequence[str] | None = None,
+        max_extra_symbols: int = MAX_EXTRA_SYMBOLS,
     ) -> None:
         self.snapshot_path = snapshot_path
+        # The symbols the cache always keeps (default: universe + FX); others are capped.
+        self._keep = frozenset(keep) if keep is not None else None
+        self.max_extra_symbols = max_extra_symbols
         self.cache_dir = cache_dir if cache_dir is not None else user_data_dir() / "prices"
         self.fetcher = fetcher
         self.now = now
@@ -120,6 +132,15 @@ class PriceStore:
 
     def rebuild_cache(self) -> Path | None:
         """Move an unreadable cache aside (kept for inspection) so the next refresh starts clean."""
+        try:
+            return self._set_cache_aside()
+        except OSError as exc:  # the lock file itself may be refused (read-only folder)
+            raise CacheWriteError(
+                f"The price cache folder refused a write ({exc.strerror or exc}); "
+                "the snapshot is still shown."
+            ) from exc
+
+    def _set_cache_aside(self) -> Path | None:
         with file_lock(self.lock_path):
             if not self.cache_path.exists():
                 return None
@@ -129,7 +150,13 @@ class PriceStore:
             except CacheCorruptError:
                 stamp = self.now().strftime("%Y%m%dT%H%M%S")
                 aside = self.cache_path.with_name(f"{CACHE_FILE}.corrupt-{stamp}")
-                os.replace(self.cache_path, aside)
+                try:
+                    os.replace(self.cache_path, aside)
+                except OSError as exc:
+                    raise CacheWriteError(
+                        "The damaged price cache could not be set aside "
+                        f"({exc.strerror or exc}); the snapshot is still shown."
+                    ) from exc
                 self.cache_problem = None
                 return aside
 
@@ -155,7 +182,7 @@ class PriceStore:
         """Per symbol: first and last date, rows, and which layer the latest row came from."""
         combined = self.load()
         if combined.empty:
-            return pd.DataFrame(columns=["symbol", "first_date", "last_date", "rows", "source"])
+            return empty_coverage()
         cache, _ = self.read_cache()
         cache_last = cache.groupby("symbol")["date"].max() if not cache.empty else pd.Series()
         g = combined.groupby("symbol")["date"]
@@ -214,6 +241,9 @@ class PriceStore:
         if not self.fetcher.available():
             report.offline = True
             return report
+        targets = self._within_extra_cap(targets, report)
+        if not targets:
+            return report
         report.attempted = targets
         now = self.now()
         today = now.date()
@@ -261,8 +291,50 @@ class PriceStore:
                 why = errors.get(s, "no data returned")
                 errors[s] = f"history was re-adjusted but the full refetch failed ({why})"
 
-        self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
+        try:
+            self._merge_and_write(targets, rows, errors, full_history, now, report, notify)
+        except OSError as exc:
+            # Disk full, permission denied...: the old file is untouched (atomic write), so
+            # nothing good is lost; say so per symbol instead of raising out of a page.
+            why = f"could not write the price cache: {exc.strerror or exc}"
+            report.written = False
+            report.warnings.append(why)
+            for sym in targets:
+                report.symbols[sym] = SymbolReport(sym, "failed", message=why)
+                notify(sym, f"failed: {why}")
         return report
+
+    @property
+    def keep(self) -> frozenset[str]:
+        if self._keep is None:
+            self._keep = frozenset(refresh_universe_symbols())
+        return self._keep
+
+    def _within_extra_cap(self, targets: list[str], report: RefreshReport) -> list[str]:
+        """Drop new non-universe symbols beyond :data:`MAX_EXTRA_SYMBOLS` (reported as skipped).
+
+        Symbols the cache or snapshot already holds stay refreshable; only new ones are capped.
+        """
+        held = set(self.load()["symbol"].astype(str))
+        extra_held = len((held - self.keep) - set(self.snapshot()["symbol"].astype(str)))
+        room = max(0, self.max_extra_symbols - extra_held)
+        out: list[str] = []
+        for sym in targets:
+            if sym in self.keep or sym in held:
+                out.append(sym)
+            elif room > 0:
+                room -= 1
+                out.append(sym)
+            else:
+                report.symbols[sym] = SymbolReport(
+                    sym,
+                    "skipped",
+                    message=(
+                        f"not downloaded: the shared price cache already keeps "
+                        f"{self.max_extra_symbols} symbols outside the universe"
+                    ),
+                )
+        return out
 
     def _fetch(
         self, symbols: list[str], start: date | None, today: date, report: RefreshReport
@@ -317,7 +389,7 @@ class PriceStore:
             for sym in targets:
                 self._attempts[sym] = now
                 entry = state.entry(sym)
-                entry["last_attempt"] = now.isoformat(timespec="seconds")
+                entry["last_attempt"] = naive_utc_text(now)
                 if sym in got:
                     entry["last_success"] = entry["last_attempt"]
                     entry.pop("error", None)

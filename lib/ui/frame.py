@@ -11,8 +11,9 @@ import streamlit as st
 
 from lib import watchlists
 from lib.paths import ROOT
-from lib.prices import ENV_OFFLINE, forget_probe, refresh_universe_symbols
+from lib.prices import ENV_OFFLINE, PriceDataError, forget_probe, refresh_universe_symbols
 from lib.ui import auth, data
+from lib.ui.widgets import escape_markdown
 from lib.watchlists.perf import last_price
 
 APP_NAME = "Rare Earths Revival"
@@ -92,8 +93,8 @@ def _run_refresh(*, auto: bool, force: bool) -> None:
         targets = refresh_universe_symbols()
 
         def on_symbol(sym: str, msg: str) -> None:
-            lines.append(f"`{sym}` {msg}")
-            progress.progress(min(1.0, len(lines) / max(1, len(targets))), text=f"{sym}: {msg}")
+            lines.append(f"{escape_markdown(sym)}: {escape_markdown(msg)}")
+            progress.progress(min(1.0, len(lines) / max(1, len(targets))), text=lines[-1])
 
         report = store.refresh(targets, auto=auto, force=force, progress=on_symbol)
         for line in lines:
@@ -130,8 +131,15 @@ def _sidebar_freshness() -> None:
             icon=":material/warning:",
         )
         if st.button("Rebuild cache", key="_rebuild_cache"):
-            store.rebuild_cache()
+            try:
+                store.rebuild_cache()
+            except PriceDataError as exc:
+                st.session_state["_rebuild_problem"] = str(exc)
+            else:
+                st.session_state.pop("_rebuild_problem", None)
             st.rerun()
+    if st.session_state.get("_rebuild_problem"):
+        st.error(escape_markdown(st.session_state["_rebuild_problem"]), icon=":material/error:")
     if not cov.empty:
         as_of = cov["last_date"].max().date()
         st.markdown(f"**Prices as of {as_of:%d %b %Y}**")
@@ -164,24 +172,47 @@ def _sidebar_freshness() -> None:
         st.rerun()
 
 
+#: On-demand Yahoo lookups one session may trigger (each is a full-history download).
+MAX_LOOKUPS_PER_SESSION = 10
+
+
 def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
-    """Try Yahoo once per session for typed symbols we hold no data for (when online)."""
+    """Try Yahoo once per session for typed symbols we hold no data for (when online).
+
+    At most MAX_LOOKUPS_PER_SESSION per session; the store caps what the shared cache keeps.
+    """
     store = data.price_store()
     have = data.offline_symbols()
     tried: set[str] = st.session_state.setdefault("_resolved_tried", set())
     todo = [s for s in symbols if s not in have and s not in tried]
     if not todo:
         return
-    tried.update(todo)
     if os.environ.get(ENV_OFFLINE) == "1" or store.fetcher is None:
+        tried.update(todo)
         return
+    room = max(0, MAX_LOOKUPS_PER_SESSION - len(tried))
+    todo, over = todo[:room], todo[room:]
+    if over:
+        names = ", ".join(escape_markdown(s) for s in over)
+        st.info(
+            f"This session has looked up {MAX_LOOKUPS_PER_SESSION} new symbols on Yahoo Finance, "
+            f"the most one visit may; not looked up: {names}.",
+            icon=":material/block:",
+        )
+    if not todo:
+        return
+    tried.update(todo)
     if not store.fetcher.available():
         return
-    with st.spinner(f"Looking up {', '.join(todo)} on Yahoo Finance…"):
+    names = ", ".join(escape_markdown(s) for s in todo)
+    with st.spinner(f"Looking up {names} on Yahoo Finance…"):
         report = store.refresh(todo, force=True)
     for sym in report.failed:
-        msg = report.symbols[sym].message
-        st.error(f"Yahoo Finance has no daily prices for **{sym}** ({msg}).")
+        msg = escape_markdown(report.symbols[sym].message)
+        st.error(f"Yahoo Finance has no daily prices for **{escape_markdown(sym)}** ({msg}).")
+    for sym in report.skipped:
+        msg = escape_markdown(report.symbols[sym].message)
+        st.info(f"**{escape_markdown(sym)}**: {msg}.", icon=":material/block:")
     if report.written:
         data.offline_symbols.clear()
 

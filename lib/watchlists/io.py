@@ -76,12 +76,12 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
             + ", ".join(f"'{sanitize_excerpt(h)}'" for h in header[:6])
             + "."
         )
-    extra = [h for h in header if h not in ("symbol", "note")]
+    extra = [h for h in header if h not in ("symbol", "note", *EXPORT_ONLY_COLUMNS)]
     if extra:
         raise ImportProblem(
             "Unexpected column(s): "
             + ", ".join(f"'{sanitize_excerpt(h)}'" for h in extra[:6])
-            + ". Only 'symbol' and 'note' are allowed."
+            + ". Only 'symbol' and 'note' are read (plus the columns our own export adds)."
         )
     if len(set(header)) != len(header):
         raise ImportProblem("The header repeats a column name.")
@@ -115,6 +115,10 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
         seen.add(sym)
         items.append(NewItem(sym, note))
     return items
+
+
+#: Columns our own export adds for reading; an import ignores them (symbol and note are the list).
+EXPORT_ONLY_COLUMNS = ("name", "added_on", "added_price", "added_price_date")
 
 
 def items_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -170,6 +170,14 @@ class WatchlistStore:
         return int(conn.execute(q).scalar() or 0)
 
     def _insert_list(self, conn: Connection, owner: str, name: str) -> int:
+        if conn.dialect.name == "postgresql":
+            # Count-then-insert is a race under READ COMMITTED: two creators both see 99 and
+            # both insert. One transaction-scoped advisory lock per owner queues them up
+            # (SQLite serialises writers itself: a stale reader cannot upgrade to a writer).
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"rer-watchlists:{owner}"},
+            )
         if self._count_lists(conn, owner) >= MAX_LISTS_PER_OWNER:
             raise WatchlistError(f"You can keep at most {MAX_LISTS_PER_OWNER} watchlists.")
         now = self.now()

@@ -71,6 +71,24 @@ def _reject_controls(text: str, what: str, *, allow_newlines: bool = False) -> N
             raise WatchlistError(f"The {what} contains control characters or binary data.")
 
 
+def _reject_invisible(text: str, what: str) -> None:
+    """Format characters (Cf: zero-width space, word joiner, BOM...) and line/paragraph
+    separators make two names look identical; the emoji joiner between two symbols is fine."""
+    for i, ch in enumerate(text):
+        cat = unicodedata.category(ch)
+        if (
+            ch == "\u200d"
+            and 0 < i < len(text) - 1
+            and unicodedata.category(text[i - 1]) in ("So", "Sk")
+        ):
+            continue
+        if cat in ("Cf", "Zl", "Zp"):
+            raise WatchlistError(
+                f"The {what} contains an invisible character (U+{ord(ch):04X}), which would "
+                "make it look like another name; please remove it."
+            )
+
+
 def clean_name(name: object) -> str:
     """Trimmed, NFC-normalised list name; unicode welcome, invisible tricks rejected."""
     if not isinstance(name, str):
@@ -83,6 +101,7 @@ def clean_name(name: object) -> str:
             f"Watchlist names can be at most {MAX_NAME_LEN} characters (this one has {len(text)})."
         )
     _reject_controls(text, "name")
+    _reject_invisible(text, "name")
     return text
 
 

@@ -58,7 +58,7 @@ def _event_study(
     exchanges = dict(zip(uni["symbol"], uni["exchange"], strict=True))
     regional = benchmark == REGIONAL
     base = "SPY" if regional else benchmark
-    wanted = [*symbols, base, *(exchanges if regional else ())]
+    wanted = [*symbols, *([base] if base else []), *(exchanges if regional else ())]
     prices = data.load_prices(list(dict.fromkeys(wanted)))
     res = es.run_event_study(
         ev,
@@ -77,7 +77,7 @@ def _event_study(
 def event_study(
     event_ids: Sequence[str],
     symbols: Sequence[str],
-    benchmark: str,
+    benchmark: str | None,
     model: str,
     event_window: tuple[int, int],
     estimation_window: tuple[int, int],
@@ -85,7 +85,16 @@ def event_study(
     """(ARs, summary, notes) cached on small keys; raises EventStudyError on bad input.
 
     The notes warn when the market model explains under 5 % of a symbol's returns and list the
-    rows left out of returns (duplicated source rows, halt days)."""
+    rows left out of returns (duplicated source rows, halt days). ``benchmark`` is None when no
+    symbol has prices on disk: only the mean-adjusted model, which needs none, can run then.
+    """
+    if not benchmark:
+        if model != "mean_adjusted":
+            raise es.EventStudyError(
+                "No benchmark has prices on disk, so this model cannot run. "
+                "Choose the mean-adjusted model, which needs no benchmark."
+            )
+        benchmark = ""
     return _event_study(
         tuple(sorted(set(event_ids))),
         tuple(dict.fromkeys(symbols)),
@@ -97,8 +106,9 @@ def event_study(
 
 
 def benchmark_options() -> list[str]:
-    """The regional-peer choice first, then every symbol with prices on disk."""
-    return [REGIONAL, *sorted(data.available_symbols())]
+    """The regional-peer choice first (when any prices are on disk), then every such symbol."""
+    have = sorted(data.available_symbols())
+    return [REGIONAL, *have] if have else []
 
 
 def pairs_ok(summary: pd.DataFrame) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import altair as alt
@@ -34,13 +35,56 @@ def latest_events_list(limit: int = 6) -> None:
     for e in events.itertuples():
         flag = "" if e.status_label == "exact" else f" · :orange[{e.status_label}]"
         st.markdown(
-            f"**{e.date_label}** · {e.jurisdiction} · {e.category}{flag}  \n"
-            f"{escape_markdown(e.title)}"
+            f"**{escape_markdown(e.date_label)}** · {escape_markdown(e.jurisdiction)} · "
+            f"{escape_markdown(e.category)}{flag}  \n{escape_markdown(e.title)}"
         )
     page_link("pages/2_Policy_timeline.py", label="All events", icon=":material/timeline:")
 
 
 # --------------------------------------------------------------------------- the page
+
+
+def date_in(lo: date, hi: date) -> Callable[[str], bool]:
+    """A URL value check for the date range picker: an ISO date within lo..hi."""
+
+    def ok(value: str) -> bool:
+        try:
+            return lo <= date.fromisoformat(value) <= hi
+        except ValueError:
+            return False
+
+    return ok
+
+
+def date_span(picked: object, lo: date, hi: date) -> tuple[date, date, str | None]:
+    """(start, end, message): a half-set picker falls back to all dates, a reversed one swaps."""
+    dates = [d for d in (picked if isinstance(picked, (tuple, list)) else (picked,)) if d]
+    if len(dates) < 2:
+        return lo, hi, "Pick a start and an end date; showing every date."
+    start, end = dates[0], dates[1]
+    if start > end:
+        return end, start, "The date range was reversed; showing it start to end."
+    return start, end, None
+
+
+def event_details(e: ev.PolicyEvent) -> None:
+    """One event's title, dating and note; all of it is data text, so all of it is escaped."""
+    st.subheader(escape_markdown(e.title))
+    st.markdown(
+        f"**{escape_markdown(e.date_label)}** · {escape_markdown(e.jurisdiction)} · "
+        f"{escape_markdown(e.category)} · confidence: {escape_markdown(e.confidence)}"
+    )
+    if not e.exact:
+        st.warning(
+            f"This event's date is {escape_markdown(e.date_label)} and its confidence is "
+            f"{escape_markdown(e.confidence)}: the price window below is centred on the "
+            "recorded date and is only indicative.",
+            icon=":material/help:",
+        )
+    st.text(e.summary)
+    if e.note:
+        st.caption(f"Note: {escape_markdown(e.note)}")
+
 
 event_symbols = ev.event_symbols
 filter_events = ev.filter_events

@@ -13,11 +13,13 @@ from lib import charts, returns
 from lib.export import export_filename
 from lib.price_view import (
     BENCHMARKS,
+    MAX_COMPARE,
     PriceView,
     build_view,
     export_frame,
     listing_markers,
     missing_symbols,
+    resolve_range,
 )
 from lib.prices.schema import NO_OFFLINE_DATA
 from lib.ui import data
@@ -28,11 +30,13 @@ from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
 MODES = list(charts.MODES)
 __all__ = [
     "BENCHMARKS",
+    "MAX_COMPARE",
     "MODES",
     "NO_OFFLINE_DATA",
     "export_filename",
     "export_frame",
     "missing_symbols",
+    "resolve_range",
 ]
 
 Events = tuple[tuple[str, ...], tuple[str, ...]] | None

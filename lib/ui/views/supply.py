@@ -18,8 +18,9 @@ from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
-from lib.ui import data as ui_data
-from lib.ui import widgets
+from lib.ui import data, widgets
+from lib.ui.data import price_store
+from lib.ui.state import BIND, accept_short_link, check_link
 
 #: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
 Spec = dict[str, Any]
@@ -113,7 +114,7 @@ def _listed(token: str, year: int) -> pd.DataFrame:
 def _listed_with_returns(token: str, year: int, since: str, price_token: str) -> pd.DataFrame:
     """Each listed company's capacity by ``year`` next to its price change over ``since``."""
     listed = _listed(token, year)
-    tidy, _notes = ui_data.display_prices(list(listed["symbol"]), "local", False)
+    tidy, _notes = data.display_prices(list(listed["symbol"]), "local", False)
     changes: list[float | None] = []
     spans: list[str] = []
     for sym in listed["symbol"]:
@@ -229,7 +230,8 @@ def mine_production(data: SupplyData) -> None:
     editions = model.editions_newest_first(data.production)
     mcs = model.mcs_editions(data.production)
     c1, c2, c3 = st.columns(3)
-    edition = c1.selectbox("USGS edition", editions, index=0, key="sup_edition")
+    check_link("sup_edition", "USGS edition", [str(e) for e in editions])
+    edition = c1.selectbox("USGS edition", editions, index=0, key="sup_edition", bind=BIND)
     prev = model.previous_edition(mcs, edition) or (mcs[-2] if len(mcs) > 1 else edition)
     others = [e for e in editions if e != edition] or [edition]
     compare = c2.selectbox(
@@ -237,10 +239,12 @@ def mine_production(data: SupplyData) -> None:
         others,
         index=others.index(prev) if prev in others else 0,
         key=f"sup_compare_{edition}",
+        bind=BIND,
         help="The vintage view puts the same years from both editions side by side.",
     )
     countries = [model.CHINA, model.REST, model.WORLD, "Australia", "United States", "Burma"]
-    country = c3.selectbox("Vintage view of", countries, index=3, key="sup_country")
+    check_link("sup_country", "country", countries)
+    country = c3.selectbox("Vintage view of", countries, index=3, key="sup_country", bind=BIND)
     split_chart, vintage_chart, split, vintage, revs = _production_charts(
         data_token(), edition, compare, country
     )
@@ -296,7 +300,10 @@ def mine_production(data: SupplyData) -> None:
 def china_share(data: SupplyData) -> None:
     st.subheader("2 · China's share by stage")
     earlier = st.toggle(
-        "Show earlier editions of revised USGS shares", value=True, key="sup_share_earlier"
+        "Show earlier editions of revised USGS shares",
+        value=True,
+        key="sup_share_earlier",
+        bind=BIND,
     )
     chart, pts = _share_chart(data_token(), earlier)
     _show(chart, "sup_chart_share")
@@ -326,9 +333,16 @@ def china_share(data: SupplyData) -> None:
 def pipeline(data: SupplyData) -> None:
     st.subheader("3 · Western pipeline against targets")
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-    unverified = c1.toggle("Include unverified projects", value=True, key="sup_unverified")
+    unverified = c1.toggle(
+        "Include unverified projects", value=True, key="sup_unverified", bind=BIND
+    )
+    check_link("sup_year", "year", [str(y) for y in model.PIPELINE_YEARS])
     year = c2.select_slider(
-        "Capacity in place by", options=list(model.PIPELINE_YEARS), value=2028, key="sup_year"
+        "Capacity in place by",
+        options=list(model.PIPELINE_YEARS),
+        value=2028,
+        key="sup_year",
+        bind=BIND,
     )
     sentences, left_out = _sentences(data_token(), int(year))
     for sentence in sentences:
@@ -417,13 +431,13 @@ def _company_view(
     symbol: str, since: str, price_token: str
 ) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
     """Rebased prices and the symbol's dated policy-timeline events in that window."""
-    tidy, _notes = ui_data.display_prices([symbol], "local", False)
+    tidy, _notes = data.display_prices([symbol], "local", False)
     start = None
     days = SINCE.get(since)
     if days is not None and len(tidy):
         start = tidy["date"].max() - pd.Timedelta(days=days)
     rebased = model.rebased_prices(tidy, [symbol], start)
-    events = model.project_milestones(ui_data.policy_events(), symbol)
+    events = model.project_milestones(data.policy_events(), symbol)
     overlays = []
     if len(rebased):
         lo, hi = rebased["date"].min(), rebased["date"].max()
@@ -442,15 +456,22 @@ def equities(data: SupplyData) -> None:
     listed = _listed(data_token(), year)
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     labels = dict(zip(listed["symbol"], listed["company"], strict=True))
+    company_labels = {s: f"{s} · {labels.get(s, s)}" for s in listed["symbol"]}
+    check_link("sup_company", "company", [*company_labels, *company_labels.values()])
+    accept_short_link("sup_company", company_labels)
     symbol = c1.selectbox(
         "Company",
         list(listed["symbol"]),
-        format_func=lambda s: f"{s} · {labels.get(s, s)}",
+        format_func=lambda s: company_labels.get(s, s),
         key="sup_company",
+        bind=BIND,
     )
-    since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
+    check_link("sup_since", "prices since", list(SINCE))
+    since = c2.segmented_control(
+        "Prices since", list(SINCE), default="3Y", key="sup_since", bind=BIND
+    )
     since = since or "3Y"
-    price_token = ui_data.price_store().cache_token()
+    price_token = price_store().cache_token()  # `data` here is the supply data, not lib.ui.data
     chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from lib.price_view import MAX_COMPARE
 from lib.ui import data
 from lib.ui.frame import ensure_starter_watchlists, watchlist_owner, watchlist_price_lookup
 from lib.ui.widgets import as_percent, percent_column
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: The Prices page compares at most 12 symbols, so a share link carries at most that many.
-MAX_SHARE = 12
+MAX_SHARE = MAX_COMPARE
 
 
 def open_store() -> tuple[WatchlistStore, str]:

@@ -1,0 +1,41 @@
+"""Hypothesis profiles: a bounded, derandomized "ci" run inside `make test`; "fuzz" for `make fuzz`.
+
+Import this module from every property-test module; HYPOTHESIS_PROFILE picks the profile
+(default "ci"). Page examples each start a Streamlit script run (about a second), so the CI
+profile keeps example counts small and fixed: same inputs on every machine, no flaky CI.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+#: Page properties run each example through AppTest; these scale their example counts.
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=_SUPPRESS,
+    print_blob=True,
+    # No shrinking in CI: a failure is reported with its (already small) example; shrink with
+    # the fuzz profile locally and keep the minimal example as a plain regression test.
+    phases=[Phase.explicit, Phase.generate, Phase.target],
+    database=None,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=_SUPPRESS,
+    print_blob=True,
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+#: Example-count multiplier for the (cheap, ~ms per example) lib-level properties:
+#: 120 examples each in CI, 1200 under `make fuzz`.
+LIB_SCALE = 10 if PROFILE == "ci" else 3

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib import watchlists
@@ -148,6 +149,22 @@ def display_prices(
 def coverage(*, cache_token: str) -> pd.DataFrame:
     """Per-symbol first/last date and source, recomputed only when the cache file changes."""
     return price_store().coverage()
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A table for ``st.dataframe`` converted once: Streamlit ships a ``pa.Table`` as is,
+    whereas a DataFrame is converted to Arrow again on every rerun."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+@token_cached(max_entries=8)
+def freshness_table(*, cache_token: str) -> pa.Table:
+    """The sidebar's per-symbol coverage, newest first, ready to ship."""
+    cov = coverage()
+    view = cov.assign(
+        first_date=cov["first_date"].dt.date, last_date=cov["last_date"].dt.date
+    ).sort_values("last_date", ascending=False)
+    return arrow_table(view)
 
 
 @token_cached()

@@ -141,10 +141,7 @@ def _sidebar_freshness() -> None:
     if st.session_state.get("last_refresh"):
         st.caption(st.session_state["last_refresh"])
     with st.expander("Data freshness", icon=":material/schedule:"):
-        view = cov.assign(
-            first_date=cov["first_date"].dt.date, last_date=cov["last_date"].dt.date
-        ).sort_values("last_date", ascending=False)
-        st.dataframe(view, hide_index=True, width="stretch")
+        st.dataframe(data.freshness_table(), hide_index=True, width="stretch")
         st.caption(
             "Snapshot: real daily prices from public sources (see README). "
             "Cache: rows fetched from Yahoo Finance."

@@ -14,6 +14,8 @@ from contextlib import nullcontext
 from typing import Any
 
 import altair as alt
+import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit import dataframe_util
 
@@ -24,7 +26,13 @@ _LOCK = threading.Lock()  # Altair's theme and data-transformer switches are pro
 
 def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
     """Altair data transformer: keep each dataset as Arrow IPC bytes under a content hash."""
-    data_bytes = dataframe_util.convert_anything_to_arrow_bytes(data)
+    if isinstance(data, pd.DataFrame):
+        # Vega reads columns only: no index, no pandas schema metadata (a few hundred bytes
+        # a column), which Streamlit's own conversion would add.
+        table = pa.Table.from_pandas(data, preserve_index=False).replace_schema_metadata(None)
+        data_bytes = dataframe_util.convert_arrow_table_to_arrow_bytes(table)
+    else:
+        data_bytes = dataframe_util.convert_anything_to_arrow_bytes(data)
     name = hashlib.md5(data_bytes, usedforsecurity=False).hexdigest()
     datasets[name] = data_bytes
     return {"name": name}

@@ -20,6 +20,7 @@ from lib.events.events import load_events
 from lib.outlook import ndpr, projections
 from lib.prices import PriceStore, default_store, read_snapshot_meta
 from lib.prices import display as price_display
+from lib.prices.pg_store import PgPriceStore, select_price_store
 from lib.universe import load_universe, symbol_key
 
 P = ParamSpec("P")
@@ -28,8 +29,18 @@ R = TypeVar("R")
 
 @st.cache_resource
 def price_store() -> PriceStore:
-    """One store per server process; it holds no per-user state."""
-    return default_store()
+    """One store per server process; it holds no per-user state.
+
+    With a PostgreSQL database URL (RER_DATABASE_URL or secrets, as for watchlists) prices
+    live in the shared database, so N servers refresh once and show one as-of date;
+    otherwise the per-machine file cache (see lib.prices.pg_store.select_price_store).
+    """
+    return select_price_store(watchlist_url(), file_store=default_store)
+
+
+def shared_price_store() -> bool:
+    """True when prices come from the shared PostgreSQL store (the UI words problems so)."""
+    return isinstance(price_store(), PgPriceStore)
 
 
 class TokenCached:

@@ -122,7 +122,17 @@ def _auto_refresh_once() -> None:
 def _sidebar_freshness() -> None:
     store = data.price_store()
     cov = data.coverage()
-    if store.cache_problem:
+    if store.cache_problem and data.shared_price_store():
+        # Nothing local to repair: the database is down or unreachable from this server.
+        st.warning(
+            "The shared price database could not be reached, so the shipped snapshot is "
+            "shown. Newer prices come back by themselves once it answers again "
+            "(it is retried every few seconds); **Check again** reloads.",
+            icon=":material/warning:",
+        )
+        if st.button("Check again", key="_recheck_db"):
+            st.rerun()
+    elif store.cache_problem:
         st.warning(
             "The local price cache could not be read, so the shipped snapshot is shown. "
             "Use **Rebuild cache** to set the damaged file aside.",

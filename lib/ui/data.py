@@ -18,7 +18,7 @@ import streamlit as st
 from lib import watchlists
 from lib.events.events import load_events
 from lib.outlook import ndpr, projections
-from lib.prices import PriceStore, default_store, read_snapshot_meta
+from lib.prices import PriceStore, default_store, read_snapshot_meta, refresh_universe_symbols
 from lib.prices import display as price_display
 from lib.prices.pg_store import PgPriceStore, select_price_store
 from lib.universe import load_universe, symbol_key
@@ -154,6 +154,17 @@ def display_prices(
     Returns the tidy frame and per-symbol notes (e.g. missing FX coverage) to show the user.
     """
     return _display_prices(symbol_key(symbols), currency, include_pre_listing)
+
+
+@token_cached(ttl="5m", max_entries=4)
+def stale_universe(*, cache_token: str) -> list[str]:
+    """Universe symbols due for the once-per-session automatic refresh.
+
+    Every new session asks; reading the cache state for each one was a large share of a
+    landing page's CPU. Keyed on the cache token (a refresh or failed attempt changes it)
+    and re-checked every few minutes as trading days roll over.
+    """
+    return price_store().stale_symbols(refresh_universe_symbols(), auto=True)
 
 
 @token_cached(max_entries=8)

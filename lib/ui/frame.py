@@ -111,10 +111,13 @@ def _auto_refresh_once() -> None:
         return
     st.session_state["_refresh_checked"] = True
     store = data.price_store()
-    if not store.stale_symbols(refresh_universe_symbols(), auto=True):
+    if not data.stale_universe():
         return
     if store.fetcher is None or not store.fetcher.available():
         st.session_state["offline"] = True
+        return
+    # The cached list may predate another server's attempt: ask the store before refreshing.
+    if not store.stale_symbols(refresh_universe_symbols(), auto=True):
         return
     _run_refresh(auto=True, force=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, vega, widgets
+from lib.ui import frame, vega, warm, widgets
 from lib.ui.views import home as view
 from lib.ui.views import supply
 
@@ -52,3 +52,6 @@ with left:
 with right:
     st.subheader("Explore")
     view.page_links()
+
+# Home has drawn: compute what the other pages need on first open, once per process.
+warm.start_once()

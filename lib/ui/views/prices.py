@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from lib import charts, returns
@@ -80,15 +79,14 @@ def _price_view(
     mode: str,
     *,
     cache_token: str,
-) -> tuple[PriceView, dict[str, str], pa.Table]:
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
     tidy, notes = data.display_prices(symbols, currency, include_pre_listing)
     view = build_view(tidy, range_key, mode, custom)
     ccy = data.currency_map()
     if currency == "USD":
         ccy = dict.fromkeys(symbols, "USD")
     summary = returns.summary_table(view.tidy, ccy, data.name_map())
-    summary = as_percent(summary, ["return", "max_drawdown", "volatility"])
-    return view, notes, data.arrow_table(summary)
+    return view, notes, as_percent(summary, ["return", "max_drawdown", "volatility"])
 
 
 def price_view_for(
@@ -98,9 +96,8 @@ def price_view_for(
     range_key: str,
     custom: tuple[date, date] | None,
     mode: str,
-) -> tuple[PriceView, dict[str, str], pa.Table]:
-    """The Prices page's view, FX notes and summary table (as Arrow, converted once),
-    cached on the (small) choices."""
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    """The Prices page's view, FX notes and summary table, cached on the (small) choices."""
     return _price_view(symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode)
 
 
@@ -160,7 +157,7 @@ def price_chart_for(
     )
 
 
-def price_summary_table(table: pd.DataFrame | pa.Table) -> None:
+def price_summary_table(table: pd.DataFrame) -> None:
     """The per-symbol summary under the price chart (percent columns already x100)."""
     st.dataframe(
         table,

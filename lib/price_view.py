@@ -91,7 +91,9 @@ def export_frame(
     out["currency"] = (
         "USD" if currency_mode == "USD" else t["symbol"].map(lambda s: currency_of.get(s, "USD"))
     )
+    # Quoted level (traded close where the data has one) and what it is; returns use adj_close.
     out["price"] = returns.price_column(t)
+    out["price_basis"] = returns.price_basis(t)
     out["adj_close"] = t["adj_close"]
     out["volume"] = t["volume"]
     vals = view.values.rename(columns={"value": "chart_value"})

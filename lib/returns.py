@@ -33,8 +33,15 @@ def range_start(key: str, as_of: date) -> date | None:
 
 
 def price_column(tidy: pd.DataFrame) -> pd.Series:
-    """The quoted price: close where the source has it, else the adjusted close."""
+    """The quoted price: the traded close where the data has it, else the adjusted close."""
     return tidy["close"].fillna(tidy["adj_close"])
+
+
+def price_basis(tidy: pd.DataFrame) -> pd.Series:
+    """Which figure :func:`price_column` used on each row: the traded or the adjusted close."""
+    return pd.Series(
+        np.where(tidy["close"].notna(), "traded close", "adjusted close"), index=tidy.index
+    )
 
 
 def trim_pre_listing(tidy: pd.DataFrame, listing_dates: Mapping[str, date | None]) -> pd.DataFrame:
@@ -119,8 +126,8 @@ def sparkline(series: pd.Series, points: int = 60) -> list[float]:
 
 
 SUMMARY_COLUMNS = [
-    "symbol", "name", "last", "currency", "as_of", "from", "to", "return", "max_drawdown",
-    "volatility", "trend",
+    "symbol", "name", "last", "quote", "currency", "as_of", "from", "to", "return",
+    "max_drawdown", "volatility", "trend",
 ]  # fmt: skip
 
 
@@ -135,12 +142,14 @@ def summary_table(
         adj = g.set_index("date")["adj_close"]
         px = price_column(g).set_axis(g["date"])
         valid = px.dropna()
+        basis = price_basis(g).set_axis(g["date"])
         adj_valid = adj.dropna()
         rows.append(
             {
                 "symbol": str(sym),
                 "name": names.get(str(sym), ""),
                 "last": float(valid.iloc[-1]) if not valid.empty else np.nan,
+                "quote": str(basis[valid.index[-1]]) if not valid.empty else "",
                 "currency": currency_of.get(str(sym), "USD"),
                 "as_of": valid.index[-1].date() if not valid.empty else None,
                 # The window this row's return covers: its base close to its last close.

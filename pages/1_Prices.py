@@ -69,7 +69,8 @@ if not symbols:
 wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
 ccy = "USD" if currency_mode == "USD" else "local"
 frame.resolve_unknown_symbols(wanted)
-shown, notes, summary = view.price_view_for(wanted, ccy, show_spac, range_key, custom, mode)
+align = st.session_state.get("px_align")  # None until the user sets it: aligned by default
+shown, notes, summary = view.price_view_for(wanted, ccy, show_spac, range_key, custom, mode, align)
 for sym in view.missing_symbols(wanted, shown.tidy):
     st.warning(f"**{sym}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
 for sym, note in notes.items():
@@ -86,8 +87,26 @@ if mode == "Price":
             ":material/warning: Mixed currencies: levels are not comparable. "
             "Switch **Currency** to USD, or use Rebased / % change."
         )
+if shown.end_spread > 0:
+    st.toggle(
+        "Align to the common end date",
+        value=shown.aligned,
+        key="px_align",
+        help="On by default when the symbols' data ends differ by more than five sessions.",
+    )
+    st.caption(f":material/event_busy: {view.end_dates_note(shown, summary)}")
 chart = view.price_chart_for(
-    wanted, ccy, show_spac, range_key, custom, mode, log_scale, benchmarks or (), y_title, events
+    wanted,
+    ccy,
+    show_spac,
+    range_key,
+    custom,
+    mode,
+    log_scale,
+    benchmarks or (),
+    y_title,
+    events,
+    align,
 )
 vega.show(chart, key="px_chart")
 st.caption(

@@ -17,9 +17,16 @@ frame.page_setup(
 
 with st.expander("Method and conventions", icon=":material/info:"):
     st.markdown(
-        "- **Event day (0)** is each symbol's first trading session **on or after** the event "
-        "date, on that symbol's own exchange calendar; announcements stamped *after the close* "
-        "move one more session. Weekend and holiday events land on the next session.\n"
+        "- **Event day (0)** is each symbol's first trading session that could react, on its "
+        "own exchange's clock: an event is taken at midday in its jurisdiction's time zone "
+        "(08:00 if *before the open*, 18:00 if *after the close*), so a Washington event is "
+        "day 0 on the next Sydney or Shanghai session. Weekend and holiday events land on "
+        "the next session.\n"
+        "- **Data quality**: duplicated source rows and zero-volume halt days are left out of "
+        "returns (listed under the results).\n"
+        "- **Benchmark**: *Regional peers* measures Chinese, ASX, Hong Kong and Canadian "
+        "listings against an equal-weighted basket of the other listings of their region "
+        "(US listings keep SPY); the Summary shows the market model's R² per pair.\n"
         "- **Returns** are daily adjusted-close returns; the benchmark is read on the symbol's "
         "own sessions, so different holidays do not misalign them. Non-US listings have no "
         "local index in the data and are measured against the chosen (US-listed) benchmark.\n"
@@ -65,7 +72,7 @@ w1, w2, w3, w4 = st.columns(4)
 win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win")
 est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est")
 model = w3.selectbox("Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model")
-bench_opts = sorted(data.available_symbols())
+bench_opts = view.benchmark_options()
 benchmark = w4.selectbox(
     "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
     key="es_bench", disabled=model == "mean_adjusted",
@@ -75,7 +82,7 @@ if chosen.empty or not symbols:
     st.info("Choose at least one event and one symbol.")
     st.stop()
 try:
-    ar, summary = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
+    ar, summary, notes = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
 except view.EventStudyError as exc:
     st.error(str(exc))
     st.stop()
@@ -88,6 +95,8 @@ if n_ok < n_pairs:
         "the Summary table says why for each one.",
         icon=":material/data_alert:",
     )
+for note in notes:
+    st.caption(f":material/info: {widgets.escape_markdown(note)}")
 
 t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"], key="es_tabs")
 with t1:
@@ -115,6 +124,7 @@ with t3:
             "t_stat": st.column_config.NumberColumn("t", format="%.2f"),
             "p_value": st.column_config.NumberColumn("p", format="%.4f"),
             "beta": st.column_config.NumberColumn("beta", format="%.2f"),
+            "r_squared": widgets.percent_column("R² (market model)", digits=1, signed=False),
         },
     )
     widgets.download_csv(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, widgets
+from lib.ui import auth, frame, widgets
 from lib.ui.views import watchlists as wl
 
 frame.page_setup(
@@ -13,6 +13,7 @@ frame.page_setup(
     "Named lists of symbols that survive restarts. The active list in the sidebar preselects "
     "symbols on the Prices and Event study pages.",
 )
+auth.watchlists_gate()  # issue 12: signed-out visitors get a sign-in prompt, then stop
 
 
 def flash(kind: str, text: str) -> None:

@@ -20,121 +20,143 @@ from lib.prices import SNAPSHOT_COLUMNS, SNAPSHOT_META_PATH, SNAPSHOT_PATH  # no
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "market-data"
 
-# Provenance per file, summarised in our own words from SOURCES.md.
+# Provenance per file, summarised in our own words from SOURCES.md. ``traded_close`` says on
+# which rows ``close`` is the exchange's traded close ("all", "none", "from YYYY-MM-DD"): SPY's
+# Stooq closes are dividend-adjusted, several sources are forward-adjusted before a date, and
+# the yfinance exports carry adjusted closes only. Quoted levels use only traded closes.
 PROVENANCE: dict[str, dict[str, str]] = {
     "MP": {
         "currency": "USD",
         "adjustment": "raw (no dividends paid); adj_close = close",
         "source": "Stooq via DrRobAnthony/market-data@021bd8e",
         "notes": "Rows before 2020-11-18 are the FVAC SPAC.",
+        "traded_close": "all",
     },
     "SPY": {
         "currency": "USD",
         "adjustment": "close: Stooq dividend-adjusted; adj_close: yfinance adjusted (~0.25% apart)",
         "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
         "notes": "Use for returns, not as a quoted level.",
+        "traded_close": "none",
     },
     "URA": {
         "currency": "USD",
         "adjustment": "dividend-adjusted (Stooq OHLC; yfinance adj_close)",
         "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
         "notes": "",
+        "traded_close": "from 2025-12-30",
     },
     "USAR": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
         "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
         "notes": "Rows before 2025-03-14 are the IPXX SPAC.",
+        "traded_close": "none",
     },
     "UUUU": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
         "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
         "notes": "",
+        "traded_close": "none",
     },
     "AREC": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
         "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
         "notes": "Unexplained drop 2024-12-31 -> 2025-01-02 kept as in source.",
+        "traded_close": "none",
     },
     "REMX": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
         "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
         "notes": "",
+        "traded_close": "none",
     },
     "LIT": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
         "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
         "notes": "",
+        "traded_close": "none",
     },
     "600111.SS": {
         "currency": "CNY",
         "adjustment": "forward-adjusted (qfq, additive); latest prices raw",
         "source": "Overwatch-mercy/stock-data@ad5c0a0",
         "notes": "2026-06-30 and 2026-07-01 identical in source (probable duplicate).",
+        "traded_close": "from 2025-06-20",
     },
     "300748.SZ": {
         "currency": "CNY",
         "adjustment": "forward-adjusted (qfq, multiplicative); latest prices raw",
         "source": "Overwatch-mercy/stock-data@64d3222",
         "notes": "2026-07-08 missing in source; 2026-06-30/07-01 identical (probable duplicate).",
+        "traded_close": "from 2025-11-06",
     },
     "LYC.AX": {
         "currency": "AUD",
         "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
         "source": "yfinance via naveenf/asxscreener@d523c62 (whole file)",
         "notes": "2025-08-28 trading halt (volume 0) kept as in source; source ends 2026-01-02.",
+        "traded_close": "all",
     },
     "ILU.AX": {
         "currency": "AUD",
         "adjustment": "yfinance auto-adjusted (dividends): close before 2025-09-02 is not the traded close",
         "source": "yfinance via naveenf/asxscreener@d523c62",
         "notes": "Dividend-scaled before 2025-09-02 (use for returns, not as a quoted level); source ends 2026-01-02.",
+        "traded_close": "from 2025-09-02",
     },
     "ARU.AX": {
         "currency": "AUD",
         "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
         "source": "yfinance via naveenf/asxscreener@d523c62",
         "notes": "Halt days with volume 0 and O=H=L=C kept (2024-07-24, 2025-08-18/19, 2025-10-28).",
+        "traded_close": "all",
     },
     "000831.SZ": {
         "currency": "CNY",
         "adjustment": "forward-adjusted (qfq, multiplicative); raw from 2024-06-25",
         "source": "Overwatch-mercy/stock-data@8196f57 (9 fields transcribed, checked by market-cap identity)",
         "notes": "2026-06-30 and 2026-07-01 identical in source (probable duplicate).",
+        "traded_close": "from 2024-06-25",
     },
     "600392.SS": {
         "currency": "CNY",
         "adjustment": "presumed forward-adjusted; 2-decimal (effectively raw) since 2023-11-23",
         "source": "Overwatch-mercy/stock-data@adc4cd9 (9 fields transcribed, checked by market-cap identity)",
         "notes": "Adjustment basis not determinable from the file.",
+        "traded_close": "all",
     },
     "600366.SS": {
         "currency": "CNY",
         "adjustment": "source adjustment: +0.001 CNY on every price up to 2026-06-26; raw from 2026-06-29",
         "source": "Overwatch-mercy/stock-data@c43585a (9 fields transcribed, checked by market-cap identity)",
         "notes": "Traded price = value - 0.001 before 2026-06-29; 2026-06-30 and 2026-07-01 identical (probable duplicate).",
+        "traded_close": "from 2026-06-29",
     },
     "000970.SZ": {
         "currency": "CNY",
         "adjustment": "forward-adjusted (qfq, multiplicative); raw from 2025-05-28",
         "source": "Overwatch-mercy/stock-data@5629684 (9 fields transcribed, checked by market-cap identity)",
         "notes": "2026-04-13 to 2026-06-10 prices off the tick by 0.005 (source adjustment); 2026-06-30 and 2026-07-01 identical (probable duplicate).",
+        "traded_close": "from 2026-06-11",
     },
     "CNY=X": {
         "currency": "CNY per USD",
         "adjustment": "FX rate (FRED DEXCHUS, NY noon buying rate)",
         "source": "FRED DEXCHUS via vichobug/fx-hedging-sim@157e8bb",
         "notes": "US business-day calendar; holiday blanks dropped.",
+        "traded_close": "all",
     },
     "AUDUSD=X": {
         "currency": "USD per AUD",
         "adjustment": "FX rate (FRED DEXUSAL, NY noon buying rate)",
         "source": "FRED DEXUSAL via R4ff67/Investments@7b98b2b (2024); terrypacker/fin-sim-framework@d33f147 (2025-01-02 on)",
         "notes": "US business-day calendar; holiday blanks dropped; 2026-08-08 FRED vintage; ends 2026-07-31.",
+        "traded_close": "all",
     },
 }
 

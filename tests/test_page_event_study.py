@@ -66,3 +66,28 @@ def test_event_study_without_symbols_asks_for_one():
     at = ok(page_app(STUDY).run())
     at.multiselect(key="es_syms").set_value([]).run()
     assert any("at least one event and one symbol" in t for t in texts(at.info))
+
+
+def test_low_r_squared_warns_and_regional_benchmark_explains_more():
+    """Issue 14: SPY explains ~1 % of 600111.SS's returns; the page says so and offers peers."""
+    at = page_app(STUDY)
+    at.session_state["es_syms"] = ["600111.SS"]
+    at = ok(at.run())
+    caps = " ".join(texts(at.caption)).replace("\\", "")  # notes are markdown-escaped
+    assert "explains under 5%" in caps and "600111.SS" in caps
+    r2_spy = at.main.dataframe[0].value["r_squared"].iloc[0]
+    at.selectbox(key="es_bench").set_value("Regional peers (equal-weighted)").run()
+    ok(at)
+    summary = at.main.dataframe[0].value
+    assert summary["benchmark"].iloc[0].startswith("China A-shares peers EW")
+    assert summary["r_squared"].iloc[0] > r2_spy
+
+
+def test_quality_notes_name_left_out_rows():
+    at = page_app(STUDY)
+    at.session_state["es_by"] = "Events"
+    at.session_state["es_events"] = ["E121"]  # 2026-06-22: the duplicated 2026-07-01 is in window
+    at.session_state["es_syms"] = ["600111.SS"]
+    at = ok(at.run())
+    caps = " ".join(texts(at.caption))
+    assert "600111.SS: left out of returns on 2026-07-01" in caps.replace("\\", "")

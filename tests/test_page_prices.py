@@ -109,7 +109,23 @@ def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, mon
 
 
 def test_a_universe_symbol_without_offline_data_says_so_without_an_exception() -> None:
-    at = page_app(PRICES, query={"symbols": ["ILU.AX"]}).run()
+    at = page_app(PRICES, query={"symbols": ["NEO.TO"]}).run()
     assert not at.exception, [e.value for e in at.exception]
     warnings = " ".join(w.value for w in at.warning)
-    assert "ILU.AX" in warnings and "no offline data" in warnings
+    assert "NEO.TO" in warnings and "no offline data" in warnings
+
+
+def test_different_data_ends_are_aligned_by_default_and_said() -> None:
+    """Issue 14: MP runs to 2026-10-06, SPY to 2026-07-31; 1Y must cover the same year."""
+    at = page_app(PRICES, query={"symbols": ["MP", "SPY"], "range": "1Y"}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.toggle(key="px_align").value is True
+    caps = " ".join(c.value for c in at.caption)
+    assert "common date 31 Jul 2026" in caps
+    summary = at.main.dataframe[0].value.set_index("symbol")
+    assert set(summary["to"].astype(str)) == {"2026-07-31"}
+    at.toggle(key="px_align").set_value(False).run()
+    assert not at.exception
+    summary = at.main.dataframe[0].value.set_index("symbol")
+    assert str(summary.loc["MP", "to"]) == "2026-10-06"
+    assert "not comparable" in " ".join(c.value for c in at.caption)

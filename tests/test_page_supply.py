@@ -17,7 +17,7 @@ from tests.apptest_frame import page_app
 PAGE = "pages/6_Supply_gap.py"
 LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
 #: Listed pipeline companies with prices in the shipped snapshot.
-OFFLINE = {"MP", "LYC.AX", "UUUU", "USAR", "AREC"}
+OFFLINE = {"MP", "LYC.AX", "ILU.AX", "ARU.AX", "UUUU", "USAR", "AREC"}  # ILU/ARU: 2026-11 snapshot
 CHART_KEYS = [
     "sup_chart_production",
     "sup_chart_vintage",
@@ -231,6 +231,8 @@ def test_any_widget_state_renders(
 
 
 def test_listed_companies_join_pipeline_and_price_change(at: AppTest) -> None:
+    # The module shares one AppTest: set every control this test reads, whatever ran before.
+    at.select_slider(key="sup_year").set_value(2028)
     at.button_group(key="sup_since").set_value("Since 2020").run()
     joined = next(d.value for d in at.dataframe if "price_change_pct" in d.value.columns)
     by = joined.set_index("symbol")

@@ -16,7 +16,11 @@ from tests.apptest_frame import ok, page_app
 from tests.pg_server import fresh_database, pg_cluster
 
 PAGE = "pages/5_Watchlists.py"
-ALICE, BOB = "alice@example.com", "bob@example.com"
+ISSUER = "https://id.example.com"
+# Owners are issuer+subject (lib.auth.owner_key), never the email.
+ALICE, BOB = f"oidc:{ISSUER}|alice-sub", f"oidc:{ISSUER}|bob-sub"
+ALICE_USER = {"is_logged_in": True, "iss": ISSUER, "sub": "alice-sub", "email": "alice@example.com"}
+BOB_USER = {"is_logged_in": True, "iss": ISSUER, "sub": "bob-sub", "email": "bob@example.com"}
 STARTERS = ["US revival", "China majors", "Magnet makers", "ETFs and benchmarks"]
 
 
@@ -305,7 +309,7 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
     assert store.backend == backend
     alice_id = store.create(ALICE, "Alice secret", [NewItem("MP", "alice note")])
 
-    bob = {"is_logged_in": True, "email": BOB}
+    bob = BOB_USER
     at = ok(page(user=bob))
     assert list_names(at) == STARTERS  # Bob's own starter lists, none of Alice's
     assert "Alice secret" not in all_text(at) and "alice note" not in all_text(at)
@@ -327,9 +331,14 @@ def test_signed_in_users_only_see_and_change_their_own_lists(
         ["MP"],
         "alice note",
     )
-    at = ok(page(user={"is_logged_in": True, "email": "Alice@Example.com"}))
+    # Same account with a changed email: still Alice's lists (the key is issuer+subject).
+    at = ok(page(user={**ALICE_USER, "email": "Alice@New.example"}))
     assert list_names(at)[0] == "Alice secret"
     assert "Bob renamed" not in list_names(at)
+    # Another account claiming Alice's email, unverified: its own lists, never Alice's.
+    mallory = {**BOB_USER, "sub": "mallory", "email": "alice@example.com", "email_verified": False}
+    at = ok(page(user=mallory))
+    assert "Alice secret" not in all_text(at)
     # Signed-out / no auth: the single local owner, which sees neither.
     at = ok(page(user={"is_logged_in": False}))
     assert "Alice secret" not in list_names(at) and "Bob renamed" not in list_names(at)

@@ -85,3 +85,46 @@ def test_local_currency_needs_no_rates(store: PriceStore) -> None:
     )
     assert out.notes == {}
     assert out.prices["close"].tolist() == tidy["close"].tolist()
+
+
+def test_quoted_levels_use_only_traded_closes() -> None:
+    """Issue 14: SPY's Stooq close is dividend-adjusted, ILU.AX is scaled before 2025-09-02."""
+    from lib.prices import read_snapshot, read_snapshot_meta
+    from lib.prices.display import traded_close_mask
+
+    snap = read_snapshot()
+    meta = read_snapshot_meta()
+    tidy = snap[snap["symbol"].isin(["SPY", "ILU.AX", "MP", "600366.SS", "REMX"])]
+    mask = traded_close_mask(tidy, meta).set_axis(
+        pd.MultiIndex.from_frame(tidy[["symbol", "date"]])
+    )
+    assert not mask.loc["SPY"].any()  # never the traded close offline
+    assert not mask.loc[("ILU.AX", pd.Timestamp("2025-09-01"))]
+    assert mask.loc[("ILU.AX", pd.Timestamp("2025-09-02"))]
+    assert not mask.loc[("600366.SS", pd.Timestamp("2026-06-26"))]  # +0.001 source offset
+    assert mask.loc[("600366.SS", pd.Timestamp("2026-06-29"))]
+    assert mask.loc["MP"].all()
+    assert not mask.loc["REMX"].any()  # adjusted closes only
+    # A Yahoo row after the snapshot's end is a traded close (auto_adjust=False).
+    later = pd.DataFrame(
+        {"symbol": ["SPY"], "date": [pd.Timestamp("2026-08-03")], "close": [750.0],
+         "adj_close": [750.0]}
+    )  # fmt: skip
+    assert traded_close_mask(later, meta).all()
+
+
+def test_summary_and_export_name_the_quote_basis() -> None:
+    from lib import price_view, returns
+    from lib.prices import read_snapshot, read_snapshot_meta
+    from lib.prices.display import traded_close_mask
+
+    snap = read_snapshot()
+    tidy = snap[snap["symbol"].isin(["SPY", "MP"])].copy()
+    tidy["close"] = tidy["close"].where(traded_close_mask(tidy, read_snapshot_meta()))
+    table = returns.summary_table(tidy, {}).set_index("symbol")
+    assert table.loc["MP", "quote"] == "traded close" and table.loc["MP", "last"] == 48.53
+    assert table.loc["SPY", "quote"] == "adjusted close"
+    assert table.loc["SPY", "last"] == pytest.approx(747.03)  # yfinance adjusted, labelled
+    view = price_view.build_view(tidy, "1M", "Price", align=False)
+    out = price_view.export_frame(view, {}, "Local")
+    assert set(out.loc[out["symbol"] == "MP", "price_basis"]) == {"traded close"}

@@ -247,20 +247,6 @@ def test_owners_cannot_see_or_change_each_others_lists(store: WatchlistStore) ->
     assert store.get(ALICE, lid).symbols == ["MP"]
 
 
-@pytest.mark.parametrize(
-    ("logged_in", "email", "expected"),
-    [
-        (True, "Alice@Example.com ", "alice@example.com"),
-        (False, "alice@example.com", "local"),
-        (True, None, "local"),
-        (True, "", "local"),
-        (False, None, "local"),
-    ],
-)
-def test_owner_for(logged_in: bool, email: str | None, expected: str) -> None:
-    assert wl.owner_for(logged_in, email) == expected
-
-
 # --------------------------------------------------------------------------- concurrency
 
 

@@ -51,6 +51,35 @@ def fx_needed(symbols: tuple[str, ...], currency_of: Mapping[str, str]) -> list[
     return fx_symbols_for({currency_of.get(s, "USD") for s in symbols})
 
 
+def traded_close_mask(tidy: pd.DataFrame, snapshot_meta: pd.DataFrame) -> pd.Series:
+    """True where ``close`` is the exchange's traded close.
+
+    Snapshot rows follow ``snapshot_meta.traded_close`` ("all", "none" or "from YYYY-MM-DD":
+    SPY's Stooq closes are dividend-adjusted, several sources are forward-adjusted before a
+    date). Rows after a series' snapshot end come from Yahoo, downloaded with
+    ``auto_adjust=False``, whose close is the traded close.
+    """
+    ok = tidy["close"].notna() if "close" in tidy else pd.Series(False, index=tidy.index)
+    if "traded_close" not in snapshot_meta or tidy.empty:
+        return ok
+    meta = snapshot_meta.set_index("symbol")
+    keep = pd.Series(True, index=tidy.index)
+    for sym, rows in tidy.groupby("symbol", sort=False).groups.items():
+        if sym not in meta.index:
+            continue
+        rule = str(meta.at[sym, "traded_close"])
+        snap_end = pd.Timestamp(meta.at[sym, "last_date"])
+        dates = tidy.loc[rows, "date"]
+        if rule == "none":
+            traded = dates > snap_end
+        elif rule.startswith("from "):
+            traded = (dates >= pd.Timestamp(rule[5:])) | (dates > snap_end)
+        else:
+            traded = pd.Series(True, index=rows)
+        keep.loc[rows] = traded.to_numpy()
+    return ok & keep
+
+
 def display_prices(
     tidy: pd.DataFrame,
     symbols: tuple[str, ...],
@@ -60,11 +89,17 @@ def display_prices(
     rates: pd.DataFrame | None,
     currency: str,
     include_pre_listing: bool,
+    snapshot_meta: pd.DataFrame | None = None,
 ) -> DisplayPrices:
     """Trim each symbol to its listing date unless asked not to; convert to USD if asked.
 
     ``rates`` holds the FX series from :func:`fx_needed` (None or empty when none is needed).
+    With ``snapshot_meta``, a ``close`` that is not the traded close is blanked, so quoted
+    levels fall back to the adjusted close visibly (``price_basis``) instead of passing an
+    adjusted figure off as a quote; returns always use ``adj_close``.
     """
+    if snapshot_meta is not None and not tidy.empty and "close" in tidy:
+        tidy = tidy.assign(close=tidy["close"].where(traded_close_mask(tidy, snapshot_meta)))
     if not include_pre_listing:
         tidy = returns.trim_pre_listing(tidy, {s: listed.get(s) for s in symbols})
     notes: dict[str, str] = {}

@@ -455,7 +455,7 @@ def select_price_store(
     assert url is not None
     if fetcher is None:
         from lib.paths import user_data_dir
-        from lib.prices import YahooFetcher
+        from lib.prices.yahoo import YahooFetcher
 
         fetcher = YahooFetcher(tz_cache_dir=user_data_dir() / "yfinance-tz")
     return PgPriceStore(url, fetcher=fetcher)

@@ -142,6 +142,7 @@ def _display_prices(
         rates=_prices(tuple(fx_syms)) if fx_syms else None,
         currency=currency,
         include_pre_listing=include_pre_listing,
+        snapshot_meta=snapshot_meta(),
     )
     return shown.prices, shown.notes
 

@@ -12,7 +12,7 @@ import streamlit as st
 from lib import watchlists
 from lib.paths import ROOT
 from lib.prices import ENV_OFFLINE, forget_probe, refresh_universe_symbols
-from lib.ui import data
+from lib.ui import auth, data
 from lib.watchlists.perf import last_price
 
 APP_NAME = "Rare Earths Revival"
@@ -60,7 +60,8 @@ def page_setup(title: str, icon: str, caption: str | None = None) -> None:
     with st.sidebar:
         _navigation()
         _sidebar_freshness()
-        watchlist_sidebar()
+        if auth.sidebar_account():  # issue 12: account block; False = signed out
+            watchlist_sidebar()
     st.title(title)
     if caption:
         st.caption(caption)
@@ -199,13 +200,8 @@ def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
 
 
 def watchlist_owner() -> str:
-    """The signed-in user's email when Streamlit auth is on and they are logged in, else local."""
-    try:
-        logged_in = bool(st.user.is_logged_in)
-        email = st.user.get("email") if logged_in else None
-    except Exception:
-        logged_in, email = False, None
-    return watchlists.owner_for(logged_in, email)
+    """The owner key for watchlist reads and writes (issuer + subject when signed in)."""
+    return auth.watchlist_owner()
 
 
 def watchlist_price_lookup(symbol: str) -> tuple[date, float] | None:

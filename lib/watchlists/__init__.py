@@ -45,7 +45,6 @@ from lib.watchlists.validate import (
     clean_note,
     clean_owner,
     name_key,
-    owner_for,
     symbol_status,
 )
 
@@ -86,7 +85,6 @@ __all__ = [
     "make_engine",
     "migrate",
     "name_key",
-    "owner_for",
     "parse_import_csv",
     "parse_pasted",
     "resolve_database_url",

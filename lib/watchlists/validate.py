@@ -115,13 +115,6 @@ def clean_owner(owner: object) -> str:
     return text
 
 
-def owner_for(is_logged_in: bool, email: object) -> str:
-    """The signed-in user's email (case-folded) when auth is on, else the single local owner."""
-    if is_logged_in and isinstance(email, str) and email.strip():
-        return clean_owner(email.strip().lower())
-    return LOCAL_OWNER
-
-
 def symbol_status(symbol: str, known: set[str]) -> str:
     """ "" for symbols we know or have data for, else a flag telling the user what will happen."""
     return "" if symbol in known else UNKNOWN_SYMBOL_NOTE

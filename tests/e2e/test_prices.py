@@ -17,7 +17,17 @@ pytestmark = pytest.mark.e2e
 
 MONTHS = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ["date", "symbol", "currency", "price", "adj_close", "volume", "chart_value"]
+# price_basis says whether "price" is the traded close or the adjusted close (issue 14).
+COLUMNS = [
+    "date",
+    "symbol",
+    "currency",
+    "price",
+    "price_basis",
+    "adj_close",
+    "volume",
+    "chart_value",
+]
 
 
 def open_prices(page: Page, server: AppServer, query: str) -> Locator:

@@ -10,6 +10,7 @@ import pandas as pd
 from lib.events import charts as event_charts
 from lib.events import study as es
 from lib.events.events import event_option_label
+from lib.prices import quality
 from lib.ui import data
 from lib.ui.widgets import as_percent
 
@@ -35,6 +36,10 @@ def resolve_symbols(picked: Sequence[str], baskets: Sequence[str]) -> list[str]:
     return es.resolve_symbols(data.universe(), picked, baskets)
 
 
+#: Benchmark choice that measures each non-US listing against its own region's other listings.
+REGIONAL = "Regional peers (equal-weighted)"
+
+
 @data.token_cached(ttl="1h", max_entries=64, show_spinner="Computing abnormal returns…")
 def _event_study(
     event_ids: tuple[str, ...],
@@ -45,22 +50,28 @@ def _event_study(
     estimation_window: tuple[int, int],
     *,
     cache_token: str,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
     spec = es.StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
     ev = data.policy_events()
     ev = ev[ev["id"].isin(event_ids)]
-    prices = data.load_prices([*symbols, benchmark])
     uni = data.universe()
+    exchanges = dict(zip(uni["symbol"], uni["exchange"], strict=True))
+    regional = benchmark == REGIONAL
+    base = "SPY" if regional else benchmark
+    wanted = [*symbols, base, *(exchanges if regional else ())]
+    prices = data.load_prices(list(dict.fromkeys(wanted)))
     res = es.run_event_study(
         ev,
         prices,
         list(symbols),
-        benchmark,
+        base,
         spec,
         listing_dates=dict(zip(uni["symbol"], uni["listing_date"], strict=True)),
-        exchanges=dict(zip(uni["symbol"], uni["exchange"], strict=True)),
+        exchanges=exchanges,
+        benchmarks=es.regional_benchmarks(prices, exchanges, symbols) if regional else None,
     )
-    return res.ar, res.summary
+    notes = [es.low_fit_message(es.model_fit(res.summary)) or "", *quality.describe(res.quality)]
+    return res.ar, res.summary, tuple(n for n in notes if n)
 
 
 def event_study(
@@ -70,8 +81,11 @@ def event_study(
     model: str,
     event_window: tuple[int, int],
     estimation_window: tuple[int, int],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(ARs, summary) cached on small keys; raises EventStudyError on bad input."""
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """(ARs, summary, notes) cached on small keys; raises EventStudyError on bad input.
+
+    The notes warn when the market model explains under 5 % of a symbol's returns and list the
+    rows left out of returns (duplicated source rows, halt days)."""
     return _event_study(
         tuple(sorted(set(event_ids))),
         tuple(dict.fromkeys(symbols)),
@@ -80,6 +94,11 @@ def event_study(
         (int(event_window[0]), int(event_window[1])),
         (int(estimation_window[0]), int(estimation_window[1])),
     )
+
+
+def benchmark_options() -> list[str]:
+    """The regional-peer choice first, then every symbol with prices on disk."""
+    return [REGIONAL, *sorted(data.available_symbols())]
 
 
 def pairs_ok(summary: pd.DataFrame) -> tuple[int, int]:
@@ -104,4 +123,4 @@ def car_paths_chart(ar: pd.DataFrame) -> alt.LayerChart:
 def summary_tables(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(shown with CAR and AR in percent points, exported as fractions)."""
     view = es.summary_view(summary)
-    return as_percent(view, ["car", "ar_day0"]), view
+    return as_percent(view, ["car", "ar_day0", "r_squared"]), view

@@ -77,11 +77,12 @@ def _price_view(
     range_key: str,
     custom: tuple[date, date] | None,
     mode: str,
+    align: bool | None = None,
     *,
     cache_token: str,
 ) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
     tidy, notes = data.display_prices(symbols, currency, include_pre_listing)
-    view = build_view(tidy, range_key, mode, custom)
+    view = build_view(tidy, range_key, mode, custom, align)
     ccy = data.currency_map()
     if currency == "USD":
         ccy = dict.fromkeys(symbols, "USD")
@@ -96,9 +97,15 @@ def price_view_for(
     range_key: str,
     custom: tuple[date, date] | None,
     mode: str,
+    align: bool | None = None,
 ) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
-    """The Prices page's view, FX notes and summary table, cached on the (small) choices."""
-    return _price_view(symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode)
+    """The Prices page's view, FX notes and summary table, cached on the (small) choices.
+
+    ``align`` None: end at the common end date when the symbols' ends differ by more than a
+    week of sessions (lib.price_view.default_align)."""
+    return _price_view(
+        symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode, align
+    )
 
 
 @data.token_cached(ttl="1h", max_entries=64)
@@ -113,10 +120,11 @@ def _price_chart(
     benchmarks: tuple[str, ...],
     y_title: str | None,
     events: Events,
+    align: bool | None = None,
     *,
     cache_token: str,
 ) -> vega.Spec:
-    view, *_ = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode)
+    view, *_ = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode, align)
     overlays: list = []
     if include_pre_listing:
         marks = listing_markers(data.universe(), symbols, view.start, view.end)
@@ -139,6 +147,7 @@ def price_chart_for(
     benchmarks: Sequence[str],
     y_title: str | None,
     events: Events,
+    align: bool | None = None,
 ) -> vega.Spec:
     """The finished Vega-Lite spec for one set of choices (draw it with ``vega.show``):
     building, validating and serialising the chart was most of a rerun, so it is cached
@@ -154,6 +163,25 @@ def price_chart_for(
         tuple(benchmarks),
         y_title,
         events,
+        align,
+    )
+
+
+def end_dates_note(view: PriceView, summary: pd.DataFrame) -> str | None:
+    """Say which series end when, if the selection's last dates differ (returns not comparable
+    unless aligned)."""
+    if view.end_spread == 0 or summary.empty:
+        return None
+    ends = summary.dropna(subset=["to"]).sort_values("to")
+    listing = ", ".join(f"{r.symbol} {r.to:%d %b %Y}" for r in ends.itertuples())
+    if view.aligned:
+        return (
+            f"Data ends differ ({listing}). Every series ends at the common date "
+            f"{view.as_of:%d %b %Y}, so returns cover the same window."
+        )
+    return (
+        f"Data ends differ by {view.end_spread} sessions ({listing}): each row's return runs to "
+        "its own last date, so the figures are not comparable. Turn on alignment to compare."
     )
 
 
@@ -167,8 +195,15 @@ def price_summary_table(table: pd.DataFrame) -> None:
             "symbol": st.column_config.TextColumn("Symbol"),
             "name": st.column_config.TextColumn("Name"),
             "last": st.column_config.NumberColumn("Last close", format="%.2f"),
+            "quote": st.column_config.TextColumn(
+                "Quote", help="Traded close, or the adjusted close where the data has no traded one"
+            ),
             "currency": st.column_config.TextColumn("Ccy"),
             "as_of": st.column_config.DateColumn("As of", format="DD MMM YYYY"),
+            "from": st.column_config.DateColumn(
+                "Return from", format="DD MMM YYYY", help="Base: last close on or before the start"
+            ),
+            "to": st.column_config.DateColumn("Return to", format="DD MMM YYYY"),
             "return": percent_column("Return"),
             "max_drawdown": percent_column("Max drawdown", signed=False),
             "volatility": percent_column("Volatility (ann.)", signed=False),

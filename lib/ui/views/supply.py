@@ -18,7 +18,8 @@ from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
-from lib.ui import data, widgets
+from lib.ui import data as ui_data
+from lib.ui import widgets
 
 #: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
 Spec = dict[str, Any]
@@ -112,7 +113,7 @@ def _listed(token: str, year: int) -> pd.DataFrame:
 def _listed_with_returns(token: str, year: int, since: str, price_token: str) -> pd.DataFrame:
     """Each listed company's capacity by ``year`` next to its price change over ``since``."""
     listed = _listed(token, year)
-    tidy, _notes = data.display_prices(list(listed["symbol"]), "local", False)
+    tidy, _notes = ui_data.display_prices(list(listed["symbol"]), "local", False)
     changes: list[float | None] = []
     spans: list[str] = []
     for sym in listed["symbol"]:
@@ -416,13 +417,13 @@ def _company_view(
     symbol: str, since: str, price_token: str
 ) -> tuple[Spec, pd.DataFrame, pd.DataFrame]:
     """Rebased prices and the symbol's dated policy-timeline events in that window."""
-    tidy, _notes = data.display_prices([symbol], "local", False)
+    tidy, _notes = ui_data.display_prices([symbol], "local", False)
     start = None
     days = SINCE.get(since)
     if days is not None and len(tidy):
         start = tidy["date"].max() - pd.Timedelta(days=days)
     rebased = model.rebased_prices(tidy, [symbol], start)
-    events = model.project_milestones(data.policy_events(), symbol)
+    events = model.project_milestones(ui_data.policy_events(), symbol)
     overlays = []
     if len(rebased):
         lo, hi = rebased["date"].min(), rebased["date"].max()
@@ -449,7 +450,7 @@ def equities(data: SupplyData) -> None:
     )
     since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
     since = since or "3Y"
-    price_token = data.price_store().cache_token()
+    price_token = ui_data.price_store().cache_token()
     chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])

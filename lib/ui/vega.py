@@ -21,7 +21,13 @@ from streamlit import dataframe_util
 
 Spec = dict[str, Any]
 
-_LOCK = threading.Lock()  # Altair's theme and data-transformer switches are process-global
+# Altair's theme and data-transformer switches are process-global: share the lock that
+# st.altair_chart holds around the same switches, so a session drawing an Altair chart at
+# the same moment never converts with our transformer (or we with its).
+try:
+    from streamlit.elements.vega_charts import _altair_globals_lock as _LOCK
+except ImportError:  # a Streamlit without it: at least serialise our own conversions
+    _LOCK = threading.Lock()
 
 
 def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:

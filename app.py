@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, widgets
+from lib.ui import frame, vega, warm, widgets
 from lib.ui.views import home as view
 from lib.ui.views import supply
 
@@ -38,7 +38,7 @@ st.caption(
 supply.gap_row()
 
 st.subheader("West basket vs China basket")
-st.altair_chart(view.home_chart(start), width="stretch", key="home_chart")
+vega.show(view.home_chart(start), key="home_chart")
 st.caption(
     home.caption + " Vertical rules: export controls, tariffs, equity stakes and price floors, "
     "alliances (dashed = date not exact). Hover them for details."
@@ -52,3 +52,6 @@ with left:
 with right:
     st.subheader("Explore")
     view.page_links()
+
+# Home has drawn: compute what the other pages need on first open, once per process.
+warm.start_once()

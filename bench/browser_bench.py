@@ -9,7 +9,11 @@ Per page, in headless Debian Chromium against an offline server on loopback:
   the re-navigation in the same context (cached bundle, hot server caches, new session) is
   reported beside it;
 - websocket bytes received on the cold load, counted with ``page.on("websocket")`` and
-  ``ws.on("framereceived")`` as in Streamlit's e2e performance helper.
+  ``ws.on("framereceived")`` as in Streamlit's e2e performance helper;
+- page switches (run first, on the fresh server): from Home, a click on a page's sidebar link
+  until that page's first chart has drawn (a chart element that was not on screen before the
+  click). "First time" is the first switch to the page in this server process (after a reader
+  spends SETTLE_S on Home); "warm" is the median of switching to it again from Home.
 The Prices page is measured with 10 symbols at Max range. Medians of REPEATS runs; the very
 first cold run (cold server caches too) is reported separately. Measures, never asserts.
 """
@@ -45,6 +49,30 @@ BUDGET_WARM_MS = 1000
 BUDGET_WS_KIB = 400
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
 QUERIES = {"Prices": TEN_AT_MAX}
+BUDGET_SWITCH_WARM_MS = 300
+#: Seconds a reader spends on Home before the first click (the app warms other pages then).
+SETTLE_S = 3.0
+
+# Resolves with ms from now until a chart that was not on screen before has drawn.
+SWITCH_PROBE = """
+() => {
+  const sel = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas';
+  document.querySelectorAll(sel).forEach(el => { el.dataset.rerOld = '1'; });
+  const t0 = performance.now();
+  window.__switchMs = new Promise(resolve => {
+    const check = () => {
+      for (const el of document.querySelectorAll(sel)) {
+        if (el.dataset.rerOld) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) { resolve(performance.now() - t0); return; }
+      }
+      if (performance.now() - t0 > 30000) { resolve(null); return; }
+      requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  });
+}
+"""
 
 # Records when the first Vega chart has actually drawn (non-zero size), on the page's clock.
 FIRST_CHART_PROBE = """
@@ -107,6 +135,53 @@ def _load(page: Any, url: str, has_chart: bool) -> dict[str, float | None]:
         page.wait_for_function("window.__firstChartMs !== undefined", timeout=30_000)
         chart_ms = float(page.evaluate("window.__firstChartMs"))
     return {"first_chart_ms": chart_ms, "ready_ms": ready_ms}
+
+
+def _switch(page: Any, label: str) -> float | None:
+    """Click the sidebar link ``label``; ms until the new page's first chart drew."""
+    page.evaluate(SWITCH_PROBE)
+    page.get_by_test_id("stSidebar").locator("a", has_text=label).first.click()
+    ms = page.evaluate("window.__switchMs")
+    wait_for_app_run(page)
+    return None if ms is None else round(float(ms), 1)
+
+
+def measure_switches(browser: Any, base: str) -> list[dict[str, Any]]:
+    """First-time and warm page switches from Home via the sidebar (see the module doc)."""
+    from lib.ui.frame import NAVIGATION
+
+    label_of = {row[0]: row[1] for row in NAVIGATION}
+    targets = [
+        (path, label_of[spec[0]])
+        for path, spec in existing_pages().items()
+        if path and spec[1] and spec[0] in label_of
+    ]
+    context = browser.new_context(viewport=VIEWPORT)
+    context.route(NOT_LOOPBACK, lambda route: route.abort())
+    page = context.new_page()
+    page.goto(f"{base}/")
+    wait_for_app_run(page)
+    page.get_by_test_id("stVegaLiteChart").first.locator("svg, canvas").first.wait_for()
+    time.sleep(SETTLE_S)
+    rows = []
+    for path, label in targets:
+        print(f"browser bench: switch to {label}", file=sys.stderr)
+        first = _switch(page, label)
+        warm: list[float | None] = []
+        for _ in range(REPEATS):
+            _switch(page, "Home")
+            warm.append(_switch(page, label))
+        _switch(page, "Home")
+        rows.append(
+            {
+                "page": path,
+                "switch_first_time_ms": first,
+                "switch_warm_ms": _median(warm),
+                "within_budget": (m := _median(warm)) is not None and m <= BUDGET_SWITCH_WARM_MS,
+            }
+        )
+    context.close()
+    return rows
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -186,8 +261,10 @@ def _misses(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def run() -> dict[str, Any]:
-    """Measure every page; write bench/results/browser.json and return the same dict."""
+def run(switch_only: bool = False) -> dict[str, Any]:
+    """Measure every page; write bench/results/browser.json and return the same dict.
+
+    ``switch_only`` (``--switch-only``) measures the page switches alone."""
     from playwright.sync_api import sync_playwright
 
     rows: list[dict[str, Any]] = []
@@ -197,7 +274,13 @@ def run() -> dict[str, Any]:
         sync_playwright() as pw,
     ):
         browser = pw.chromium.launch(**launch_options())
+        try:
+            switches = measure_switches(browser, server.url)
+        except Exception as exc:  # the per-page numbers below still count
+            switches = [{"page": "(switches)", "error": repr(exc)[:500]}]
         for path, (_, has_chart) in existing_pages().items():
+            if switch_only:
+                break
             try:
                 rows.append(measure_page(browser, server.url, path, has_chart))
             except Exception as exc:  # one broken page must not hide the others' numbers
@@ -217,9 +300,16 @@ def run() -> dict[str, Any]:
             "cold_first_chart_ms": BUDGET_COLD_MS,
             "warm_rerun_ms": BUDGET_WARM_MS,
             "ws_kib_on_load": BUDGET_WS_KIB,
+            "switch_warm_ms": BUDGET_SWITCH_WARM_MS,
         },
         "pages": rows,
-        "misses": _misses(rows),
+        "switches": switches,
+        "misses": _misses(rows)
+        + [
+            f"{r['page']}: warm switch {r.get('switch_warm_ms')} ms"
+            for r in switches
+            if not r.get("within_budget")
+        ],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "browser.json").write_text(json.dumps(report, indent=2))
@@ -227,7 +317,9 @@ def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    result = run()
+    result = run(switch_only="--switch-only" in sys.argv)
+    for r in result["switches"]:
+        print(json.dumps(r))
     for r in result["pages"]:
         print(json.dumps(r))
     print("misses:", result["misses"] or "none")

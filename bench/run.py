@@ -171,6 +171,20 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"({load['server_cpu_measured_s']} server CPU-s over {load['measured_steps']} steps), "
             f"{load['steps_per_s']} steps/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms.",
         ]
+    switches = (report.get("browser") or {}).get("switches") or []
+    if switches:
+        lines += [
+            "",
+            "## Page switches (sidebar click → first chart drawn, ms; goal ≤ 300 warm)",
+            "",
+            "| page | first time | warm |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {r['page']} | {r.get('switch_first_time_ms', r.get('error', ''))} | "
+            f"{r.get('switch_warm_ms', '')} |"
+            for r in switches
+        ]
     for row in report.get("scaling", []):
         if "steps_per_s" not in row:
             lines += ["", f"Scaling: {json.dumps(row)[:300]}"]

@@ -1,11 +1,14 @@
 """Altair chart builders for price series. Pure: frames in, ``alt`` charts out.
 
-Charts receive already-downsampled long frames (see lib.downsample); the tooltip uses a
-separate small wide frame on a common date grid so it can list every series at a date.
+The price chart ships one small wide table that serves the lines *and* the hover tooltip:
+one row per kept date (days since 1970 as an integer), one float32 column per series. The
+browser folds it into lines and formats the tooltip numbers itself, so no pre-formatted
+strings, nanosecond timestamps or second copy of the data travel (see bench/chart_bytes.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,7 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from lib.downsample import downsample_long, points_per_series
+from lib.downsample import downsample_indices
 
 #: How each display mode labels and formats its values.
 MODES: dict[str, tuple[str, str, str]] = {
@@ -22,52 +25,108 @@ MODES: dict[str, tuple[str, str, str]] = {
     "Price": ("Price", ",.2f", ",.2f"),
     "% change": ("Change since start of range", "+.0%", "+.1%"),
 }
-TOOLTIP_GRID_POINTS = 400
-CHART_POINT_BUDGET = 4000
+#: The detail chart is about this wide in the app's wide layout (a 1280-1440 px screen minus
+#: the sidebar); a date every PX_PER_POINT pixels is finer than a 1.8 px line can show.
+CHART_WIDTH_PX = 900
+PX_PER_POINT = 2
+CHART_POINT_BUDGET = CHART_WIDTH_PX // PX_PER_POINT  # dates (rows) per chart, all series
+DAY_MS = 86_400_000
+_EPOCH = np.datetime64("1970-01-01", "D")
 
 
 @dataclass(frozen=True)
 class PricePlot:
-    """The frames a price chart draws: downsampled lines and a wide tooltip grid."""
+    """What a price chart draws: one wide row per kept date.
 
-    lines: pd.DataFrame  # date, symbol, value, role
-    tooltip: pd.DataFrame  # date, s0..sN (one column per symbol)
+    ``table`` columns: ``d`` (days since 1970-01-01), ``held`` (bit i set when series i has
+    no close that day and the value is its previous close, shown in the tooltip only) and
+    ``s0..sN`` (float32, NaN where the series has no value).
+    """
+
+    table: pd.DataFrame
     symbols: tuple[str, ...]
+    benchmarks: tuple[str, ...] = ()
+
+    def lines(self) -> pd.DataFrame:
+        """The points the lines draw (date, symbol, value), as the browser derives them."""
+        dates = pd.to_datetime(self.table["d"].to_numpy(dtype="int64"), unit="D")
+        parts = []
+        for i, sym in enumerate(self.symbols):
+            own = self.table[f"s{i}"].notna().to_numpy() & ~_held(self.table, i)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "date": dates[own],
+                        "symbol": sym,
+                        "value": self.table.loc[own, f"s{i}"].astype("float64"),
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _held(table: pd.DataFrame, i: int) -> np.ndarray:
+    return (table["held"].to_numpy(dtype="int64") >> i) & 1 == 1
+
+
+def _mask_dtype(n_series: int) -> str:
+    for dtype, bits in (("uint8", 8), ("uint16", 16), ("uint32", 32)):
+        if n_series <= bits:
+            return dtype
+    return "uint64"
 
 
 def prepare_plot(
     values: pd.DataFrame, benchmarks: Sequence[str] = (), budget: int = CHART_POINT_BUDGET
 ) -> PricePlot:
-    """Downsample per series within a chart-wide point budget and build the tooltip grid."""
+    """Keep about ``budget`` dates for all series together and build the wide table.
+
+    Each series contributes its own MinMaxLTTB points (first, last, highest and lowest
+    always among them) to a shared set of dates, so every line keeps its shape and the
+    tooltip can list every series at any kept date.
+    """
     symbols = tuple(dict.fromkeys(values["symbol"].astype(str)))
-    n_out = points_per_series(len(symbols), budget_points=budget)
-    lines = downsample_long(values, "date", "value", "symbol", n_out=n_out)
-    # Categoricals travel as Arrow dictionaries: ~2 bytes a row instead of a string each.
-    role = np.where(lines["symbol"].astype(str).isin(list(benchmarks)), "benchmark", "symbol")
-    lines = lines.assign(
-        symbol=pd.Categorical(lines["symbol"].astype(str), categories=list(symbols)),
-        role=pd.Categorical(role, categories=["symbol", "benchmark"]),
-    )
     wide = values.pivot_table(index="date", columns="symbol", values="value", aggfunc="last")
     wide = wide.reindex(columns=list(symbols)).sort_index()
-    if len(wide) > TOOLTIP_GRID_POINTS:
-        pos = np.unique(np.linspace(0, len(wide) - 1, TOOLTIP_GRID_POINTS).round().astype(int))
-        # Carry the last value forward only for the tooltip, so a grid date that is a
-        # holiday on one exchange still shows that series' latest close.
-        wide = wide.ffill().iloc[pos]
-    tooltip = wide.reset_index()
-    tooltip.columns = ["date", *[f"s{i}" for i in range(len(symbols))]]
-    return PricePlot(lines.reset_index(drop=True), tooltip, symbols)
-
-
-def format_tooltip(plot: PricePlot, mode: str) -> PricePlot:
-    """Pre-format tooltip values as text so a series without a value that day reads "–"
-    instead of Vega's "null" (before listing, after its data ends, exchange holidays)."""
-    fmt = {"Rebased to 100": "{:,.1f}", "Price": "{:,.2f}", "% change": "{:+.1%}"}[mode]
-    tip = plot.tooltip.copy()
-    for col in tip.columns[1:]:
-        tip[col] = [("–" if pd.isna(v) else fmt.format(v)) for v in tip[col]]
-    return PricePlot(plot.lines, tip, plot.symbols)
+    arr = wide.to_numpy(dtype="float64")
+    n_rows, n_series = arr.shape
+    if n_rows > budget and n_series:
+        x = wide.index.to_numpy().astype("datetime64[ns]").astype("int64")
+        per = max(4, budget // n_series)
+        for _ in range(4):  # series share many dates: grow each share until the budget is used
+            keep = {0, n_rows - 1}
+            for j in range(n_series):
+                keep.update(downsample_indices(x, arr[:, j], per).tolist())
+            if len(keep) >= 0.9 * budget or per >= n_rows:
+                break
+            per = int(per * min(4.0, budget / len(keep)))
+        rows = np.array(sorted(keep), dtype=np.int64)
+    else:
+        rows = np.arange(n_rows)
+    # A date where one exchange was shut shows that series' previous close in the tooltip
+    # (marked as held, so the line itself does not draw it).
+    present = ~np.isnan(arr)
+    filled = wide.ffill().to_numpy(dtype="float64")
+    last_row = np.where(present.any(axis=0), n_rows - 1 - np.argmax(present[::-1], axis=0), -1)
+    inside = np.arange(n_rows)[:, None] <= last_row[None, :]
+    held_cells = ~present & ~np.isnan(filled) & inside
+    weights = np.left_shift(np.uint64(1), np.arange(n_series, dtype=np.uint64))
+    held = (held_cells.astype(np.uint64) * weights).sum(axis=1) if n_series else np.zeros(0)
+    days = (wide.index.to_numpy().astype("datetime64[D]") - _EPOCH).astype("int64")
+    table = pd.DataFrame(
+        {
+            "d": days[rows].astype("int32"),
+            "held": held[rows].astype(_mask_dtype(n_series)),
+            **{
+                f"s{j}": np.where(held_cells[rows, j], filled[rows, j], arr[rows, j]).astype(
+                    "float32"
+                )
+                for j in range(n_series)
+            },
+        }
+    )
+    kept = tuple(b for b in benchmarks if b in symbols)
+    return PricePlot(table, symbols, kept)
 
 
 def date_axis_format(dates: pd.Series) -> str:
@@ -78,6 +137,11 @@ def date_axis_format(dates: pd.Series) -> str:
     return "%d %b" if span <= 120 else "%b %Y"
 
 
+def _js(value: object) -> str:
+    """A JSON literal is a valid Vega expression literal (symbols come from users)."""
+    return json.dumps(value)
+
+
 def price_chart(
     plot: PricePlot,
     mode: str = "Rebased to 100",
@@ -86,9 +150,10 @@ def price_chart(
     overlays: Sequence[alt.Chart | alt.LayerChart] = (),
 ) -> alt.VConcatChart:
     """Detail chart (hover rule + tooltip, legend highlight) over an overview with a brush."""
-    axis_title, axis_fmt, _ = MODES[mode]
-    plot = format_tooltip(plot, mode)
-    x_fmt = date_axis_format(plot.lines["date"])
+    axis_title, axis_fmt, tip_fmt = MODES[mode]
+    days = plot.table["d"]
+    x_fmt = date_axis_format(pd.to_datetime(days.to_numpy(dtype="int64"), unit="D").to_series())
+    keys = [f"s{i}" for i in range(len(plot.symbols))]
     brush = alt.selection_interval(encodings=["x"], name="brush")
     legend_pick = alt.selection_point(fields=["symbol"], bind="legend", name="legend_pick")
     hover = alt.selection_point(
@@ -106,8 +171,18 @@ def price_chart(
         .scale(scheme="tableau10")
         .legend(orient="top", symbolStrokeWidth=3)
     )
-    base = alt.Chart(plot.lines).encode(
-        x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8)
+    dated = alt.Chart(plot.table).transform_calculate(date=f"datum.d * {DAY_MS}")
+    # Wide -> long in the browser: one line per series, without its held (closed-day) values.
+    base = (
+        dated.transform_fold(keys, as_=["key", "value"])
+        .transform_calculate(i=f"indexof({_js(keys)}, datum.key)")
+        .transform_calculate(
+            symbol=f"{_js(list(plot.symbols))}[datum.i]",
+            role=f"indexof({_js(list(plot.benchmarks))}, {_js(list(plot.symbols))}[datum.i])"
+            " >= 0 ? 'benchmark' : 'symbol'",
+        )
+        .transform_filter("isValid(datum.value) && floor(datum.held / pow(2, datum.i)) % 2 == 0")
+        .encode(x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8))
     )
 
     lines = (
@@ -123,11 +198,16 @@ def price_chart(
         )
         .add_params(legend_pick)
     )
+    # Numbers are formatted by Vega; a series without a value that day reads "–", not "null".
+    texts = {
+        f"t{i}": f"isValid(datum.{k}) ? format(datum.{k}, {_js(tip_fmt)}) : '–'"
+        for i, k in enumerate(keys)
+    }
     tooltip = [alt.Tooltip("date:T", title="Date", format="%a %d %b %Y")] + [
-        alt.Tooltip(f"s{i}:N", title=sym) for i, sym in enumerate(plot.symbols)
+        alt.Tooltip(f"t{i}:N", title=sym) for i, sym in enumerate(plot.symbols)
     ]
     rule = (
-        alt.Chart(plot.tooltip)
+        (dated.transform_calculate(**texts) if texts else dated)
         .mark_rule(color="#64748b")
         .encode(
             x=alt.X("date:T").scale(domain=brush),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.returns import RANGES
-from lib.ui import data, frame, state, widgets
+from lib.ui import data, frame, state, vega, widgets
 from lib.ui.views import prices as view
 
 frame.page_setup(
@@ -113,7 +113,7 @@ chart = view.price_chart_for(
     events,
     align,
 )
-st.altair_chart(chart, width="stretch", key="px_chart")
+vega.show(chart, key="px_chart")
 st.caption(
     f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
     f"{widgets.fmt_date(shown.end)} · "

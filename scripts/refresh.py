@@ -1,4 +1,8 @@
-"""`make refresh`: bring the local price cache up to date from Yahoo Finance (cron-friendly).
+"""`make refresh`: bring the price cache up to date from Yahoo Finance (cron-friendly).
+
+The cache is the app's: the shared PostgreSQL store when RER_DATABASE_URL is a PostgreSQL
+URL (one refresh serves every server; another process refreshing makes this one a no-op),
+else the local file cache.
 
 Exit codes: 0 when every symbol is up to date, or Yahoo is unreachable (nothing changed,
 a message says so); 1 when some symbols failed (named on stdout); 2 on an unexpected error.
@@ -15,7 +19,9 @@ from typing import TextIO
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from lib.prices import PriceStore, default_store, refresh_universe_symbols
+from lib.prices.pg_store import select_price_store
 from lib.universe import InvalidSymbolError, normalise_symbol
+from lib.watchlists import resolve_database_url
 
 BAR_WIDTH = 30
 
@@ -67,7 +73,8 @@ def main(argv: Sequence[str] | None = None, store: PriceStore | None = None) -> 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        store = store if store is not None else default_store()
+        if store is None:
+            store = select_price_store(resolve_database_url(), file_store=default_store)
         targets = symbols if args.force else store.stale_symbols(symbols)
         if not targets:
             print(f"All {len(symbols)} symbols are up to date.")

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 os.environ.setdefault("RER_OFFLINE", "1")
+os.environ.setdefault("RER_WARM_PAGES", "0")  # no background warm-up mid-test
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 

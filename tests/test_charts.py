@@ -22,19 +22,50 @@ def spec(chart) -> dict:  # type: ignore[no-untyped-def]
     return chart.to_dict()
 
 
-def test_plot_respects_point_budget_and_builds_full_tooltip_grid(ten: pd.DataFrame) -> None:
+def test_plot_respects_point_budget_and_keeps_every_series_shape(ten: pd.DataFrame) -> None:
     values = returns.mode_values(ten, "Rebased to 100")
     plot = charts.prepare_plot(values, ["REMX"])
-    per_series = plot.lines.groupby("symbol").size()
-    assert per_series.max() <= 404
-    assert len(plot.lines) <= charts.CHART_POINT_BUDGET + 4 * len(TEN)
-    assert len(plot.tooltip) <= charts.TOOLTIP_GRID_POINTS
-    assert list(plot.tooltip.columns) == ["date", *[f"s{i}" for i in range(10)]]
-    assert set(plot.lines.loc[plot.lines["symbol"] == "REMX", "role"]) == {"benchmark"}
-    # the last day of every series survives downsampling
-    last = values.groupby("symbol")["date"].max()
-    kept = plot.lines.groupby("symbol")["date"].max()
-    assert (kept.reindex(last.index) == last).all()
+    # one wide table serves lines and tooltip: dates as integer days, float32 values
+    assert list(plot.table.columns) == ["d", "held", *[f"s{i}" for i in range(10)]]
+    assert str(plot.table["d"].dtype) == "int32"
+    assert all(str(plot.table[f"s{i}"].dtype) == "float32" for i in range(10))
+    assert len(plot.table) <= charts.CHART_POINT_BUDGET + 4 * len(TEN)
+    assert plot.benchmarks == ("REMX",)
+    lines = plot.lines()
+    # first, last, highest and lowest day of every series survive downsampling
+    for agg in ("min", "max"):
+        want = values.groupby("symbol")["date"].agg(agg)
+        assert (lines.groupby("symbol")["date"].agg(agg).reindex(want.index) == want).all()
+        want = values.groupby("symbol")["value"].agg(agg)
+        got = lines.groupby("symbol")["value"].agg(agg).reindex(want.index)
+        assert got.to_numpy() == pytest.approx(want.to_numpy(), rel=1e-6)
+    # a plotted point is a real close of that day (float32 precision), never a held one
+    real = values.set_index(["date", "symbol"])["value"]
+    assert lines.set_index(["date", "symbol"])["value"].to_numpy() == pytest.approx(
+        real.reindex(lines.set_index(["date", "symbol"]).index).to_numpy(), rel=1e-6
+    )
+
+
+def test_closed_exchange_day_is_held_for_the_tooltip_not_drawn() -> None:
+    values = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-05", "2026-01-07"] * 1),
+            "symbol": ["A", "A", "B", "B"],
+            "value": [100.0, 101.0, 100.0, 103.0],
+        }
+    )
+    values = pd.concat(
+        [
+            values,
+            pd.DataFrame({"date": [pd.Timestamp("2026-01-07")], "symbol": ["A"], "value": [102.0]}),
+        ]
+    )
+    plot = charts.prepare_plot(values)
+    b = plot.table["s1"].tolist()
+    assert b == [100.0, 100.0, 103.0]  # Jan 6 carries B's previous close for the tooltip...
+    assert plot.table["held"].tolist() == [0, 2, 0]  # ...marked held (bit 1 = series B)
+    drawn = plot.lines()
+    assert drawn[drawn["symbol"] == "B"]["date"].dt.day.tolist() == [5, 7]  # ...not drawn
 
 
 def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -> None:
@@ -95,11 +126,15 @@ def test_basket_chart_colours_blocs() -> None:
 def test_tooltip_shows_dash_not_null_and_years_on_long_ranges(ten: pd.DataFrame) -> None:
     values = returns.mode_values(ten[ten["symbol"].isin(["MP", "LYC.AX"])], "% change")
     plot = charts.prepare_plot(values)
-    tip = charts.format_tooltip(plot, "% change").tooltip
-    lyc = tip.columns[list(plot.symbols).index("LYC.AX") + 1]
-    assert tip[lyc].iloc[0] == "–"  # LYC.AX data starts in 2024
-    assert tip[lyc].iloc[-1].startswith(("+", "-"))
+    lyc = f"s{list(plot.symbols).index('LYC.AX')}"
+    assert pd.isna(plot.table[lyc].iloc[0])  # LYC.AX data starts in 2024
     d = spec(charts.price_chart(plot, "% change"))
+    rule = d["vconcat"][0]["layer"][1]
+    calcs = {t["as"]: t["calculate"] for t in rule["transform"] if "calculate" in t}
+    i = list(plot.symbols).index("LYC.AX")
+    # Vega formats the number; a missing value reads "–", never "null"
+    assert calcs[f"t{i}"] == f"isValid(datum.{lyc}) ? format(datum.{lyc}, \"+.1%\") : '–'"
+    assert {t["field"] for t in rule["encoding"]["tooltip"][1:]} == {"t0", "t1"}
     assert d["vconcat"][0]["layer"][0]["encoding"]["x"]["axis"]["format"] == "%b %Y"
     short = values[values["date"] >= "2026-09-01"]
     d2 = spec(charts.price_chart(charts.prepare_plot(short), "% change"))

@@ -12,13 +12,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib import watchlists
 from lib.events.events import load_events
 from lib.outlook import ndpr, projections
-from lib.prices import PriceStore, default_store, read_snapshot_meta
+from lib.prices import PriceStore, default_store, read_snapshot_meta, refresh_universe_symbols
 from lib.prices import display as price_display
+from lib.prices.pg_store import PgPriceStore, select_price_store
 from lib.universe import load_universe, symbol_key
 
 P = ParamSpec("P")
@@ -27,8 +29,18 @@ R = TypeVar("R")
 
 @st.cache_resource
 def price_store() -> PriceStore:
-    """One store per server process; it holds no per-user state."""
-    return default_store()
+    """One store per server process; it holds no per-user state.
+
+    With a PostgreSQL database URL (RER_DATABASE_URL or secrets, as for watchlists) prices
+    live in the shared database, so N servers refresh once and show one as-of date;
+    otherwise the per-machine file cache (see lib.prices.pg_store.select_price_store).
+    """
+    return select_price_store(watchlist_url(), file_store=default_store)
+
+
+def shared_price_store() -> bool:
+    """True when prices come from the shared PostgreSQL store (the UI words problems so)."""
+    return isinstance(price_store(), PgPriceStore)
 
 
 class TokenCached:
@@ -145,10 +157,37 @@ def display_prices(
     return _display_prices(symbol_key(symbols), currency, include_pre_listing)
 
 
+@token_cached(ttl="5m", max_entries=4)
+def stale_universe(*, cache_token: str) -> list[str]:
+    """Universe symbols due for the once-per-session automatic refresh.
+
+    Every new session asks; reading the cache state for each one was a large share of a
+    landing page's CPU. Keyed on the cache token (a refresh or failed attempt changes it)
+    and re-checked every few minutes as trading days roll over.
+    """
+    return price_store().stale_symbols(refresh_universe_symbols(), auto=True)
+
+
 @token_cached(max_entries=8)
 def coverage(*, cache_token: str) -> pd.DataFrame:
     """Per-symbol first/last date and source, recomputed only when the cache file changes."""
     return price_store().coverage()
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A table for ``st.dataframe`` converted once: Streamlit ships a ``pa.Table`` as is,
+    whereas a DataFrame is converted to Arrow again on every rerun."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+@token_cached(max_entries=8)
+def freshness_table(*, cache_token: str) -> pa.Table:
+    """The sidebar's per-symbol coverage, newest first, ready to ship."""
+    cov = coverage()
+    view = cov.assign(
+        first_date=cov["first_date"].dt.date, last_date=cov["last_date"].dt.date
+    ).sort_values("last_date", ascending=False)
+    return arrow_table(view)
 
 
 @token_cached()

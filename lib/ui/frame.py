@@ -113,10 +113,13 @@ def _auto_refresh_once() -> None:
         return
     st.session_state["_refresh_checked"] = True
     store = data.price_store()
-    if not store.stale_symbols(refresh_universe_symbols(), auto=True):
+    if not data.stale_universe():
         return
     if store.fetcher is None or not store.fetcher.available():
         st.session_state["offline"] = True
+        return
+    # The cached list may predate another server's attempt: ask the store before refreshing.
+    if not store.stale_symbols(refresh_universe_symbols(), auto=True):
         return
     _run_refresh(auto=True, force=False)
 
@@ -124,7 +127,17 @@ def _auto_refresh_once() -> None:
 def _sidebar_freshness() -> None:
     store = data.price_store()
     cov = data.coverage()
-    if store.cache_problem:
+    if store.cache_problem and data.shared_price_store():
+        # Nothing local to repair: the database is down or unreachable from this server.
+        st.warning(
+            "The shared price database could not be reached, so the shipped snapshot is "
+            "shown. Newer prices come back by themselves once it answers again "
+            "(it is retried every few seconds); **Check again** reloads.",
+            icon=":material/warning:",
+        )
+        if st.button("Check again", key="_recheck_db"):
+            st.rerun()
+    elif store.cache_problem:
         st.warning(
             "The local price cache could not be read, so the shipped snapshot is shown. "
             "Use **Rebuild cache** to set the damaged file aside.",
@@ -150,10 +163,7 @@ def _sidebar_freshness() -> None:
     if st.session_state.get("last_refresh"):
         st.caption(st.session_state["last_refresh"])
     with st.expander("Data freshness", icon=":material/schedule:"):
-        view = cov.assign(
-            first_date=cov["first_date"].dt.date, last_date=cov["last_date"].dt.date
-        ).sort_values("last_date", ascending=False)
-        st.dataframe(view, hide_index=True, width="stretch")
+        st.dataframe(data.freshness_table(), hide_index=True, width="stretch")
         st.caption(
             "Snapshot: real daily prices from public sources (see README). "
             "Cache: rows fetched from Yahoo Finance."

@@ -162,6 +162,26 @@ def test_hover_tooltip_lists_every_series(page: Page, app_server: AppServer) -> 
         assert re.search(rf"{re.escape(sym)}\s+\d[\d,]*\.\d", full[0]), full[0]
 
 
+def test_legend_click_highlights_one_series(page: Page, app_server: AppServer) -> None:
+    """Clicking a legend entry keeps that line opaque and fades the others."""
+    chart = open_prices(page, app_server, "?symbols=MP&symbols=UUUU&range=3Y&bench=SPY")
+    detail, _ = views(chart)
+    lines = detail.locator("g.mark-line path")
+    expect(lines).to_have_count(3)  # MP, UUUU and the dashed SPY benchmark
+    assert detail.locator('g.mark-line path[stroke-dasharray="5,3"]').count() == 1
+
+    def opacities() -> list[str]:
+        return lines.evaluate_all("ps => ps.map(p => p.getAttribute('opacity') || '1')")
+
+    assert set(opacities()) == {"1"}
+    chart.locator("g.role-legend-label text", has_text=re.compile(r"^UUUU$")).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('g.mark-line path')]"
+        ".some(p => p.getAttribute('opacity') === '0.15')"
+    )
+    assert sorted(opacities()) == ["0.15", "0.15", "1"]
+
+
 def test_events_overlay_adds_rules(page: Page, app_server: AppServer) -> None:
     """Turning on the policy-events overlay draws event rules on the detail chart."""
     chart = open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=3Y")

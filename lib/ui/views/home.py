@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import streamlit as st
 
 from lib import charts, overview, returns
-from lib.ui import data
+from lib.ui import data, vega
 from lib.ui.frame import pages
 from lib.ui.views.policy import event_overlay_layers, latest_events_list
 from lib.universe import basket_members
@@ -39,11 +38,13 @@ def home_overview(start: str | None, *, cache_token: str) -> overview.HomeOvervi
 
 
 @data.token_cached(ttl="1h", max_entries=16)
-def home_chart(start: str | None, *, cache_token: str) -> alt.LayerChart:
-    """The landing chart, cached like its data: building specs dominates a warm rerun."""
+def home_chart(start: str | None, *, cache_token: str) -> vega.Spec:
+    """The landing chart's finished spec, cached like its data: building, validating and
+    serialising specs dominated a warm rerun. Draw it with ``vega.show``."""
     home = home_overview(start)
     overlays = event_overlay_layers(home.start, home.end, HOME_EVENT_CATEGORIES, ())
-    return charts.basket_chart(home.levels, overlays, returns.membership_changes(home.levels))
+    chart = charts.basket_chart(home.levels, overlays, returns.membership_changes(home.levels))
+    return vega.to_spec(chart)
 
 
 def page_links() -> None:

@@ -28,16 +28,25 @@ def event_overlay_layers(
     return [event_charts.event_rule_layer(events, start=start, end=end)]
 
 
-def latest_events_list(limit: int = 6) -> None:
-    """The most recent policy events, newest first; inexact or unverified ones say so."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def _latest_events_markdown(limit: int) -> list[str]:
+    """One escaped markdown line per event, built once (Home shows them on every rerun)."""
     events = data.policy_events().sort_values("date", ascending=False).head(limit)
-    st.subheader("Latest policy events")
+    lines = []
     for e in events.itertuples():
         flag = "" if e.status_label == "exact" else f" · :orange[{e.status_label}]"
-        st.markdown(
+        lines.append(
             f"**{escape_markdown(e.date_label)}** · {escape_markdown(e.jurisdiction)} · "
             f"{escape_markdown(e.category)}{flag}  \n{escape_markdown(e.title)}"
         )
+    return lines
+
+
+def latest_events_list(limit: int = 6) -> None:
+    """The most recent policy events, newest first; inexact or unverified ones say so."""
+    st.subheader("Latest policy events")
+    for line in _latest_events_markdown(limit):
+        st.markdown(line)
     page_link("pages/2_Policy_timeline.py", label="All events", icon=":material/timeline:")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +21,7 @@ from lib.price_view import (
     resolve_range,
 )
 from lib.prices.schema import NO_OFFLINE_DATA
-from lib.ui import data
+from lib.ui import data, vega
 from lib.ui.views.policy import event_overlay_layers
 from lib.ui.widgets import as_percent, percent_column
 from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
@@ -128,7 +127,7 @@ def _price_chart(
     align: bool | None = None,
     *,
     cache_token: str,
-) -> alt.VConcatChart:
+) -> vega.Spec:
     view, *_ = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode, align)
     overlays: list = []
     if include_pre_listing:
@@ -138,7 +137,7 @@ def _price_chart(
     if events is not None:
         overlays.extend(event_overlay_layers(view.start, view.end, *events))
     plot = charts.prepare_plot(view.values, benchmarks)
-    return charts.price_chart(plot, mode, log_scale, y_title, overlays)
+    return vega.to_spec(charts.price_chart(plot, mode, log_scale, y_title, overlays))
 
 
 def price_chart_for(
@@ -153,9 +152,10 @@ def price_chart_for(
     y_title: str | None,
     events: Events,
     align: bool | None = None,
-) -> alt.VConcatChart:
-    """The built chart for one set of choices; rebuilding and validating specs is the
-    most expensive part of a rerun, so it is cached like the data."""
+) -> vega.Spec:
+    """The finished Vega-Lite spec for one set of choices (draw it with ``vega.show``):
+    building, validating and serialising the chart was most of a rerun, so it is cached
+    like the data."""
     return _price_chart(
         symbol_key(symbols),
         currency,

@@ -1,0 +1,68 @@
+"""Finished Vega-Lite specs: convert an Altair chart once, draw the cached dict every rerun.
+
+``st.altair_chart`` converts and schema-validates the Altair object and serialises every
+dataset to Arrow on *every* rerun; that was half of a warm rerun's CPU. Views cache the
+result of :func:`to_spec` (a plain dict whose datasets are already Arrow bytes) next to
+their data, and pages draw it with :func:`show`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import nullcontext
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+from streamlit import dataframe_util
+
+Spec = dict[str, Any]
+
+# Altair's theme and data-transformer switches are process-global: share the lock that
+# st.altair_chart holds around the same switches, so a session drawing an Altair chart at
+# the same moment never converts with our transformer (or we with its).
+try:
+    from streamlit.elements.vega_charts import _altair_globals_lock as _LOCK
+except ImportError:  # a Streamlit without it: at least serialise our own conversions
+    _LOCK = threading.Lock()
+
+
+def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
+    """Altair data transformer: keep each dataset as Arrow IPC bytes under a content hash."""
+    if isinstance(data, pd.DataFrame):
+        # Vega reads columns only: no index, no pandas schema metadata (a few hundred bytes
+        # a column), which Streamlit's own conversion would add.
+        table = pa.Table.from_pandas(data, preserve_index=False).replace_schema_metadata(None)
+        data_bytes = dataframe_util.convert_arrow_table_to_arrow_bytes(table)
+    else:
+        data_bytes = dataframe_util.convert_anything_to_arrow_bytes(data)
+    name = hashlib.md5(data_bytes, usedforsecurity=False).hexdigest()
+    datasets[name] = data_bytes
+    return {"name": name}
+
+
+alt.data_transformers.register("rer_arrow", _to_arrow)
+
+
+def to_spec(chart: alt.TopLevelMixin) -> Spec:
+    """The Vega-Lite dict Streamlit would build from ``chart``, with Arrow-bytes datasets.
+
+    Same conversion as ``st.altair_chart`` (theme "none", datasets by content hash), done
+    once per cache key instead of once per rerun.
+    """
+    datasets: dict[str, Any] = {}
+    with _LOCK:
+        theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
+        with theme, alt.data_transformers.enable("rer_arrow", datasets=datasets):
+            spec = chart.to_dict()
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def show(spec: Spec, *, key: str | None = None, width: Any = "stretch") -> None:
+    """Draw a cached spec. Streamlit pops ``datasets`` off the dict it gets, so it gets a
+    shallow copy and the cached one stays whole."""
+    st.vega_lite_chart(dict(spec), width=width, key=key)

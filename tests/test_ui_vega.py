@@ -1,0 +1,23 @@
+"""Cached chart specs: converted once, datasets as lean Arrow bytes, Altair's globals restored."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import pyarrow as pa
+
+from lib.ui import vega
+
+
+def test_spec_carries_arrow_bytes_without_pandas_metadata_and_restores_globals() -> None:
+    frame = pd.DataFrame({"d": [20000, 20001], "s0": [100.0, 101.5]}, index=[7, 9])
+    before = (alt.data_transformers.active, alt.theme.active)
+    spec = vega.to_spec(alt.Chart(frame).mark_line().encode(x="d:Q", y="s0:Q"))
+    assert (alt.data_transformers.active, alt.theme.active) == before
+    (name, payload), *rest = spec["datasets"].items()
+    assert not rest and spec["data"] == {"name": name}
+    table = pa.ipc.open_stream(payload).read_all()
+    assert table.column_names == ["d", "s0"]  # no index column
+    assert table.schema.metadata is None  # no pandas metadata shipped
+    assert table.column("s0").to_pylist() == [100.0, 101.5]
+    assert "config" not in spec or "view" not in spec.get("config", {})  # theme "none"

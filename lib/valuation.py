@@ -14,27 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.datafiles import Column, validate
+from lib.datafiles import SHARE_SOURCE_KINDS, SHARES_OUTSTANDING, validate
 from lib.paths import DATA_DIR
 from lib.prices import PRICE_FIELDS, fx
 
 SHARES_FILE = "valuation/shares_outstanding.csv"
 SHARES_PATH = DATA_DIR / SHARES_FILE
-SOURCE_KINDS = ["filing", "exchange notice", "secondary"]
-SHARE_CONFIDENCE = ["verified", "unverified"]
+SOURCE_KINDS = SHARE_SOURCE_KINDS
+__all__ = ["SHARES_OUTSTANDING", "market_caps", "read_shares"]
 #: Funds have no share count that means "company size"; they get a reason, not a number.
 NO_MARKET_CAP_SEGMENTS = {"etf", "benchmark"}
-
-#: Schema of the shares file (to be registered in lib.datafiles.SCHEMAS by the lead).
-SHARES_OUTSTANDING = [
-    Column("symbol", unique=True, pattern=r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$"),
-    Column("shares_outstanding", "int", pattern=r"^[1-9]\d{0,12}$"),
-    Column("as_of", "date"),
-    Column("source_url", "https"),
-    Column("source_kind", "enum", allowed=frozenset(SOURCE_KINDS)),
-    Column("confidence", "enum", allowed=frozenset(SHARE_CONFIDENCE)),
-    Column("note", required=False, max_len=200),
-]
 
 MARKET_CAP_COLUMNS = [
     "symbol", "name", "currency", "close", "close_date", "close_usd", "shares_outstanding",

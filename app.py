@@ -45,6 +45,7 @@ st.caption(
 )
 for note in home.notes:
     st.caption(f":material/info: {note}")
+view.home_exports(home, start)
 
 left, right = st.columns([3, 2])
 with left:

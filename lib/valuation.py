@@ -164,3 +164,46 @@ def _convert(
 def fx_symbols(universe: pd.DataFrame) -> list[str]:
     """The FX series market_caps needs for this universe (load them with the prices)."""
     return fx.fx_symbols_for({str(c) for c in universe["currency"]})
+
+
+def fmt_usd_amount(value: object) -> str:
+    """'12.34 bn' / '845 m' / '–': market caps read at a glance, never 'nan' or 'None'."""
+    v = _f(value)
+    if np.isnan(v):
+        return "–"
+    if abs(v) >= 1e9:
+        return f"{v / 1e9:,.2f} bn"
+    return f"{v / 1e6:,.0f} m"
+
+
+def share_basis(row: Mapping[str, object]) -> str:
+    """Where the share count comes from, or why there is no market cap ('–' + reason)."""
+    count = _f(row.get("shares_outstanding"))
+    if np.isnan(count) or np.isnan(_f(row.get("market_cap_usd"))):
+        reason = str(row.get("reason") or "no market capitalisation")
+        return f"– {reason}"
+    as_of = pd.Timestamp(row["shares_as_of"]).strftime("%d %b %Y")  # type: ignore[arg-type]
+    return (
+        f"{count / 1e6:,.1f} m shares · {as_of} · {row.get('shares_source_kind')}, "
+        f"{row.get('shares_confidence')}"
+    )
+
+
+MARKET_CAP_LABEL = "Market cap (USD)"
+SHARE_BASIS_LABEL = "Share count (source, date)"
+
+
+def market_cap_labels(caps: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFrame:
+    """Per symbol in ``symbols`` order: the market cap text and its share-count basis.
+
+    Symbols outside the universe get '–' and say so, so no row is ever blank or 'None'.
+    """
+    by_symbol = caps.set_index("symbol") if not caps.empty else caps
+    rows = []
+    for sym in symbols:
+        if sym in by_symbol.index:
+            rec = {"symbol": sym, **by_symbol.loc[sym].to_dict()}
+            rows.append((sym, fmt_usd_amount(rec["market_cap_usd"]), share_basis(rec)))
+        else:
+            rows.append((sym, "–", "– not in the sourced universe"))
+    return pd.DataFrame(rows, columns=["symbol", MARKET_CAP_LABEL, SHARE_BASIS_LABEL])

@@ -6,8 +6,9 @@ import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.returns import RANGES
-from lib.ui import data, frame, state, widgets
+from lib.ui import data, exports, frame, state, widgets
 from lib.ui.views import prices as view
+from lib.ui.views import prices_summary, risk
 
 frame.page_setup(
     "Prices",
@@ -96,11 +97,37 @@ st.caption(
     "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
 )
 
-st.subheader("Summary")
-view.price_summary_table(summary)
-widgets.download_csv(
-    lambda: view.export_for(shown, currency_mode),
-    label="Download CSV (full resolution)",
-    file_name=view.export_filename("prices", range_key, shown.as_of),
-    key="px_download",
+exports.chart_images(
+    chart,
+    exports.ImageMeta(
+        f"Rare-earth equities: {mode}", exports.PRICE_SOURCE, shown.as_of, y_title or mode
+    ),
+    kind="prices",
+    key="px_img",
 )
+
+st.subheader("Summary")
+prices_summary.summary_widget(summary, ccy)
+d1, d2 = st.columns(2)
+with d1:
+    widgets.download_csv(
+        lambda: view.export_for(shown, currency_mode),
+        label="Download CSV (full resolution)",
+        file_name=view.export_filename("prices", range_key, shown.as_of),
+        key="px_download",
+    )
+with d2:
+    exports.download_xlsx(
+        lambda: [
+            ("Prices", view.export_for(shown, currency_mode)),
+            ("Summary", prices_summary.export_summary(summary)),
+        ],
+        [
+            exports.TableSource("Prices", exports.PRICE_SOURCE, shown.as_of, currency_mode),
+            exports.TableSource("Summary", exports.PRICE_SOURCE, shown.as_of, currency_mode),
+        ],
+        file_name=exports.xlsx_filename("prices", range_key, shown.as_of),
+        key="px_xlsx",
+    )
+
+risk.render(symbols, benchmarks or [], ccy, show_spac, range_key, custom, range_key)

@@ -7,16 +7,18 @@ date (lib.chart_image); the workbook carries a Sources sheet (lib.xlsx).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib.chart_image import ImageMeta, chart_to_png, chart_to_svg, image_filename
-from lib.xlsx import TableSource, workbook_bytes
+from lib.xlsx import TableSource, workbook_bytes, xlsx_filename
 
 __all__ = [
     "ImageMeta",
@@ -26,6 +28,7 @@ __all__ = [
     "png_data",
     "svg_data",
     "xlsx_data",
+    "xlsx_filename",
 ]
 
 Chart = alt.TopLevelMixin | dict[str, Any]
@@ -42,14 +45,18 @@ def as_date(value: object) -> date | None:
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
-def png_data(chart: Chart, meta: ImageMeta, width: int = 800, height: int = 400) -> Callable[[], bytes]:
+def png_data(
+    chart: Chart, meta: ImageMeta, width: int = 800, height: int = 400
+) -> Callable[[], bytes]:
     """The deferred PNG renderer a download button calls on click."""
-    return lambda: chart_to_png(chart, meta, width, height)
+    return lambda: chart_to_png(plain_spec(chart), meta, width, height)
 
 
-def svg_data(chart: Chart, meta: ImageMeta, width: int = 800, height: int = 400) -> Callable[[], bytes]:
+def svg_data(
+    chart: Chart, meta: ImageMeta, width: int = 800, height: int = 400
+) -> Callable[[], bytes]:
     """The deferred SVG renderer a download button calls on click."""
-    return lambda: chart_to_svg(chart, meta, width, height)
+    return lambda: chart_to_svg(plain_spec(chart), meta, width, height)
 
 
 def xlsx_data(
@@ -110,3 +117,23 @@ def download_xlsx(
         icon=":material/table_view:",
         on_click="ignore",
     )
+
+
+def plain_spec(chart: Chart) -> Chart:
+    """A spec whose datasets are JSON rows again: cached specs carry Arrow IPC bytes for
+    Streamlit (lib.ui.views.supply), which vl-convert cannot read."""
+    if not isinstance(chart, dict):
+        return chart
+    datasets = chart.get("datasets", {})
+    if not any(isinstance(v, bytes) for v in datasets.values()):
+        return chart
+    out = dict(chart)
+    out["datasets"] = {
+        name: (_arrow_rows(v) if isinstance(v, bytes) else v) for name, v in datasets.items()
+    }
+    return out
+
+
+def _arrow_rows(data: bytes) -> list[dict[str, Any]]:
+    table = pa.ipc.open_stream(pa.BufferReader(data)).read_all()
+    return json.loads(table.to_pandas().to_json(orient="records", date_format="iso"))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.returns import RANGES
-from lib.ui import data, exports, frame, state, widgets
+from lib.ui import data, exports, frame, phone, state, widgets
 from lib.ui.views import prices as view
 from lib.ui.views import prices_summary, risk
 
@@ -20,6 +20,7 @@ frame.page_setup(
 MODES = view.MODES
 state.init_price_state()
 labels = data.symbol_labels()
+phone.chart_first("px_chart_box", "px_symbols")
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
@@ -90,21 +91,21 @@ if mode == "Price":
 chart = view.price_chart_for(
     wanted, ccy, show_spac, range_key, custom, mode, log_scale, benchmarks or (), y_title, events
 )
-st.altair_chart(chart, width="stretch", key="px_chart")
-st.caption(
-    f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
-    f"{widgets.fmt_date(shown.end)} · "
-    "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
-)
-
-exports.chart_images(
-    chart,
-    exports.ImageMeta(
-        f"Rare-earth equities: {mode}", exports.PRICE_SOURCE, shown.as_of, y_title or mode
-    ),
-    kind="prices",
-    key="px_img",
-)
+with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
+    st.altair_chart(chart, width="stretch", key="px_chart")
+    st.caption(
+        f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
+        f"{widgets.fmt_date(shown.end)} · "
+        "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
+    )
+    exports.chart_images(
+        chart,
+        exports.ImageMeta(
+            f"Rare-earth equities: {mode}", exports.PRICE_SOURCE, shown.as_of, y_title or mode
+        ),
+        kind="prices",
+        key="px_img",
+    )
 
 st.subheader("Summary")
 prices_summary.summary_widget(summary, ccy)

@@ -14,7 +14,11 @@ def test_event_study_default_runs_and_reports_pairs():
     assert len(at.main.dataframe) == 2  # summary + daily ARs
     summary = at.main.dataframe[0].value
     assert set(summary["status"]) == {"ok"}
-    assert len(at.get("download_button")) == 2
+    keys = [b.key for b in at.get("download_button")]
+    assert keys == [
+        "es_car_img_png", "es_car_img_svg", "es_avg_img_png", "es_avg_img_svg",
+        "es_dl_summary", "es_dl_ar", "es_xlsx",
+    ]  # fmt: skip
 
 
 def test_event_study_preselects_the_active_watchlist():

@@ -87,11 +87,25 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
     assert any("./Prices?symbols=MP&symbols=UUUU" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == [
         "Download performance (CSV)",
+        "Download Excel (.xlsx)",
         "Download watchlist (CSV)",
     ]
     # Sidebar picker on this page too, starting with no active list.
     assert at.sidebar.selectbox(key="_wl_active_pick").options[0] == "(none)"
     assert at.session_state["active_watchlist_symbols"] == []
+
+
+def test_performance_shows_market_cap_and_dashes_never_none() -> None:
+    at = ok(page())
+    perf = at.dataframe[0].value.set_index("symbol")
+    assert perf.loc["MP", "Market cap (USD)"].endswith("bn")
+    assert "secondary, unverified" in perf.loc["MP", "Share count (source, date)"]
+    assert perf.loc["REEMF", "Market cap (USD)"] == "–"
+    assert perf.loc["REEMF", "Share count (source, date)"].startswith("– ")
+    shown = at.dataframe[0].proto.arrow_data.styler.display_values
+    assert shown, "the table is styled: gaps are displayed as '–'"
+    text = all_text(at)
+    assert "/tmp" not in text and "watchlists.db" not in text
 
 
 def test_sidebar_picks_the_active_watchlist_for_other_pages(store: WatchlistStore) -> None:
@@ -284,7 +298,9 @@ def test_secrets_toml_url_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     at.secrets["connections"] = {"watchlists": {"url": f"sqlite:///{target}"}}
     ok(at.run())
     assert target.exists()
-    assert any("from-secrets.db" in plain(c.value) for c in at.caption)
+    captions = [plain(c.value) for c in at.caption]
+    assert any("SQLite on this server" in c for c in captions)
+    assert not any(str(tmp_path) in c or "from-secrets.db" in c for c in captions)
 
 
 # --------------------------------------------------------------------------- owners

@@ -164,6 +164,11 @@ IMAGE_NOTE = "Each figure's edition and as-of date are in the app's tables and t
 SUPPLY_SOURCE = "USGS, IEA, company and government releases (data/supply, per-row sources)"
 
 
+def _price_token() -> str:
+    """The price cache's version (inside the page functions ``data`` is the SupplyData)."""
+    return data.price_store().cache_token()
+
+
 def _show(spec: Spec, key: str) -> None:
     """Draw a cached spec (see :func:`_spec`), with PNG/SVG downloads of the same chart."""
     st.vega_lite_chart(spec, width="stretch", key=key)
@@ -472,7 +477,7 @@ def equities(data: SupplyData) -> None:
     )
     since = c2.segmented_control("Prices since", list(SINCE), default="3Y", key="sup_since")
     since = since or "3Y"
-    price_token = data.price_store().cache_token()
+    price_token = _price_token()
     chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])

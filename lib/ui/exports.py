@@ -40,7 +40,9 @@ PRICE_SOURCE = "Yahoo Finance daily closes (offline snapshot or live refresh)"
 
 def as_date(value: object) -> date | None:
     """A plain date from a Timestamp/date/None, for ImageMeta and TableSource."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):  # type: ignore[arg-type]
+    if value is None or value is pd.NaT:
+        return None
+    if not isinstance(value, date) and pd.isna(value):  # type: ignore[arg-type]
         return None
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
 

@@ -15,6 +15,15 @@ import streamlit as st
 PHONE_MAX_WIDTH_PX = 640
 
 
+#: The page's main column; Streamlit wraps keyed containers in a stLayoutWrapper div.
+_MAIN = '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]'
+
+
+def _item(key: str) -> str:
+    """The main column's child that holds the element or container keyed ``key``."""
+    return f':is(.st-key-{key}, [data-testid="stLayoutWrapper"]:has(> .st-key-{key}))'
+
+
 def chart_first_css(chart_key: str, controls_from: str, *, keep_first: bool = False) -> str:
     """The style block for one page (keys are our own constants, never user text).
 
@@ -22,14 +31,15 @@ def chart_first_css(chart_key: str, controls_from: str, *, keep_first: bool = Fa
     the chart (with ``keep_first`` that control itself stays above, e.g. Home's range picker).
     Everything after the chart keeps its place below it.
     """
-    c, k = f".st-key-{controls_from}", f".st-key-{chart_key}"
+    c, k = f"{_MAIN} > {_item(controls_from)}", _item(chart_key)
     moved = f"{c} ~ *" if keep_first else f"{c}, {c} ~ *"
     return (
         "<style>"
         f"@media (max-width: {PHONE_MAX_WIDTH_PX}px) {{"
+        f"{_MAIN} {{ display: flex; flex-direction: column; }}"
         f"{moved} {{ order: 2; }}"
         f"{c} ~ {k} {{ order: 1; }}"
-        f"{k} ~ * {{ order: 3; }}"
+        f"{_MAIN} > {k} ~ * {{ order: 3; }}"
         '[data-testid="stButtonGroup"] > div { flex-wrap: wrap; }'
         "}"
         "</style>"

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
-#: Every kind of control these pages draw (Streamlit's own data-testid names).
+#: Every kind of control these pages draw, in the main area (the collapsed sidebar sits
+#: off-screen on purpose), by Streamlit's own data-testid names.
 CONTROLS = ", ".join(
-    f'[data-testid="{t}"]'
+    f'[data-testid="stMain"] [data-testid="{t}"]'
     for t in (
         "stMultiSelect", "stButtonGroup", "stSelectbox", "stCheckbox", "stToggle",
         "stExpander", "stDownloadButton", "stButton", "stSlider", "stDateInput",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from lib.datafiles import SHARE_SOURCE_KINDS, SHARES_OUTSTANDING, validate
 from lib.paths import DATA_DIR
-from lib.prices import PRICE_FIELDS, fx
+from lib.prices import PRICE_FIELDS, fx, shares
 
 SHARES_FILE = "valuation/shares_outstanding.csv"
 SHARES_PATH = DATA_DIR / SHARES_FILE
@@ -207,3 +207,56 @@ def market_cap_labels(caps: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFram
         else:
             rows.append((sym, "–", "– not in the sourced universe"))
     return pd.DataFrame(rows, columns=["symbol", MARKET_CAP_LABEL, SHARE_BASIS_LABEL])
+
+
+# --------------------------------------------------------------------------- online refresh
+
+
+def shares_cache_path(data_home: Path) -> Path:
+    """Where refreshed counts live: the user's data folder, never the versioned data/ file."""
+    return data_home / SHARES_FILE
+
+
+def current_shares(
+    cache: Path | None, path: Path = SHARES_PATH, *, offline: bool = False
+) -> tuple[pd.DataFrame, str]:
+    """(table, origin): the refreshed copy if it is there and valid, else the sourced file.
+
+    Offline always uses the file; a corrupt refreshed copy falls back to the file too.
+    """
+    if not offline and cache is not None and cache.exists():
+        try:
+            return read_shares(cache), "refreshed"
+        except (OSError, ValueError):
+            pass
+    return read_shares(path), "file"
+
+
+def write_shares(table: pd.DataFrame, path: Path) -> None:
+    """Write the table in the data-file format, atomically (a reader never sees half a file)."""
+    out = table[[c.name for c in SHARES_OUTSTANDING]].copy()
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
+    out["note"] = out["note"].fillna("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    out.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def refresh_shares_file(
+    symbols: Sequence[str],
+    fetcher: shares.SharesFetcher,
+    cache: Path,
+    path: Path = SHARES_PATH,
+    *,
+    offline: bool = False,
+) -> shares.SharesRefresh:
+    """Refresh counts from ``fetcher`` and keep the merged copy in ``cache`` if anything
+    changed; failures and implausible answers leave every good row as it was."""
+    current, _ = current_shares(cache, path, offline=offline)
+    if offline:
+        return shares.SharesRefresh(current, kept=dict.fromkeys(symbols, "offline"))
+    result = shares.refresh_shares(current, symbols, fetcher)
+    if result.updated or result.added:
+        write_shares(result.table, cache)
+    return result

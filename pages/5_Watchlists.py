@@ -131,6 +131,7 @@ with t_perf:
                 + ".xlsx",
                 key="wl_perf_xlsx",
             )
+        wl.refresh_share_counts(wlist.symbols)
         link = wl.share_link(wlist.symbols)
         # Symbols are validated ([A-Z0-9.=^-]) and URL-encoded, so the link is inert text.
         st.markdown(f":material/show_chart: [Open these symbols on the Prices page]({link})")

@@ -106,6 +106,7 @@ def test_performance_shows_market_cap_and_dashes_never_none() -> None:
     assert shown, "the table is styled: gaps are displayed as '–'"
     text = all_text(at)
     assert "/tmp" not in text and "watchlists.db" not in text
+    assert at.button(key="wl_refresh_shares").disabled  # offline: counts come from the file
 
 
 def test_sidebar_picks_the_active_watchlist_for_other_pages(store: WatchlistStore) -> None:

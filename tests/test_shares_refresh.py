@@ -96,3 +96,28 @@ def test_implausible_counts_keep_the_file_row(count: object, as_of: str | None, 
     res = merge_shares(FILE, fetched)
     assert why in res.kept["MP"]
     pd.testing.assert_frame_equal(res.table, FILE)
+
+
+def test_refreshed_copy_is_written_used_and_survives_corruption(
+    fake_yahoo: FakeYahoo, tmp_path: Path
+) -> None:
+    cache = valuation.shares_cache_path(tmp_path / "home")
+    fake_yahoo.shares["MP"] = [(date(2026, 6, 30), 180_512_345)]
+    res = valuation.refresh_shares_file(["MP"], shares_for(fake_yahoo), cache)
+    assert res.updated == ["MP"] and cache.exists()
+    table, origin = valuation.current_shares(cache)
+    assert origin == "refreshed"
+    assert table.set_index("symbol").loc["MP", "shares_outstanding"] == 180_512_345
+    # Offline always reads the sourced file, even with a refreshed copy on disk.
+    offline, origin = valuation.current_shares(cache, offline=True)
+    assert (
+        origin == "file" and offline.set_index("symbol").loc["MP", "shares_outstanding"] == MP_FILE
+    )
+    # A failed refresh writes nothing: the refreshed copy stays as it was.
+    fake_yahoo.share_faults["MP"] = "status"
+    before = cache.read_bytes()
+    res = valuation.refresh_shares_file(["MP"], shares_for(fake_yahoo), cache)
+    assert "MP" in res.kept and cache.read_bytes() == before
+    # A corrupt copy falls back to the file instead of failing the page.
+    cache.write_text("symbol,shares_outstanding\nMP,lots\n")
+    assert valuation.current_shares(cache)[1] == "file"

@@ -77,6 +77,12 @@ class YahooShares:
         rows: list[tuple[str, int, date]] = []
         errors: dict[str, str] = {}
         logging.getLogger("yfinance").setLevel(logging.CRITICAL)  # errors come back as values
+        import yfinance as yf
+
+        # yfinance memoises GETs by URL for the process; a refresh must ask again.
+        clear = getattr(yf.data.YfData.cache_get, "cache_clear", None)
+        if clear is not None:
+            clear()
         for sym in symbols:
             out: dict[str, object] = {}
 

@@ -11,7 +11,7 @@ from pandas.io.formats.style import Styler
 
 from lib.ui import data, tables
 from lib.ui.frame import ensure_starter_watchlists, watchlist_owner, watchlist_price_lookup
-from lib.ui.views.valuation import market_cap_columns, market_cap_table
+from lib.ui.views.valuation import market_cap_columns, market_cap_table, refresh_button
 from lib.ui.widgets import as_percent
 from lib.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.watchlists import (
@@ -186,3 +186,8 @@ def share_link(symbols: Sequence[str]) -> str:
 
 def today() -> date:
     return date.today()
+
+
+def refresh_share_counts(symbols: Sequence[str]) -> None:
+    """The market-cap column's online refresh (disabled offline)."""
+    refresh_button(symbols, key="wl_refresh_shares")

@@ -30,9 +30,13 @@ def test_clean_formats_values_and_dashes_every_gap() -> None:
     assert not any(v in ("nan", "None", "NaT") for row in rows for v in row[:4])
 
 
-def test_clean_keeps_the_numbers() -> None:
-    styler = tables.clean(FRAME, {"ret": tables.pct_points()})
-    assert styler.data["ret"].dtype == "float64"
+def test_clean_keeps_numbers_where_nothing_is_missing() -> None:
+    full = FRAME.assign(ret=[12.345, -3.0])
+    styler = tables.clean(full, {"ret": tables.pct_points()})
+    assert styler.data["ret"].dtype == "float64"  # still sorts numerically
+    assert _shown(styler)[1][1] == "-3.0%"
+    # A column with gaps becomes text: st.dataframe would draw its nulls as "None".
+    assert list(tables.clean(FRAME, {"ret": tables.pct_points()}).data["ret"]) == ["+12.3%", "–"]
 
 
 def test_missing_as_dash_only_touches_text() -> None:

@@ -35,19 +35,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
-from lib.prices import (
-    AUTO_RETRY_AFTER,
+from lib.prices.cache_file import CacheState
+from lib.prices.calendar import last_expected_session
+from lib.prices.schema import (
     PRICE_FIELDS,
     SNAPSHOT_PATH,
-    CacheState,
     Fetcher,
-    PriceStore,
-    RefreshReport,
     SymbolReport,
     empty_prices,
-    last_expected_session,
     normalise,
 )
+from lib.prices.store import AUTO_RETRY_AFTER, PriceStore, RefreshReport
 
 log = logging.getLogger(__name__)
 

@@ -27,18 +27,35 @@ def day(value: object) -> str:
     return pd.Timestamp(value).strftime("%d %b %Y")  # type: ignore[arg-type]
 
 
+def _text(value: object, fmt: Formatter | None) -> str:
+    if fmt is None:
+        if isinstance(value, pd.Timestamp):
+            return day(value)
+        return str(value)
+    return fmt(value) if callable(fmt) else fmt.format(value)
+
+
 def clean(frame: pd.DataFrame, formats: Mapping[str, Formatter] | None = None) -> Styler:
     """``frame`` styled with ``formats`` per column and '–' for None/NaN/NaT everywhere.
 
-    List-valued columns (sparklines) are left alone: a Styler cannot format them.
+    st.dataframe draws a missing cell as "None" whatever the Styler says, so a column with
+    gaps becomes display text ('–' in the gaps); columns without gaps stay numbers (they sort
+    numerically) and get their format from the Styler. List columns (sparklines) are left alone.
     """
     formats = {c: f for c, f in (formats or {}).items() if c in frame.columns}
-    listy = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, list | tuple)).any()]
-    others = [c for c in frame.columns if c not in formats and c not in listy]
-    styler = frame.style.format(formats, na_rep=DASH)  # type: ignore[arg-type]
-    if others:
-        styler = styler.format(na_rep=DASH, subset=others)
-    return styler
+    out = frame.copy()
+    as_text: set[str] = set()
+    for col in out.columns:
+        values = out[col]
+        if values.map(lambda v: isinstance(v, list | tuple)).any():
+            continue
+        missing = values.isna()
+        if not missing.any():
+            continue
+        fmt = formats.get(col)
+        out[col] = [DASH if gap else _text(v, fmt) for v, gap in zip(values, missing, strict=True)]
+        as_text.add(col)
+    return out.style.format({c: f for c, f in formats.items() if c not in as_text})
 
 
 def missing_as_dash(frame: pd.DataFrame) -> pd.DataFrame:

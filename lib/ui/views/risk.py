@@ -17,7 +17,7 @@ import streamlit as st
 
 from lib import returns, risk, risk_charts
 from lib.price_view import build_view
-from lib.ui import data, exports, widgets
+from lib.ui import data, exports, tables, widgets
 from lib.universe import basket_members, symbol_key
 
 BASKETS = ("West basket", "China basket")
@@ -226,7 +226,15 @@ def render(
                 kind="drawdown",
                 key="px_dd_img",
             )
-            st.dataframe(drawdown_display(rv.drawdown_table), hide_index=True, width="stretch")
+            pct = tables.pct_points()
+            st.dataframe(
+                tables.clean(
+                    drawdown_display(rv.drawdown_table),
+                    {"Max drawdown (%)": pct, "Current drawdown (%)": pct},
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     with corr_tab:
         if rv.heatmap is None or not rv.correlation["enough_overlap"].any():
             st.info(

@@ -17,7 +17,8 @@ from tests.apptest_frame import page_app
 PAGE = "pages/6_Supply_gap.py"
 LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
 #: Listed pipeline companies with prices in the shipped snapshot.
-OFFLINE = {"MP", "LYC.AX", "UUUU", "USAR", "AREC"}
+# ILU.AX and ARU.AX gained snapshot prices in 129b681.
+OFFLINE = {"MP", "LYC.AX", "UUUU", "USAR", "AREC", "ILU.AX", "ARU.AX"}
 CHART_KEYS = [
     "sup_chart_production",
     "sup_chart_vintage",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, vega, warm, widgets
+from lib.ui import frame, phone, vega, warm, widgets
 from lib.ui.views import home as view
 from lib.ui.views import supply
 
@@ -21,6 +21,7 @@ start_label = st.segmented_control(
     "Basket chart from", list(START_CHOICES), default="Since Jan 2024", key="home_start"
 )
 start = START_CHOICES.get(start_label or "Since Jan 2024")
+phone.chart_first("home_chart_box", "home_start", keep_first=True)
 home = view.home_overview(start)
 
 cols = st.columns(len(home.kpis))
@@ -37,14 +38,16 @@ st.caption(
 )
 supply.gap_row()
 
-st.subheader("West basket vs China basket")
-vega.show(view.home_chart(start), key="home_chart")
-st.caption(
-    home.caption + " Vertical rules: export controls, tariffs, equity stakes and price floors, "
-    "alliances (dashed = date not exact). Hover them for details."
-)
-for note in home.notes:
-    st.caption(f":material/info: {note}")
+with st.container(key="home_chart_box"):  # first on a phone (lib.ui.phone)
+    st.subheader("West basket vs China basket")
+    vega.show(view.home_chart(start), key="home_chart")
+    st.caption(
+        home.caption + " Vertical rules: export controls, tariffs, equity stakes and price "
+        "floors, alliances (dashed = date not exact). Hover them for details."
+    )
+    for note in home.notes:
+        st.caption(f":material/info: {note}")
+    view.home_exports(home, start)
 
 left, right = st.columns([3, 2])
 with left:

@@ -1,4 +1,4 @@
-"""Schemas for the versioned inputs in ``data/*.csv``, enforced by the tests.
+"""Schemas for the versioned inputs in ``data/**/*.csv``, enforced by the tests.
 
 A schema is a list of :class:`Column` rules; :func:`validate` returns human-readable
 problems (empty list = valid) so a failing test names the file, row and column.
@@ -135,11 +135,27 @@ NDPR_PRICES = [
     Column("notes", required=False, max_len=400),
 ]
 
+#: Share counts behind the market caps (lib.valuation): every count has a date and a source.
+SHARE_SOURCE_KINDS = ["filing", "exchange notice", "secondary"]
+SHARE_CONFIDENCE = ["verified", "unverified"]
+SHARES_OUTSTANDING = [
+    Column("symbol", unique=True, pattern=r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$"),
+    Column("shares_outstanding", "int", pattern=r"^[1-9]\d{0,12}$"),
+    Column("as_of", "date"),
+    Column("source_url", "https"),
+    _enum("source_kind", SHARE_SOURCE_KINDS),
+    _enum("confidence", SHARE_CONFIDENCE),
+    Column("note", required=False, max_len=200),
+]
+
+#: Keys are paths under data/ (nested folders included); data/supply/ has its own registry
+#: in lib.supply.schema, and data/prices/ is written by `make snapshot`, not by hand.
 SCHEMAS: dict[str, list[Column]] = {
     "universe.csv": UNIVERSE,
     "policy_events.csv": POLICY_EVENTS,
     "market_projections.csv": MARKET_PROJECTIONS,
     "ndpr_prices.csv": NDPR_PRICES,
+    "valuation/shares_outstanding.csv": SHARES_OUTSTANDING,
 }
 
 

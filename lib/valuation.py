@@ -14,27 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.datafiles import Column, validate
+from lib.datafiles import SHARE_SOURCE_KINDS, SHARES_OUTSTANDING, validate
 from lib.paths import DATA_DIR
-from lib.prices import PRICE_FIELDS, fx
+from lib.prices import PRICE_FIELDS, fx, shares
 
 SHARES_FILE = "valuation/shares_outstanding.csv"
 SHARES_PATH = DATA_DIR / SHARES_FILE
-SOURCE_KINDS = ["filing", "exchange notice", "secondary"]
-SHARE_CONFIDENCE = ["verified", "unverified"]
+SOURCE_KINDS = SHARE_SOURCE_KINDS
+__all__ = ["SHARES_OUTSTANDING", "market_caps", "read_shares"]
 #: Funds have no share count that means "company size"; they get a reason, not a number.
 NO_MARKET_CAP_SEGMENTS = {"etf", "benchmark"}
-
-#: Schema of the shares file (to be registered in lib.datafiles.SCHEMAS by the lead).
-SHARES_OUTSTANDING = [
-    Column("symbol", unique=True, pattern=r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$"),
-    Column("shares_outstanding", "int", pattern=r"^[1-9]\d{0,12}$"),
-    Column("as_of", "date"),
-    Column("source_url", "https"),
-    Column("source_kind", "enum", allowed=frozenset(SOURCE_KINDS)),
-    Column("confidence", "enum", allowed=frozenset(SHARE_CONFIDENCE)),
-    Column("note", required=False, max_len=200),
-]
 
 MARKET_CAP_COLUMNS = [
     "symbol", "name", "currency", "close", "close_date", "close_usd", "shares_outstanding",
@@ -175,3 +164,99 @@ def _convert(
 def fx_symbols(universe: pd.DataFrame) -> list[str]:
     """The FX series market_caps needs for this universe (load them with the prices)."""
     return fx.fx_symbols_for({str(c) for c in universe["currency"]})
+
+
+def fmt_usd_amount(value: object) -> str:
+    """'12.34 bn' / '845 m' / '–': market caps read at a glance, never 'nan' or 'None'."""
+    v = _f(value)
+    if np.isnan(v):
+        return "–"
+    if abs(v) >= 1e9:
+        return f"{v / 1e9:,.2f} bn"
+    return f"{v / 1e6:,.0f} m"
+
+
+def share_basis(row: Mapping[str, object]) -> str:
+    """Where the share count comes from, or why there is no market cap ('–' + reason)."""
+    count = _f(row.get("shares_outstanding"))
+    if np.isnan(count) or np.isnan(_f(row.get("market_cap_usd"))):
+        reason = str(row.get("reason") or "no market capitalisation")
+        return f"– {reason}"
+    as_of = pd.Timestamp(row["shares_as_of"]).strftime("%d %b %Y")  # type: ignore[arg-type]
+    return (
+        f"{count / 1e6:,.1f} m shares · {as_of} · {row.get('shares_source_kind')}, "
+        f"{row.get('shares_confidence')}"
+    )
+
+
+MARKET_CAP_LABEL = "Market cap (USD)"
+SHARE_BASIS_LABEL = "Share count (source, date)"
+
+
+def market_cap_labels(caps: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFrame:
+    """Per symbol in ``symbols`` order: the market cap text and its share-count basis.
+
+    Symbols outside the universe get '–' and say so, so no row is ever blank or 'None'.
+    """
+    by_symbol = caps.set_index("symbol") if not caps.empty else caps
+    rows = []
+    for sym in symbols:
+        if sym in by_symbol.index:
+            rec = {"symbol": sym, **by_symbol.loc[sym].to_dict()}
+            rows.append((sym, fmt_usd_amount(rec["market_cap_usd"]), share_basis(rec)))
+        else:
+            rows.append((sym, "–", "– not in the sourced universe"))
+    return pd.DataFrame(rows, columns=["symbol", MARKET_CAP_LABEL, SHARE_BASIS_LABEL])
+
+
+# --------------------------------------------------------------------------- online refresh
+
+
+def shares_cache_path(data_home: Path) -> Path:
+    """Where refreshed counts live: the user's data folder, never the versioned data/ file."""
+    return data_home / SHARES_FILE
+
+
+def current_shares(
+    cache: Path | None, path: Path = SHARES_PATH, *, offline: bool = False
+) -> tuple[pd.DataFrame, str]:
+    """(table, origin): the refreshed copy if it is there and valid, else the sourced file.
+
+    Offline always uses the file; a corrupt refreshed copy falls back to the file too.
+    """
+    if not offline and cache is not None and cache.exists():
+        try:
+            return read_shares(cache), "refreshed"
+        except (OSError, ValueError):
+            pass
+    return read_shares(path), "file"
+
+
+def write_shares(table: pd.DataFrame, path: Path) -> None:
+    """Write the table in the data-file format, atomically (a reader never sees half a file)."""
+    out = table[[c.name for c in SHARES_OUTSTANDING]].copy()
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
+    out["note"] = out["note"].fillna("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    out.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def refresh_shares_file(
+    symbols: Sequence[str],
+    fetcher: shares.SharesFetcher,
+    cache: Path,
+    path: Path = SHARES_PATH,
+    *,
+    offline: bool = False,
+) -> shares.SharesRefresh:
+    """Refresh counts from ``fetcher`` and keep the merged copy in ``cache`` if anything
+    changed; failures and implausible answers leave every good row as it was."""
+    current, _ = current_shares(cache, path, offline=offline)
+    if offline:
+        return shares.SharesRefresh(current, kept=dict.fromkeys(symbols, "offline"))
+    result = shares.refresh_shares(current, symbols, fetcher)
+    if result.updated or result.added:
+        write_shares(result.table, cache)
+    return result

@@ -6,8 +6,9 @@ import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.returns import RANGES
-from lib.ui import data, frame, state, vega, widgets
+from lib.ui import data, exports, frame, phone, state, vega, widgets
 from lib.ui.views import prices as view
+from lib.ui.views import prices_summary, risk
 
 frame.page_setup(
     "Prices",
@@ -21,6 +22,7 @@ state.init_price_state()
 labels = data.symbol_labels()
 if left_out := state.left_out_message(st.session_state, "px_symbols"):
     st.info(left_out, icon=":material/info:")
+phone.chart_first("px_chart_box", "px_symbols")
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
@@ -113,18 +115,44 @@ chart = view.price_chart_for(
     events,
     align,
 )
-vega.show(chart, key="px_chart")
-st.caption(
-    f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
-    f"{widgets.fmt_date(shown.end)} · "
-    "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
-)
+with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
+    vega.show(chart, key="px_chart")
+    st.caption(
+        f"{widgets.fmt_date(shown.start) if shown.start else 'First data'} → "
+        f"{widgets.fmt_date(shown.end)} · "
+        "hover for values, click a legend entry to highlight, drag in the lower strip to zoom."
+    )
+    exports.chart_images(
+        chart,
+        exports.ImageMeta(
+            f"Rare-earth equities: {mode}", exports.PRICE_SOURCE, shown.as_of, y_title or mode
+        ),
+        kind="prices",
+        key="px_img",
+    )
 
 st.subheader("Summary")
-view.price_summary_table(summary)
-widgets.download_csv(
-    lambda: view.export_for(shown, currency_mode),
-    label="Download CSV (full resolution)",
-    file_name=view.export_filename("prices", range_key, shown.as_of),
-    key="px_download",
-)
+prices_summary.summary_widget(summary, ccy)
+d1, d2 = st.columns(2)
+with d1:
+    widgets.download_csv(
+        lambda: view.export_for(shown, currency_mode),
+        label="Download CSV (full resolution)",
+        file_name=view.export_filename("prices", range_key, shown.as_of),
+        key="px_download",
+    )
+with d2:
+    exports.download_xlsx(
+        lambda: [
+            ("Prices", view.export_for(shown, currency_mode)),
+            ("Summary", prices_summary.export_summary(summary)),
+        ],
+        [
+            exports.TableSource("Prices", exports.PRICE_SOURCE, shown.as_of, currency_mode),
+            exports.TableSource("Summary", exports.PRICE_SOURCE, shown.as_of, currency_mode),
+        ],
+        file_name=exports.xlsx_filename("prices", range_key, shown.as_of),
+        key="px_xlsx",
+    )
+
+risk.render(symbols, benchmarks or [], ccy, show_spac, range_key, custom, range_key)

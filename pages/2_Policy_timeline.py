@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, frame, state, widgets
+from lib.ui import data, exports, frame, state, widgets
 from lib.ui.views import policy as view
 
 frame.page_setup(
@@ -57,6 +57,13 @@ chart = view.timeline_chart(shown)
 picked = st.altair_chart(
     chart, on_select="rerun", key="timeline", selection_mode=[view.PICK], width="stretch"
 )
+exports.chart_images(
+    chart,
+    exports.ImageMeta("Rare-earth policy timeline", view.POLICY_SOURCE, hi),
+    kind="policy_timeline",
+    key="pt_img",
+    height=480,
+)
 clicked = view.selected_event_id((picked or {}).get("selection"))
 labels = view.event_option_label(shown)
 state.check_link("pt_event", "event", [*labels, *labels.values()])
@@ -98,6 +105,15 @@ if event_id:
         st.info("No price data around this event for the affected symbols or the chosen peers.")
     else:
         st.altair_chart(reaction, width="stretch")
+        exports.chart_images(
+            reaction,
+            exports.ImageMeta(
+                f"Prices around: {e.title}", exports.PRICE_SOURCE, None,
+                f"Event {e.date_label}; rebased to 100 at the session before",
+            ),
+            kind=f"event_reaction_{event_id}",
+            key="pt_reaction_img",
+        )  # fmt: skip
         if missing:
             names = ", ".join(widgets.escape_markdown(s) for s in missing)
             st.caption(f"No offline prices around this date for: {names}")
@@ -105,17 +121,23 @@ if event_id:
 st.subheader("Events")
 table = view.events_table(shown)
 st.dataframe(
-    table,
+    view.events_display(table),
     width="stretch",
     hide_index=True,
-    column_config={
-        "source": st.column_config.LinkColumn("Source", display_text=r"https?://([^/]+)"),
-        "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-    },
+    column_config=view.events_column_config(),
 )
-widgets.download_csv(
-    lambda: table,
-    label="Download events (CSV)",
-    file_name=f"policy_events_{start.isoformat()}_{end.isoformat()}.csv",
-    key="pt_download",
-)
+d1, d2 = st.columns(2)
+with d1:
+    widgets.download_csv(
+        lambda: table,
+        label="Download events (CSV)",
+        file_name=f"policy_events_{start.isoformat()}_{end.isoformat()}.csv",
+        key="pt_download",
+    )
+with d2:
+    exports.download_xlsx(
+        lambda: [("Policy events", table)],
+        [exports.TableSource("Policy events", view.POLICY_SOURCE, hi, "", "per row")],
+        file_name=f"policy_events_{start.isoformat()}_{end.isoformat()}.xlsx",
+        key="pt_xlsx",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, frame, state, widgets
+from lib.ui import data, exports, frame, state, widgets
 from lib.ui.views import event_study as view
 
 frame.page_setup(
@@ -135,34 +135,50 @@ with t1:
         st.info("No pair has enough data to average.")
     else:
         st.altair_chart(chart, width="stretch")
+        exports.chart_images(
+            chart,
+            exports.ImageMeta("Average cumulative abnormal return", view.STUDY_SOURCE, None, model),
+            kind="event_study_average_car",
+            key="es_avg_img",
+        )
         st.caption("Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs).")
 with t2:
     if n_ok:
-        st.altair_chart(view.car_paths_chart(ar), width="stretch")
+        paths = view.car_paths_chart(ar)
+        st.altair_chart(paths, width="stretch")
+        exports.chart_images(
+            paths,
+            exports.ImageMeta(
+                "Cumulative abnormal return per event", view.STUDY_SOURCE, None, model
+            ),
+            kind="event_study_car",
+            key="es_car_img",
+        )
     else:
         st.info("No pair has enough data to draw.")
 with t3:
     shown, exported = view.summary_tables(summary)
     st.dataframe(
-        shown,
+        view.summary_display(shown),
         width="stretch",
         hide_index=True,
-        column_config={
-            "car": widgets.percent_column(f"CAR{list(win)}", digits=2),
-            "ar_day0": widgets.percent_column("AR day 0", digits=2),
-            "t_stat": st.column_config.NumberColumn("t", format="%.2f"),
-            "p_value": st.column_config.NumberColumn("p", format="%.4f"),
-            "beta": st.column_config.NumberColumn("beta", format="%.2f"),
-            "r_squared": widgets.percent_column("R² (market model)", digits=1, signed=False),
-        },
+        column_config=view.summary_labels(win),
     )
     widgets.download_csv(
         lambda: exported, label="Download summary (CSV)", file_name="event_study_summary.csv",
         key="es_dl_summary",
     )  # fmt: skip
 with t4:
-    st.dataframe(ar, width="stretch", hide_index=True)
+    st.dataframe(
+        view.ar_display(ar), width="stretch", hide_index=True, column_config=view.AR_LABELS
+    )
     widgets.download_csv(
         lambda: ar, label="Download abnormal returns (CSV)", file_name="event_study_ar.csv",
         key="es_dl_ar",
     )  # fmt: skip
+exports.download_xlsx(
+    lambda: [("Summary", exported), ("Abnormal returns", ar)],
+    view.study_sources(model, benchmark),
+    file_name="event_study.xlsx",
+    key="es_xlsx",
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import data, frame, state, widgets
+from lib.ui import data, exports, frame, state, widgets
 from lib.ui.views import outlook as view
 
 frame.page_setup(
@@ -73,9 +73,16 @@ with st.expander("Your scenario: own base and growth rate", icon=":material/edit
     if on:
         scenario = (int(y0), float(v0), float(g))
 
-st.altair_chart(
-    view.outlook_paths_chart(scope, log_scale, show_old, with_unverified, scenario),
-    width="stretch",
+band = view.band_note(consensus)
+paths_chart = view.outlook_paths_chart(scope, log_scale, show_old, with_unverified, scenario)
+st.altair_chart(paths_chart, width="stretch")
+exports.chart_images(
+    paths_chart,
+    exports.ImageMeta(
+        f"Market forecasts: {scope}", view.OUTLOOK_SOURCE, None, view.band_note(consensus)
+    ),
+    kind=f"outlook_{scope}",
+    key="ol_paths_img",
 )
 notes = [
     view.band_note(consensus) + " Superseded editions and lower bounds are left out of the band.",
@@ -119,6 +126,12 @@ with e2:
         file_name=view.export_filename("projection_cagr_checks", "all-scopes", None),
         key="dl_table",
     )
+exports.download_xlsx(
+    lambda: [("Yearly paths", paths), ("CAGR checks", table), ("NdPr prices", view.ndpr_facts())],
+    view.outlook_sources(),
+    file_name=exports.xlsx_filename("market_outlook", "all-scopes", None),
+    key="dl_outlook_xlsx",
+)
 
 # --------------------------------------------------------------------------- vs equities
 st.subheader("Has the equity market priced in this growth?")
@@ -164,6 +177,16 @@ else:
     growth = view.outlook_growth(scope, with_unverified, symbols, int(start), log_scale)
     label = "the equal-weighted basket" if len(symbols) > 1 else symbols[0]
     st.altair_chart(growth.chart, width="stretch")
+    exports.chart_images(
+        growth.chart,
+        exports.ImageMeta(
+            f"Forecast growth vs {label}: {scope}",
+            f"{view.OUTLOOK_SOURCE}; {exports.PRICE_SOURCE}",
+            growth.basket_end,
+        ),
+        kind=f"outlook_vs_equities_{scope}",
+        key="ol_growth_img",
+    )
     if growth.comparison is None:
         st.info("The overlap is shorter than half a year, too short to annualise honestly.")
     else:
@@ -182,7 +205,14 @@ else:
 
 # --------------------------------------------------------------------------- NdPr
 st.subheader("NdPr oxide prices, forecasts and policy levels")
-st.altair_chart(view.ndpr_panel(), width="stretch")
+ndpr_chart = view.ndpr_panel()
+st.altair_chart(ndpr_chart, width="stretch")
+exports.chart_images(
+    ndpr_chart,
+    exports.ImageMeta("NdPr oxide prices, forecasts and policy levels", view.NDPR_SOURCE, None),
+    kind="ndpr_prices",
+    key="ol_ndpr_img",
+)
 st.caption(
     "Red dashed line: the $110/kg NdPr floor in the July 2025 US DoD–MP agreement (a policy "
     "level, not a forecast). Green band: the $75–85/kg incentive price Benchmark says most "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import auth, frame, widgets
+from lib.ui import auth, exports, frame, widgets
 from lib.ui.views import watchlists as wl
 
 frame.page_setup(
@@ -108,14 +108,31 @@ with t_perf:
         st.caption(
             "Last is the quoted close in the listing currency. Returns use adjusted closes; "
             "1M and 1Y start at the last close on or before the same day a month or year "
-            "earlier, YTD at the previous year's last close."
+            "earlier, YTD at the previous year's last close. Market cap = sourced share count "
+            "× last traded close, converted to USD; '–' says why where it is unknown."
         )
-        widgets.download_csv(
-            lambda: perf.drop(columns=["trend"]),
-            label="Download performance (CSV)",
-            file_name=wl.export_name(f"{wlist.name}-performance", wl.today()),
-            key="wl_perf_csv",
-        )
+        p1, p2 = st.columns(2)
+        with p1:
+            widgets.download_csv(
+                lambda: wl.performance_export(perf),
+                label="Download performance (CSV)",
+                file_name=wl.export_name(f"{wlist.name}-performance", wl.today()),
+                key="wl_perf_csv",
+            )
+        with p2:
+            exports.download_xlsx(
+                lambda: [
+                    ("Performance", wl.performance_export(perf)),
+                    ("Symbols", wl.items_frame(wlist, name_of)),
+                ],
+                wl.export_sources(wl.today()),
+                file_name=wl.export_name(f"{wlist.name}-performance", wl.today()).removesuffix(
+                    ".csv"
+                )
+                + ".xlsx",
+                key="wl_perf_xlsx",
+            )
+        wl.refresh_share_counts(wlist.symbols)
         link = wl.share_link(wlist.symbols)
         # Symbols are validated ([A-Z0-9.=^-]) and URL-encoded, so the link is inert text.
         st.markdown(f":material/show_chart: [Open these symbols on the Prices page]({link})")
@@ -146,12 +163,8 @@ with t_edit:
 
     if wlist.items:
         st.dataframe(
-            wl.items_frame(wlist, name_of),
-            column_config={
-                "added_on": st.column_config.DateColumn("Added"),
-                "added_price": st.column_config.NumberColumn("Price when added", format="%.2f"),
-                "added_price_date": st.column_config.DateColumn("Price as of"),
-            },
+            wl.items_display(wl.items_frame(wlist, name_of)),
+            column_config=wl.ITEM_LABELS,
             hide_index=True,
             width="stretch",
         )

@@ -1,4 +1,5 @@
-"""`make screenshots`: every page at desktop width (1440x900) into docs/screenshots/<page>.png.
+"""`make screenshots`: every page at desktop width (1440x900) into docs/screenshots/<page>.png,
+plus the Prices page's first screen on a phone (390x844) as docs/screenshots/phone_prices.png.
 
 Runs the app offline on a free loopback port with a throwaway data folder (so the watchlists
 shown are the starter lists), in Debian's headless Chromium, and waits for every chart to draw.
@@ -73,8 +74,31 @@ def main() -> int:
             status = "ok" if not problems and not errors else f"{problems} exception(s) {errors}"
             failures += status != "ok"
             print(f"{target.relative_to(ROOT)}: {charts} chart(s), {status}")
+        failures += phone_shot(browser, server)
         browser.close()
     return 1 if failures else 0
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def phone_shot(browser: object, server: AppServer) -> int:
+    """The first screen a phone user sees on Prices (chart first, controls below)."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    context.route(NOT_LOOPBACK, lambda route: route.abort())
+    page = context.new_page()
+    page.goto(f"{server.url}/Prices{QUERIES['Prices']}")
+    wait_for_app_run(page)
+    charts = wait_for_charts(page)
+    page.evaluate("document.fonts.ready")
+    target = OUT / "phone_prices.png"
+    page.screenshot(path=str(target), animations="disabled")
+    problems = page.get_by_test_id("stException").count()
+    context.close()
+    print(f"{target.relative_to(ROOT)}: {charts} chart(s), {'ok' if not problems else 'error'}")
+    return int(problems > 0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import socket
 
 import pytest
 
+from tests.downloads import deferred  # noqa: F401  (fixture: capture deferred downloads)
+
 os.environ.setdefault("RER_OFFLINE", "1")
 os.environ.setdefault("RER_WARM_PAGES", "0")  # no background warm-up mid-test
 

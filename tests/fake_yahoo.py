@@ -7,6 +7,8 @@ so nothing inside yfinance is patched. The server speaks what a daily ``yf.downl
 - ``fc.yahoo.com /`` (cookie) and ``/v1/test/getcrumb`` (crumb);
 - ``/v8/finance/chart/{symbol}`` for the timezone probe (``range=1d``) and the history
   (``period1``/``period2`` or ``range``), with data taken from the real shipped snapshot;
+- ``/ws/fundamentals-timeseries/v1/finance/timeseries/{symbol}``: share counts, as
+  ``Ticker.get_shares_full`` (and ``fast_info['shares']``) in yfinance 1.7 read them;
 - 404 for everything else (quoteSummary, consent pages, ...).
 
 Faults are injected per symbol (or ``"*"`` for all) with :class:`Fault`; every request is
@@ -97,6 +99,10 @@ class FakeYahoo:
         }
         self.as_of = as_of
         self.faults: dict[str, Fault] = {}
+        #: Share counts served by the fundamentals-timeseries endpoint: symbol -> [(day, n)].
+        self.shares: dict[str, list[tuple[date, int]]] = {}
+        #: Per-symbol failure of that endpoint: "status" (500), "malformed" or "bad-request".
+        self.share_faults: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.log: list[tuple[str, dict[str, str]]] = []
         self.hanging = 0  # requests currently held open by a HANG fault
@@ -288,9 +294,36 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"fakecrumb", "text/plain")
         elif path.startswith("/v8/finance/chart/"):
             self._chart(path.rsplit("/", 1)[1].upper(), query)
+        elif path.startswith(SHARES_PATH):
+            self._shares(path.rsplit("/", 1)[1].upper(), query)
         else:
             body = {"finance": {"result": None, "error": {"code": "Not Found"}}}
             self._send(404, json.dumps(body).encode())
+
+    def _shares(self, symbol: str, query: dict[str, str]) -> None:
+        """yfinance's Ticker.get_shares_full (and so fast_info.shares) reads this endpoint."""
+        fault = self.fake.share_faults.get(symbol)
+        if fault == "status":
+            self._send(500, b'{"finance": {"error": {"code": "Internal Server Error"}}}')
+            return
+        if fault == "malformed":
+            self._send(200, b'{"timeseries": {"result": [{"timestamp": [17')
+            return
+        if fault == "bad-request":
+            self._send(400, b'{"finance": {"result": null, "error": {"code": "Bad Request"}}}')
+            return
+        lo, hi = int(query.get("period1", 0)), int(query.get("period2", 2**40))
+        points = [
+            (int(datetime.combine(d, time(0), tzinfo=UTC).timestamp()), n)
+            for d, n in self.fake.shares.get(symbol, [])
+        ]
+        points = [(t, n) for t, n in points if lo <= t <= hi]
+        result: dict[str, Any] = {"meta": {"symbol": [symbol], "type": ["shares_out"]}}
+        if points:
+            result["timestamp"] = [t for t, _ in points]
+            result["shares_out"] = [n for _, n in points]
+        body = {"timeseries": {"result": [result], "error": None}}
+        self._send(200, json.dumps(body).encode())
 
     def _chart(self, symbol: str, query: dict[str, str]) -> None:
         fake = self.fake
@@ -334,6 +367,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._send(200, body)
+
+
+SHARES_PATH = "/ws/fundamentals-timeseries/v1/finance/timeseries/"
 
 
 class LoopbackSession(requests.Session):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
+import pytest
+from openpyxl import load_workbook
+
+from lib.chart_image import png_size
 from lib.paths import ROOT
 from tests.apptest_frame import chart_specs, page_app
+from tests.downloads import Deferred
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 
@@ -22,10 +27,25 @@ def test_landing_page_shows_baskets_kpis_and_links() -> None:
     at = page_app().run()
     labels = [m.label for m in at.metric]
     assert "MP YTD" in labels and "China 1 year" in labels
-    kpis = [m for m in at.metric if m.label.endswith(("YTD", "1 year"))]
-    assert len(kpis) == 6
-    assert all(m.value.startswith(("+", "-")) for m in kpis)  # signed, never "125%"
+    # Return KPIs are signed, never "125%" (the supply-gap cards below them are shares).
+    returns = [m for m in at.metric if "YTD" in m.label or "1 year" in m.label]
+    assert len(returns) == 6 and all(m.value.startswith(("+", "-")) for m in returns)
     assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_landing_chart_exports_image_csv_and_excel(deferred: dict[str, Deferred]) -> None:
+    at = page_app().run()
+    assert not at.exception
+    assert all(b.proto.deferred_file_id for b in at.get("download_button")), "built on click"
+    names = sorted(deferred, key=lambda n: n.rsplit(".", 1)[1])
+    assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "png", "svg", "xlsx"], names
+    png = deferred[next(n for n in names if n.endswith(".png"))].bytes()
+    assert png_size(png) == (1600, 800)  # 800 × 400 CSS px at scale 2
+    svg = deferred[next(n for n in names if n.endswith(".svg"))].bytes().decode()
+    assert svg.startswith("<svg") and "West basket vs China basket" in svg and "as of" in svg
+    book = load_workbook(io.BytesIO(deferred[names[-1]].bytes()))
+    assert book.sheetnames == ["Basket levels", "Key figures", "Sources"]
+    assert isinstance(book["Basket levels"]["C2"].value, int | float)  # a number, not text
 
 
 def test_landing_lists_latest_events_and_marks_them() -> None:

@@ -2,17 +2,101 @@
 
 from __future__ import annotations
 
+import io
+import json
+
+import pandas as pd
+from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
+
+from lib.chart_image import png_size
 from tests.apptest_frame import chart_specs, page_app
+from tests.downloads import Deferred
 
 PRICES = "pages/1_Prices.py"
 
 
+def price_charts(at: AppTest) -> int:
+    """Charts of the price view itself (the Risk section below adds its own)."""
+    return sum("vconcat" in spec for spec in chart_specs(at))
+
+
 def test_prices_default_view_renders_chart_table_and_url() -> None:
     at = page_app(PRICES).run()
-    assert len(at.get("vega_lite_chart")) == 1
+    assert price_charts(at) == 1
+    assert len(at.get("vega_lite_chart")) == 4  # price + drawdown, correlation, rolling corr.
     assert at.dataframe, "summary table missing"
     assert at.query_params["symbols"] == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
-    assert len(at.get("download_button")) == 1
+    keys = [b.key for b in at.get("download_button")]
+    assert keys[:4] == ["px_img_png", "px_img_svg", "px_download", "px_xlsx"]
+    assert {"px_dd_img_png", "px_corr_img_svg", "px_roll_img_png", "px_risk_xlsx"} <= set(keys)
+
+
+def test_prices_exports_render_real_files(deferred: dict[str, Deferred]) -> None:
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "range": "1Y"}).run()
+    assert not at.exception
+    png = next(d for n, d in deferred.items() if n.startswith("prices_") and n.endswith(".png"))
+    width, height = png_size(png.bytes())
+    assert width == 1600 and height > 800  # price panel + zoom strip, 800 CSS px wide at 2x
+    book = load_workbook(
+        io.BytesIO(
+            deferred[
+                next(n for n in deferred if n.startswith("prices_1Y") and n.endswith(".xlsx"))
+            ].bytes()
+        )
+    )
+    assert book.sheetnames == ["Prices", "Summary", "Sources"]
+    summary = list(book["Summary"].values)
+    header = summary[0]
+    mp = next(r for r in summary if r[0] == "MP")
+    cap = mp[header.index("market_cap_usd")]
+    assert isinstance(cap, float) and 1e9 < cap < 1e11
+    risk = load_workbook(
+        io.BytesIO(deferred[next(n for n in deferred if n.startswith("risk_"))].bytes())
+    )
+    assert risk.sheetnames[:3] == ["Drawdowns", "Drawdown summary", "Correlation matrix"]
+
+
+def test_summary_shows_market_cap_with_its_basis() -> None:
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX", "REMX"], "range": "1Y"}).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("symbol")
+    assert table.loc["MP", "Market cap (USD)"].endswith("bn")
+    assert "m shares" in table.loc["MP", "Share count (source, date)"]
+    assert table.loc["LYC.AX", "Market cap (USD)"] == "–"
+    assert table.loc["LYC.AX", "Share count (source, date)"] == "– no sourced share count"
+
+
+def betas(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.main.dataframe if "Beta" in d.value.columns)
+
+
+def test_risk_section_defaults_to_west_vs_china_and_reacts_to_controls() -> None:
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX", "600111.SS"], "range": "3Y"}).run()
+    assert not at.exception
+    assert at.selectbox(key="px_risk_a").value == "West basket"
+    assert at.selectbox(key="px_risk_b").value == "China basket"
+    roll = next(s for s in chart_specs(at) if "-session correlation" in json.dumps(s))
+    assert "West basket vs China basket" in json.dumps(roll)
+    assert any("common days are not shown" in c.value for c in at.caption)  # method caption
+    table = betas(at)
+    assert set(table["Benchmark"]) == {"SPY"} and table["Beta"].ne("–").all()
+    at.selectbox(key="px_risk_bench").set_value("REMX")
+    at.selectbox(key="px_risk_a").set_value("MP")
+    at.select_slider(key="px_risk_window").set_value(21)
+    at.run()
+    assert not at.exception
+    assert set(betas(at)["Benchmark"]) == {"REMX"}
+    specs = json.dumps(chart_specs(at))
+    assert "21-session correlation, MP vs China basket" in specs
+
+
+def test_risk_section_explains_a_range_too_short_to_correlate() -> None:
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "range": "1M"}).run()
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "common trading days" in infos and "common sessions" in infos
+    assert "–" in set(betas(at)["Beta"])
 
 
 def test_prices_widgets_update_url_state() -> None:
@@ -43,7 +127,7 @@ def test_unknown_and_malformed_symbols_get_messages_and_chart_survives() -> None
     warnings = " ".join(w.value for w in at.warning)
     assert "ZZZZ" in warnings and "no offline data" in warnings
     assert "not a valid Yahoo symbol" in warnings
-    assert len(at.get("vega_lite_chart")) == 1
+    assert price_charts(at) == 1
 
 
 def test_usd_mode_converts_lynas_over_its_whole_series() -> None:
@@ -101,7 +185,7 @@ def test_corrupt_cache_falls_back_to_snapshot_says_so_and_rebuilds(tmp_path, mon
     assert not at.exception
     warning = " ".join(w.value for w in at.sidebar.warning)
     assert "could not be read" in warning
-    assert len(at.get("vega_lite_chart")) == 1  # snapshot data still charted
+    assert price_charts(at) == 1  # snapshot data still charted
     at.sidebar.button(key="_rebuild_cache").click().run()
     assert not cache.exists()
     assert list(cache.parent.glob("cache.parquet.corrupt-*"))

@@ -234,8 +234,9 @@ def test_any_widget_state_renders(
 
 
 def test_listed_companies_join_pipeline_and_price_change(at: AppTest) -> None:
-    # The module shares one AppTest: set every control this test reads, whatever ran before.
+    # The module's AppTest is shared: the property test above leaves a random year/toggle.
     at.select_slider(key="sup_year").set_value(2028)
+    at.toggle(key="sup_unverified").set_value(False)
     at.button_group(key="sup_since").set_value("Since 2020").run()
     joined = next(d.value for d in at.dataframe if "price_change_pct" in d.value.columns)
     by = joined.set_index("symbol")

@@ -83,19 +83,36 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
     assert list_names(at) == STARTERS
     perf = at.dataframe[0].value.set_index("symbol")
     assert list(perf.index) == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
-    assert perf.loc["MP", "last"] == 48.53 and perf.loc["MP", "currency"] == "USD"
-    assert perf.loc["MP", "1D"] == pytest.approx((48.53 / 46.84 - 1) * 100)
+    # Columns with gaps are display text ('–' in the gaps; st.dataframe shows nulls as "None").
+    assert perf.loc["MP", "last"] == "48.53" and perf.loc["MP", "currency"] == "USD"
+    assert perf.loc["MP", "1D"] == f"{(48.53 / 46.84 - 1) * 100:+.1f}%"
+    assert perf.loc["REEMF", "1D"] == "–" and perf.loc["REEMF", "last"] == "–"
     # Starter symbols record the price on disk when they were added.
-    assert perf.loc["MP", "added_price"] == 48.53
+    assert perf.loc["MP", "added_price"] in (48.53, "48.53")
     assert "no offline data" in perf.loc["REEMF", "status"]
     assert any("./Prices?symbols=MP&symbols=UUUU" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == [
         "Download performance (CSV)",
+        "Download Excel (.xlsx)",
         "Download watchlist (CSV)",
     ]
     # Sidebar picker on this page too, starting with no active list.
     assert at.sidebar.selectbox(key="_wl_active_pick").options[0] == "(none)"
     assert at.session_state["active_watchlist_symbols"] == []
+
+
+def test_performance_shows_market_cap_and_dashes_never_none() -> None:
+    at = ok(page())
+    perf = at.dataframe[0].value.set_index("symbol")
+    assert perf.loc["MP", "Market cap (USD)"].endswith("bn")
+    assert "secondary, unverified" in perf.loc["MP", "Share count (source, date)"]
+    assert perf.loc["REEMF", "Market cap (USD)"] == "–"
+    assert perf.loc["REEMF", "Share count (source, date)"].startswith("– ")
+    shown = at.dataframe[0].proto.arrow_data.styler.display_values
+    assert shown, "the table is styled: gaps are displayed as '–'"
+    text = all_text(at)
+    assert "/tmp" not in text and "watchlists.db" not in text
+    assert at.button(key="wl_refresh_shares").disabled  # offline: counts come from the file
 
 
 def test_sidebar_picks_the_active_watchlist_for_other_pages(store: WatchlistStore) -> None:
@@ -288,7 +305,9 @@ def test_secrets_toml_url_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     at.secrets["connections"] = {"watchlists": {"url": f"sqlite:///{target}"}}
     ok(at.run())
     assert target.exists()
-    assert any("from-secrets.db" in plain(c.value) for c in at.caption)
+    captions = [plain(c.value) for c in at.caption]
+    assert any("SQLite on this server" in c for c in captions)
+    assert not any(str(tmp_path) in c or "from-secrets.db" in c for c in captions)
 
 
 # --------------------------------------------------------------------------- owners

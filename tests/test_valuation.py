@@ -224,3 +224,41 @@ def test_empty_inputs_do_not_raise() -> None:
     empty_px = _px("Z", "2025-01-01", 1.0).iloc[0:0]
     out = valuation.market_caps(_uni("Z", "USD"), empty_px, _shares("Q", 1).iloc[0:0], empty_px)
     assert out.loc[0, "reason"] == "no sourced share count; no prices"
+
+
+# --------------------------------------------------------------------------- display
+
+
+def test_market_cap_labels_give_number_basis_or_reason() -> None:
+    caps = pd.DataFrame(
+        {
+            "symbol": ["MP", "LYC.AX", "REMX"],
+            "market_cap_usd": [8.594581e9, np.nan, np.nan],
+            "shares_outstanding": pd.array([177098314, pd.NA, pd.NA], dtype="Int64"),
+            "shares_as_of": pd.to_datetime(["2025-11-05", None, None]),
+            "shares_source_kind": ["secondary", np.nan, np.nan],
+            "shares_confidence": ["unverified", np.nan, np.nan],
+            "reason": ["", "no sourced share count", "fund, not a company: no market cap"],
+        }
+    )
+    out = valuation.market_cap_labels(caps, ["MP", "LYC.AX", "REMX", "XYZ"]).set_index("symbol")
+    cap, basis = valuation.MARKET_CAP_LABEL, valuation.SHARE_BASIS_LABEL
+    assert out.loc["MP", cap] == "8.59 bn"
+    assert out.loc["MP", basis] == "177.1 m shares · 05 Nov 2025 · secondary, unverified"
+    assert out.loc["LYC.AX", cap] == "–" and out.loc["LYC.AX", basis] == "– no sourced share count"
+    assert out.loc["REMX", basis].startswith("– fund")
+    assert out.loc["XYZ", cap] == "–" and "not in the sourced universe" in out.loc["XYZ", basis]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(8.594581e9, "8.59 bn"), (845e6, "845 m"), (np.nan, "–"), (None, "–")],
+)
+def test_fmt_usd_amount(value: object, text: str) -> None:
+    assert valuation.fmt_usd_amount(value) == text
+
+
+def test_shares_file_is_registered_with_the_data_file_schemas() -> None:
+    from lib import datafiles
+
+    assert datafiles.SCHEMAS[valuation.SHARES_FILE] is valuation.SHARES_OUTSTANDING

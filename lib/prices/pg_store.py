@@ -41,12 +41,11 @@ from lib.prices.schema import (
     PRICE_FIELDS,
     SNAPSHOT_PATH,
     Fetcher,
-    RefreshReport,
     SymbolReport,
     empty_prices,
     normalise,
 )
-from lib.prices.store import AUTO_RETRY_AFTER, PriceStore
+from lib.prices.store import AUTO_RETRY_AFTER, PriceStore, RefreshReport
 
 log = logging.getLogger(__name__)
 

@@ -45,11 +45,11 @@ def resolve_database_url(
 
 
 def describe_url(url: str) -> str:
-    """Where lists live, for the UI, never showing a password."""
-    u = sa.make_url(url)
-    if u.get_backend_name() == "sqlite":
-        return f"SQLite file {u.database or ':memory:'}"
-    return f"{u.get_backend_name()} database {u.database or ''} on {u.host or 'localhost'}"
+    """Where lists live, for the UI: the kind of database only, never a path, host or password."""
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return "SQLite on this server"
+    return {"postgresql": "PostgreSQL"}.get(backend, f"a {backend} database")
 
 
 def make_engine(url: str) -> Engine:

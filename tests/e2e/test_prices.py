@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from lib.chart_image import png_size
 from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,7 @@ COLUMNS = [
 def open_prices(page: Page, server: AppServer, query: str) -> Locator:
     page.goto(f"{server.url}/Prices{query}")
     wait_for_app_run(page)
-    assert wait_for_charts(page) == 1
+    assert wait_for_charts(page) == 2  # the price chart + the Risk section's open tab
     return page.get_by_test_id("stVegaLiteChart").first
 
 
@@ -225,3 +226,15 @@ def test_csv_download(page: Page, app_server: AppServer) -> None:
                 assert not cell.startswith(FORMULA_START), (col, cell)
     negatives = [float(r["chart_value"]) for r in mp if r["chart_value"].startswith("-")]
     assert negatives, "MP fell below its first close in range at some point"
+
+
+def test_chart_png_download_is_rendered_on_click(page: Page, app_server: AppServer) -> None:
+    """The real deferred path: the click makes the server render the PNG with vl-convert."""
+    open_prices(page, app_server, "?symbols=MP&symbols=LYC.AX&range=1Y")
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="PNG").first
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert re.fullmatch(r"prices_asof-\d{4}-\d{2}-\d{2}\.png", download.suggested_filename)
+    data = Path(download.path()).read_bytes()
+    assert png_size(data)[0] == 1600

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from lib.events import charts as event_charts
 from lib.events import study as es
 from lib.events.events import event_option_label
 from lib.prices import quality
-from lib.ui import data
+from lib.ui import data, tables
 from lib.ui.widgets import as_percent
+from lib.xlsx import TableSource
 
 EventStudyError = es.EventStudyError
 MODELS = es.MODELS
@@ -134,3 +136,77 @@ def summary_tables(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(shown with CAR and AR in percent points, exported as fractions)."""
     view = es.summary_view(summary)
     return as_percent(view, ["car", "ar_day0", "r_squared"]), view
+
+
+STUDY_SOURCE = "Event study on Yahoo Finance daily closes; events from data/policy_events.csv"
+
+#: Daily AR table headers with units (returns shown in percent points).
+AR_LABELS: dict[str, object] = {
+    "event_id": "Event",
+    "symbol": "Symbol",
+    "tau": "Session (0 = event)",
+    "date": "Date",
+    "ret": "Return (%)",
+    "benchmark_ret": "Benchmark return (%)",
+    "expected": "Expected return (%)",
+    "ar": "AR (%)",
+    "car": "CAR (%)",
+    "status": "Data",
+}
+_PCT_COLUMNS = ["ret", "benchmark_ret", "expected", "ar", "car"]
+
+
+def summary_labels(win: Sequence[int]) -> dict[str, object]:
+    """Summary headers: what each number is, with its unit."""
+    return {
+        "event_id": "Event",
+        "symbol": "Symbol",
+        "event_date": "Event date",
+        "event_session": "Event session (day 0)",
+        "status": "Data",
+        "car": f"CAR {list(win)} (%)",
+        "t_stat": "t-statistic",
+        "p_value": "p-value",
+        "ar_day0": "AR day 0 (%)",
+        "beta": "Beta",
+        "r_squared": "R² (%)",
+        "benchmark": "Benchmark",
+        "n_est": "Estimation days",
+        "detail": "Why no CAR",
+        "note": "Note",
+    }
+
+
+def summary_display(shown: pd.DataFrame) -> Styler:
+    """Numbers stay numeric (they sort); every gap reads '–'."""
+    pct = tables.pct_points(2)
+    return tables.clean(
+        shown,
+        {
+            "car": pct,
+            "ar_day0": pct,
+            "t_stat": "{:.2f}",
+            "p_value": "{:.4f}",
+            "beta": "{:.2f}",
+            "r_squared": "{:.1f}",
+            "n_est": "{:.0f}",
+            "event_date": tables.day,
+            "event_session": tables.day,
+        },
+    )
+
+
+def ar_display(ar: pd.DataFrame) -> Styler:
+    """Daily ARs in percent points, gaps as '–'."""
+    pct = tables.pct_points(2)
+    return tables.clean(
+        as_percent(ar, _PCT_COLUMNS), {**dict.fromkeys(_PCT_COLUMNS, pct), "date": tables.day}
+    )
+
+
+def study_sources(model: str, benchmark: str) -> list[TableSource]:
+    basis = f"daily adjusted-close returns; model {model}, benchmark {benchmark}"
+    return [
+        TableSource("Summary", STUDY_SOURCE, None, basis, "per event (see Note)"),
+        TableSource("Abnormal returns", STUDY_SOURCE, None, basis, "per event"),
+    ]

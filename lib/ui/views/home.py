@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from lib import charts, overview, returns
-from lib.ui import data, vega
+from lib.export import export_filename
+from lib.ui import data, exports, vega, widgets
 from lib.ui.frame import pages
 from lib.ui.views.policy import event_overlay_layers, latest_events_list
 from lib.universe import basket_members
 
-__all__ = ["home_chart", "home_overview", "latest_events_list", "page_links"]
+__all__ = ["home_chart", "home_exports", "home_overview", "latest_events_list", "page_links"]
 
 #: Market-moving kinds of event marked on the landing chart (all are on Policy timeline).
 HOME_EVENT_CATEGORIES = (
@@ -53,3 +55,47 @@ def page_links() -> None:
         if path == "app.py":
             continue
         st.page_link(path, label=f"{label}: {blurb}", icon=icon)
+
+
+def kpi_table(home: overview.HomeOverview) -> pd.DataFrame:
+    """The KPI cards as a table (fractions, for the workbook)."""
+    return pd.DataFrame(
+        [(k.label, k.value, k.as_of, k.detail) for k in home.kpis],
+        columns=["kpi", "value", "as_of", "detail"],
+    )
+
+
+def home_exports(home: overview.HomeOverview, start: str | None) -> None:
+    """Under the landing chart: the chart as PNG/SVG, the basket levels as CSV and Excel."""
+    chart = home_chart(start)
+    exports.chart_images(
+        chart,
+        exports.ImageMeta(
+            "West basket vs China basket (USD, rebased to 100)",
+            exports.PRICE_SOURCE,
+            home.end,
+            "Equal-weighted baskets of listed rare-earth producers",
+        ),
+        kind="west_vs_china",
+        key="home_img",
+    )
+    range_key = start or "1Y"
+    d1, d2 = st.columns(2)
+    with d1:
+        widgets.download_csv(
+            lambda: home.levels,
+            label="Download basket levels (CSV)",
+            file_name=export_filename("baskets", range_key, home.end),
+            key="home_csv",
+        )
+    with d2:
+        basis = "adjusted close in USD, equal-weighted, rebased to 100"
+        exports.download_xlsx(
+            lambda: [("Basket levels", home.levels), ("Key figures", kpi_table(home))],
+            [
+                exports.TableSource("Basket levels", exports.PRICE_SOURCE, home.end, basis),
+                exports.TableSource("Key figures", exports.PRICE_SOURCE, home.end, basis),
+            ],
+            file_name=exports.xlsx_filename("baskets", range_key, home.end),
+            key="home_xlsx",
+        )

@@ -28,6 +28,7 @@ from lib.outlook.projections import (
 )
 from lib.ui import data
 from lib.universe import basket_members, symbol_key
+from lib.xlsx import TableSource
 
 HOLLOW_NOTE = outlook_charts.HOLLOW_NOTE
 __all__ = [
@@ -211,3 +212,16 @@ def ndpr_table() -> pd.DataFrame:
 
 def ndpr_facts() -> pd.DataFrame:
     return data.ndpr_price_facts()
+
+
+OUTLOOK_SOURCE = "Published market-size forecasts (data/market_projections.csv, per-row sources)"
+NDPR_SOURCE = "NdPr oxide price reports (data/ndpr_prices.csv, per-row sources)"
+
+
+def outlook_sources() -> list[TableSource]:
+    """The workbook's Sources sheet: every row of each table also carries its own URL."""
+    return [
+        TableSource("Yearly paths", OUTLOOK_SOURCE, None, "as published", "per row"),
+        TableSource("CAGR checks", OUTLOOK_SOURCE, None, "as published", "per row"),
+        TableSource("NdPr prices", NDPR_SOURCE, None, "USD/kg; CNY converted", "per row"),
+    ]

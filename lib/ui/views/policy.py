@@ -121,3 +121,40 @@ def reaction_chart(
     window = ev.assign_roles(window, affected)
     chart = event_charts.price_reaction_chart(window, event_date, exact=exact)
     return chart, sorted(set(symbols) - set(window["symbol"]))
+
+
+POLICY_SOURCE = "Policy events compiled from official notices and press (data/policy_events.csv)"
+
+#: The events table's headers: what each column means, not its field name.
+EVENT_LABELS = {
+    "id": "ID",
+    "date": "Date",
+    "date_precision": "Date known to",
+    "confidence": "Confidence",
+    "jurisdiction": "Jurisdiction",
+    "body": "Issued by",
+    "category": "Category",
+    "title": "Title",
+    "symbols": "Affected symbols",
+    "source": "Source",
+    "source_urls": "All sources",
+    "summary": "Summary",
+    "note": "Note",
+}
+PRECISION_TEXT = {"day": "exact day", "month": "month only", "approximate": "approximate"}
+
+
+def events_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The events table as shown: readable precision, '–' for blanks (export keeps raw)."""
+    out = table.copy()
+    out["date_precision"] = out["date_precision"].map(lambda p: PRECISION_TEXT.get(p, p))
+    for col in ("body", "symbols", "note", "summary", "source_urls"):
+        out[col] = out[col].map(lambda v: "–" if v is None or v != v or str(v).strip() == "" else v)
+    return out
+
+
+def events_column_config() -> dict[str, object]:
+    config: dict[str, object] = {c: label for c, label in EVENT_LABELS.items()}
+    config["source"] = st.column_config.LinkColumn("Source", display_text=r"https?://([^/]+)")
+    config["date"] = st.column_config.DateColumn("Date", format="YYYY-MM-DD")
+    return config

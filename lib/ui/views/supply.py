@@ -18,8 +18,7 @@ from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
-from lib.ui import data, widgets
-from lib.ui.data import price_store
+from lib.ui import data, exports, widgets
 from lib.ui.state import BIND, accept_short_link, check_link
 
 #: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
@@ -150,9 +149,37 @@ def _spec(chart: alt.TopLevelMixin) -> Spec:
     return spec
 
 
+#: Titles for the image exports (the on-page headings are subheaders, not chart titles).
+IMAGE_TITLES = {
+    "sup_chart_production": "Rare-earth mine production by country",
+    "sup_chart_vintage": "Mine production estimates by edition",
+    "sup_chart_share": "China's share by supply-chain stage",
+    "sup_chart_pipeline": "Western capacity pipeline by year",
+    "sup_chart_timeline": "Capacity projects timeline",
+    "sup_chart_nir": "US net import reliance for rare earths",
+    "sup_chart_import_value": "US rare-earth import value",
+    "sup_chart_company": "Company projects and share price",
+}
+#: Supply figures mix editions; each point's own edition/as-of date is in the tables.
+IMAGE_NOTE = "Each figure's edition and as-of date are in the app's tables and the Excel export"
+SUPPLY_SOURCE = "USGS, IEA, company and government releases (data/supply, per-row sources)"
+
+
+def _price_token() -> str:
+    """The price cache's version (inside the page functions ``data`` is the SupplyData)."""
+    return data.price_store().cache_token()
+
+
 def _show(spec: Spec, key: str) -> None:
-    """Draw a cached spec (see :func:`_spec`)."""
+    """Draw a cached spec (see :func:`_spec`), with PNG/SVG downloads of the same chart."""
     st.vega_lite_chart(spec, width="stretch", key=key)
+    title = IMAGE_TITLES.get(key, "Rare-earth supply")
+    exports.chart_images(
+        spec,
+        exports.ImageMeta(title, SUPPLY_SOURCE, None, IMAGE_NOTE),
+        kind=key.removeprefix("sup_chart_"),
+        key=f"{key}_img",
+    )
 
 
 def _source_config() -> dict[str, object]:
@@ -471,7 +498,7 @@ def equities(data: SupplyData) -> None:
         "Prices since", list(SINCE), default="3Y", key="sup_since", bind=BIND
     )
     since = since or "3Y"
-    price_token = price_store().cache_token()  # `data` here is the supply data, not lib.ui.data
+    price_token = _price_token()
     chart, rebased, events = _company_view(symbol, since, price_token)
     own = data.pipeline[data.pipeline["symbol"] == symbol]
     left, right = st.columns([3, 2])
@@ -561,3 +588,24 @@ def render_page() -> None:
         "Sources: USGS Mineral Commodity Summaries and Minerals Yearbook, IEA, company and "
         "government releases (see data/supply)."
     )
+    tables = workbook_tables(data)
+    exports.download_xlsx(
+        lambda: tables,
+        [exports.TableSource(name, SUPPLY_SOURCE, None, "", "per row") for name, _ in tables],
+        file_name="supply_gap.xlsx",
+        key="sup_xlsx",
+        label="Download all supply tables (.xlsx)",
+    )
+
+
+def workbook_tables(data: SupplyData) -> list[tuple[str, pd.DataFrame]]:
+    """Every supply table, one sheet each, with its per-row source and confidence."""
+    return [
+        ("Mine production", data.production),
+        ("Reserves", data.reserves),
+        ("US trade", data.us_trade),
+        ("China share", data.china_share),
+        ("China magnets", data.china_magnets),
+        ("Capacity pipeline", data.pipeline),
+        ("Targets", data.targets),
+    ]

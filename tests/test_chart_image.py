@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from lib import charts
+from lib import charts, returns
 from lib.chart_image import (
     ChartImageError,
     ImageMeta,
@@ -73,7 +73,7 @@ def test_svg_is_valid_sized_and_carries_title_source_asof(line_chart: alt.Chart)
 
 
 def test_real_price_chart_vconcat_has_requested_width(real: pd.DataFrame) -> None:
-    values = charts.mode_values(real, "Rebased to 100")
+    values = returns.mode_values(real, "Rebased to 100")
     chart = charts.price_chart(charts.prepare_plot(values, ["REMX"]), "Rebased to 100")
     png = chart_to_png(chart, META, width=700, scale=1.0)
     w, h = png_size(png)

@@ -75,7 +75,7 @@ def test_prices_link(symbol: str) -> None:
         ctx=f"?symbols={symbol}&symbols={partner(symbol)}",
         alone=False,
     )
-    assert len(at.main.get("vega_lite_chart")) == 1, "MP has data: the mixed view charts it"
+    assert len(at.main.get("vega_lite_chart")) >= 1, "MP has data: the mixed view charts it"
 
 
 @pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)

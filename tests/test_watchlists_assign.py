@@ -183,4 +183,7 @@ def test_cli_reads_the_secrets_url(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     secrets.write_text(f'[connections.watchlists]\nurl = "{url}"\n')
     out = io.StringIO()
     assert cli.main(["--secrets", str(secrets), "owners"], out=out) == 0
-    assert "from-secrets.db" in out.getvalue()
+    # The database named in the secrets was opened (created); its path is not printed, as
+    # nowhere else shows server paths (issue 16).
+    assert (tmp_path / "from-secrets.db").exists()
+    assert "SQLite on this server" in out.getvalue()

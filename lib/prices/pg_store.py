@@ -36,7 +36,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
 from lib.prices.cache_file import CacheState
-from lib.prices.calendar import last_expected_session
 from lib.prices.schema import (
     PRICE_FIELDS,
     SNAPSHOT_PATH,
@@ -45,7 +44,7 @@ from lib.prices.schema import (
     empty_prices,
     normalise,
 )
-from lib.prices.store import AUTO_RETRY_AFTER, PriceStore, RefreshReport
+from lib.prices.store import PriceStore, RefreshReport
 
 log = logging.getLogger(__name__)
 
@@ -285,29 +284,13 @@ class PgPriceStore(PriceStore):
         return out.reset_index()
 
     # ---- refreshing
-    def stale_symbols(self, symbols: Sequence[str], *, auto: bool = False) -> list[str]:
-        """As the file store; attempts are shared, so one server's failure spares the others."""
-        now = self.now()
-        expected = pd.Timestamp(last_expected_session(now.date()))
-        combined = self.load(symbols)
-        last = combined.groupby("symbol")["date"].max() if not combined.empty else pd.Series()
+    def attempt_state(self) -> CacheState:
+        """Attempts live in the shared table, so one server's failure spares the others."""
         try:
-            state = self.read_state()
+            return self.read_state()
         except sa.exc.DBAPIError as exc:
             self._unreachable(exc)
-            state = CacheState()
-        out = []
-        for sym in dict.fromkeys(s.upper() for s in symbols):
-            if sym in last.index and last[sym] >= expected:
-                continue
-            tried = max(
-                (t for t in (state.last_attempt(sym), self._attempts.get(sym)) if t is not None),
-                default=None,
-            )
-            if auto and tried is not None and now - tried < AUTO_RETRY_AFTER:
-                continue
-            out.append(sym)
-        return out
+            return CacheState()
 
     def refresh(
         self,

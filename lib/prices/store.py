@@ -196,6 +196,11 @@ class PriceStore:
         return out.reset_index()
 
     # ---- refreshing
+    def attempt_state(self) -> CacheState:
+        """Per-symbol refresh attempts as stored (the shared store reads them from its table)."""
+        _, state = self.read_cache()
+        return state
+
     def stale_symbols(self, symbols: Sequence[str], *, auto: bool = False) -> list[str]:
         """Symbols whose latest row is older than the last expected session.
 
@@ -206,7 +211,7 @@ class PriceStore:
         expected = pd.Timestamp(last_expected_session(now.date()))
         combined = self.load(symbols)
         last = combined.groupby("symbol")["date"].max() if not combined.empty else pd.Series()
-        _, state = self.read_cache()
+        state = self.attempt_state()
         out = []
         for sym in dict.fromkeys(s.upper() for s in symbols):
             if sym in last.index and last[sym] >= expected:

@@ -44,7 +44,7 @@ from lib.prices.schema import (
     empty_prices,
     normalise,
 )
-from lib.prices.store import PriceStore, RefreshReport
+from lib.prices.store import PriceStore, RefreshReport, layered
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +247,8 @@ class PgPriceStore(PriceStore):
     # ---- reading
     def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
         """Tidy daily prices for ``symbols`` (all if None), database rows win over the snapshot."""
-        snap = self.snapshot()
         cache, state = self.read_cache(symbols)
-        if symbols is not None:
-            snap = snap[snap["symbol"].isin({s.upper() for s in symbols})]
-        replaced = [s for s in state.symbols if state.full_history(s)]
-        if replaced:
-            snap = snap[~snap["symbol"].isin(replaced)]
-        if cache.empty:
-            return snap.reset_index(drop=True)
-        both = pd.concat([snap, cache], ignore_index=True)
-        both = both.drop_duplicates(["symbol", "date"], keep="last")
-        return both.sort_values(["symbol", "date"], ignore_index=True)
+        return layered(self.snapshot(), cache, state, symbols)
 
     def coverage(self) -> pd.DataFrame:
         """Per symbol: first and last date, rows, and which layer the latest row came from."""

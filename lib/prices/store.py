@@ -163,20 +163,8 @@ class PriceStore:
     # ---- reading
     def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
         """Tidy daily prices for ``symbols`` (all if None), cache rows winning over the snapshot."""
-        snap = self.snapshot()
         cache, state = self.read_cache()
-        wanted = None if symbols is None else {s.upper() for s in symbols}
-        if wanted is not None:
-            snap = snap[snap["symbol"].isin(wanted)]
-            cache = cache[cache["symbol"].isin(wanted)]
-        replaced = [s for s in state.symbols if state.full_history(s)]
-        if replaced:
-            snap = snap[~snap["symbol"].isin(replaced)]
-        if cache.empty:
-            return snap.reset_index(drop=True)
-        both = pd.concat([snap, cache], ignore_index=True)
-        both = both.drop_duplicates(["symbol", "date"], keep="last")
-        return both.sort_values(["symbol", "date"], ignore_index=True)
+        return layered(self.snapshot(), cache, state, symbols)
 
     def coverage(self) -> pd.DataFrame:
         """Per symbol: first and last date, rows, and which layer the latest row came from."""
@@ -407,6 +395,29 @@ class PriceStore:
             cache = cache.sort_values(["symbol", "date"], ignore_index=True)
             write_cache_file(self.cache_path, cache, state)
             report.written = True
+
+
+def layered(
+    snap: pd.DataFrame, cache: pd.DataFrame, state: CacheState, symbols: Sequence[str] | None
+) -> pd.DataFrame:
+    """The snapshot as the floor with stored rows on top (stored rows win on the same date).
+
+    A symbol whose whole history was re-downloaded (a split or dividend re-adjusted it) drops
+    its snapshot rows, so old and new adjustments never mix. Shared by the file and the
+    PostgreSQL store.
+    """
+    if symbols is not None:
+        wanted = {s.upper() for s in symbols}
+        snap = snap[snap["symbol"].isin(wanted)]
+        cache = cache[cache["symbol"].isin(wanted)]
+    replaced = [s for s in state.symbols if state.full_history(s)]
+    if replaced:
+        snap = snap[~snap["symbol"].isin(replaced)]
+    if cache.empty:
+        return snap.reset_index(drop=True)
+    both = pd.concat([snap, cache], ignore_index=True)
+    both = both.drop_duplicates(["symbol", "date"], keep="last")
+    return both.sort_values(["symbol", "date"], ignore_index=True)
 
 
 def default_store() -> PriceStore:

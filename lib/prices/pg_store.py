@@ -44,7 +44,7 @@ from lib.prices.schema import (
     empty_prices,
     normalise,
 )
-from lib.prices.store import PriceStore, RefreshReport, layered
+from lib.prices.store import PriceStore, RefreshReport, coverage_table, layered
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class PgPriceStore(PriceStore):
         """Per symbol: first and last date, rows, and which layer the latest row came from."""
         combined = self.load()
         if combined.empty:
-            return pd.DataFrame(columns=["symbol", "first_date", "last_date", "rows", "source"])
+            return coverage_table(combined, pd.Series(), "")  # typed empty (sidebar uses .dt)
         cache_last = pd.Series(dtype="datetime64[ns]")
         try:
             with self._read() as conn:
@@ -263,15 +263,7 @@ class PgPriceStore(PriceStore):
             cache_last = pd.Series({s: pd.Timestamp(d) for s, d in got}, dtype="datetime64[ns]")
         except sa.exc.DBAPIError as exc:
             self._unreachable(exc)
-        g = combined.groupby("symbol")["date"]
-        out = pd.DataFrame({"first_date": g.min(), "last_date": g.max(), "rows": g.size()})
-        out["source"] = [
-            "Yahoo (shared database)"
-            if sym in cache_last.index and cache_last[sym] >= out.loc[sym, "last_date"]
-            else "snapshot"
-            for sym in out.index
-        ]
-        return out.reset_index()
+        return coverage_table(combined, cache_last, "Yahoo (shared database)")
 
     # ---- refreshing
     def attempt_state(self) -> CacheState:

@@ -173,15 +173,7 @@ class PriceStore:
             return empty_coverage()
         cache, _ = self.read_cache()
         cache_last = cache.groupby("symbol")["date"].max() if not cache.empty else pd.Series()
-        g = combined.groupby("symbol")["date"]
-        out = pd.DataFrame({"first_date": g.min(), "last_date": g.max(), "rows": g.size()})
-        out["source"] = [
-            "Yahoo (cache)"
-            if sym in cache_last.index and cache_last[sym] >= out.loc[sym, "last_date"]
-            else "snapshot"
-            for sym in out.index
-        ]
-        return out.reset_index()
+        return coverage_table(combined, cache_last, "Yahoo (cache)")
 
     # ---- refreshing
     def attempt_state(self) -> CacheState:
@@ -395,6 +387,22 @@ class PriceStore:
             cache = cache.sort_values(["symbol", "date"], ignore_index=True)
             write_cache_file(self.cache_path, cache, state)
             report.written = True
+
+
+def coverage_table(combined: pd.DataFrame, stored_last: pd.Series, stored: str) -> pd.DataFrame:
+    """Per symbol: first and last date, rows, and ``stored`` where the latest row is a stored
+    (downloaded) one rather than the snapshot's. Shared by the file and PostgreSQL stores."""
+    if combined.empty:
+        return empty_coverage()
+    g = combined.groupby("symbol")["date"]
+    out = pd.DataFrame({"first_date": g.min(), "last_date": g.max(), "rows": g.size()})
+    out["source"] = [
+        stored
+        if sym in stored_last.index and stored_last[sym] >= out.loc[sym, "last_date"]
+        else "snapshot"
+        for sym in out.index
+    ]
+    return out.reset_index()
 
 
 def layered(

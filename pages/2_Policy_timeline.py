@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, state, widgets
+from lib.ui import data, exports, frame, state, vega, widgets
 from lib.ui.views import policy as view
 
 frame.page_setup(
@@ -45,20 +45,22 @@ start, end, span_note = view.date_span(span, lo, hi)
 if span_note:
     st.info(span_note, icon=":material/date_range:")
 
-shown = view.filter_events(
-    events, jurisdictions=places, categories=cats, start=start, end=end, symbols=syms, text=text
-)
+tv = view.timeline_view(tuple(places), tuple(cats), start, end, tuple(syms), text or "")
+shown = tv.shown
 st.caption(f"{len(shown)} of {len(events)} events match.")
 if shown.empty:
     st.info("No events match these filters. Widen the date range or clear a filter.")
     st.stop()
 
-chart = view.timeline_chart(shown)
-picked = st.altair_chart(
-    chart, on_select="rerun", key="timeline", selection_mode=[view.PICK], width="stretch"
+picked = vega.show(
+    tv.chart,
+    on_select="rerun",
+    key="timeline",
+    selection_mode=[view.PICK],
+    alt_text="Timeline of policy events by jurisdiction; the events are listed in the table below.",
 )
 exports.chart_images(
-    chart,
+    tv.chart,
     exports.ImageMeta("Rare-earth policy timeline", view.POLICY_SOURCE, hi),
     kind="policy_timeline",
     key="pt_img",
@@ -100,11 +102,13 @@ if event_id:
     w1, w2 = st.columns(2)
     before = w1.slider("Sessions before", 1, 60, 10, key="pt_before")
     after = w2.slider("Sessions after", 1, 120, 20, key="pt_after")
-    reaction, missing = view.reaction_chart(e.date, list(e.symbols), peers, before, after, e.exact)
+    reaction, missing = view.reaction_spec(
+        e.date, tuple(e.symbols), tuple(peers), before, after, e.exact
+    )
     if reaction is None:
         st.info("No price data around this event for the affected symbols or the chosen peers.")
     else:
-        st.altair_chart(reaction, width="stretch")
+        vega.show(reaction, alt_text=f"Line chart: prices around the event of {e.date_label}.")
         exports.chart_images(
             reaction,
             exports.ImageMeta(
@@ -119,9 +123,9 @@ if event_id:
             st.caption(f"No offline prices around this date for: {names}")
 
 st.subheader("Events")
-table = view.events_table(shown)
+table = tv.table
 st.dataframe(
-    view.events_display(table),
+    tv.display,
     width="stretch",
     hide_index=True,
     column_config=view.events_column_config(),

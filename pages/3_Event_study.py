@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, state, widgets
+from lib.ui import data, exports, frame, state, vega, widgets
 from lib.ui.views import event_study as view
 
 frame.page_setup(
@@ -119,63 +119,77 @@ except view.EventStudyError as exc:
 n_ok, n_pairs = view.pairs_ok(summary)
 st.markdown(f"**{n_ok} of {n_pairs}** event x symbol pairs have enough data.")
 if n_ok < n_pairs:
+    names = ", ".join(widgets.escape_markdown(s) for s in view.short_symbols(summary))
     st.warning(
-        f"{n_pairs - n_ok} pair(s) have insufficient data and get no CAR; "
-        "the Summary table says why for each one.",
+        f"{n_pairs - n_ok} pair(s) have insufficient data and get no CAR ({names}); "
+        "the Summary tab says why for each one.",
         icon=":material/data_alert:",
     )
 for note in notes:
     st.caption(f":material/info: {widgets.escape_markdown(note)}")
 
-t2, t1, t3, t4 = st.tabs(["CAR per event", "Average CAR", "Summary", "Daily ARs"], key="es_tabs")
-with t1:
-    group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
-    chart = view.average_car_chart(ar, per_symbol=group == "Per symbol")
-    if chart is None:
-        st.info("No pair has enough data to average.")
-    else:
-        st.altair_chart(chart, width="stretch")
-        exports.chart_images(
-            chart,
-            exports.ImageMeta("Average cumulative abnormal return", view.STUDY_SOURCE, None, model),
-            kind="event_study_average_car",
-            key="es_avg_img",
+study = (chosen["id"], symbols, benchmark, model, win, est)
+shown, exported = view.summary_tables(summary)
+# Only the open tab runs and draws (on_change="rerun"): opening the page draws one chart.
+state.keep("es_group")
+t2, t1, t3, t4 = st.tabs(
+    ["CAR per event", "Average CAR", "Summary", "Daily ARs"], key="es_tabs", on_change="rerun"
+)
+if t1.open:
+    with t1:
+        group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
+        chart = view.study_chart(*study, "per_symbol" if group == "Per symbol" else "average")
+        if chart is None:
+            st.info("No pair has enough data to average.")
+        else:
+            vega.show(chart, alt_text="Line chart: average cumulative abnormal return by day.")
+            exports.chart_images(
+                chart,
+                exports.ImageMeta(
+                    "Average cumulative abnormal return", view.STUDY_SOURCE, None, model
+                ),
+                kind="event_study_average_car",
+                key="es_avg_img",
+            )
+            st.caption(
+                "Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs)."
+            )
+if t2.open:
+    with t2:
+        paths = view.study_chart(*study, "paths")
+        if paths is not None:
+            vega.show(paths, alt_text="Line chart: cumulative abnormal return per event.")
+            exports.chart_images(
+                paths,
+                exports.ImageMeta(
+                    "Cumulative abnormal return per event", view.STUDY_SOURCE, None, model
+                ),
+                kind="event_study_car",
+                key="es_car_img",
+            )
+        else:
+            st.info("No pair has enough data to draw.")
+if t3.open:
+    with t3:
+        st.dataframe(
+            view.summary_display(shown),
+            width="stretch",
+            hide_index=True,
+            column_config=view.summary_labels(win),
         )
-        st.caption("Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs).")
-with t2:
-    if n_ok:
-        paths = view.car_paths_chart(ar)
-        st.altair_chart(paths, width="stretch")
-        exports.chart_images(
-            paths,
-            exports.ImageMeta(
-                "Cumulative abnormal return per event", view.STUDY_SOURCE, None, model
-            ),
-            kind="event_study_car",
-            key="es_car_img",
+        widgets.download_csv(
+            lambda: exported, label="Download summary (CSV)", file_name="event_study_summary.csv",
+            key="es_dl_summary",
+        )  # fmt: skip
+if t4.open:
+    with t4:
+        st.dataframe(
+            view.ar_display(ar), width="stretch", hide_index=True, column_config=view.AR_LABELS
         )
-    else:
-        st.info("No pair has enough data to draw.")
-with t3:
-    shown, exported = view.summary_tables(summary)
-    st.dataframe(
-        view.summary_display(shown),
-        width="stretch",
-        hide_index=True,
-        column_config=view.summary_labels(win),
-    )
-    widgets.download_csv(
-        lambda: exported, label="Download summary (CSV)", file_name="event_study_summary.csv",
-        key="es_dl_summary",
-    )  # fmt: skip
-with t4:
-    st.dataframe(
-        view.ar_display(ar), width="stretch", hide_index=True, column_config=view.AR_LABELS
-    )
-    widgets.download_csv(
-        lambda: ar, label="Download abnormal returns (CSV)", file_name="event_study_ar.csv",
-        key="es_dl_ar",
-    )  # fmt: skip
+        widgets.download_csv(
+            lambda: ar, label="Download abnormal returns (CSV)", file_name="event_study_ar.csv",
+            key="es_dl_ar",
+        )  # fmt: skip
 exports.download_xlsx(
     lambda: [("Summary", exported), ("Abnormal returns", ar)],
     view.study_sources(model, benchmark),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import data, exports, frame, state, widgets
+from lib.ui import data, exports, frame, state, vega, widgets
 from lib.ui.views import outlook as view
 
 frame.page_setup(
@@ -75,7 +75,7 @@ with st.expander("Your scenario: own base and growth rate", icon=":material/edit
 
 band = view.band_note(consensus)
 paths_chart = view.outlook_paths_chart(scope, log_scale, show_old, with_unverified, scenario)
-st.altair_chart(paths_chart, width="stretch")
+vega.show(paths_chart, alt_text=f"Line chart: published market-size forecasts for {scope}.")
 exports.chart_images(
     paths_chart,
     exports.ImageMeta(
@@ -176,7 +176,7 @@ else:
     )
     growth = view.outlook_growth(scope, with_unverified, symbols, int(start), log_scale)
     label = "the equal-weighted basket" if len(symbols) > 1 else symbols[0]
-    st.altair_chart(growth.chart, width="stretch")
+    vega.show(growth.chart, alt_text="Line chart: forecast growth against the equities.")
     exports.chart_images(
         growth.chart,
         exports.ImageMeta(
@@ -206,7 +206,7 @@ else:
 # --------------------------------------------------------------------------- NdPr
 st.subheader("NdPr oxide prices, forecasts and policy levels")
 ndpr_chart = view.ndpr_panel()
-st.altair_chart(ndpr_chart, width="stretch")
+vega.show(ndpr_chart, alt_text="Chart: NdPr oxide prices, forecasts and policy levels.")
 exports.chart_images(
     ndpr_chart,
     exports.ImageMeta("NdPr oxide prices, forecasts and policy levels", view.NDPR_SOURCE, None),

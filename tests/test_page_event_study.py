@@ -7,18 +7,38 @@ from tests.apptest_frame import ok, page_app, texts
 STUDY = "pages/3_Event_study.py"
 
 
+def open_tab(at, tab: str):
+    """Select a tab as a click would: the tabs rerun, and only the open one runs."""
+    at.session_state["es_tabs"] = tab
+    return ok(at.run())
+
+
+def summary_of(at):
+    return open_tab(at, "Summary").main.dataframe[0].value
+
+
 def test_event_study_default_runs_and_reports_pairs():
     at = ok(page_app(STUDY).run())
     assert any("**2 of 2**" in t for t in texts(at.markdown))
     assert at.multiselect(key="es_syms").value == ["MP", "600111.SS"]
-    assert len(at.main.dataframe) == 2  # summary + daily ARs
-    summary = at.main.dataframe[0].value
-    assert set(summary["status"]) == {"ok"}
+    # Only the open tab (CAR per event) runs: one chart, no tables yet.
+    assert len(at.get("vega_lite_chart")) == 1 and not at.main.dataframe
     keys = [b.key for b in at.get("download_button")]
-    assert keys == [
-        "es_car_img_png", "es_car_img_svg", "es_avg_img_png", "es_avg_img_svg",
-        "es_dl_summary", "es_dl_ar", "es_xlsx",
-    ]  # fmt: skip
+    assert keys == ["es_car_img_png", "es_car_img_svg", "es_xlsx"]
+    assert set(summary_of(at)["status"]) == {"ok"}
+    assert [b.key for b in at.get("download_button")] == ["es_dl_summary", "es_xlsx"]
+    assert len(open_tab(at, "Daily ARs").main.dataframe) == 1
+    assert [b.key for b in at.get("download_button")] == ["es_dl_ar", "es_xlsx"]
+    open_tab(at, "Average CAR")
+    assert len(at.get("vega_lite_chart")) == 1
+    assert [b.key for b in at.get("download_button")] == [
+        "es_avg_img_png",
+        "es_avg_img_svg",
+        "es_xlsx",
+    ]
+    at.radio(key="es_group").set_value("Per symbol")
+    open_tab(at, "CAR per event")
+    assert open_tab(at, "Average CAR").radio(key="es_group").value == "Per symbol"  # kept
 
 
 def test_event_study_preselects_the_active_watchlist():
@@ -42,7 +62,7 @@ def test_event_study_category_with_basket_marks_insufficient_pairs_and_inexact_o
     at.pills(key="es_baskets").set_value(["China"]).run()
     assert not at.exception
     assert any("insufficient data" in t for t in texts(at.warning))
-    summary = at.main.dataframe[0].value
+    summary = summary_of(at)
     assert "no_price_data" in set(summary["status"])  # e.g. 0769.HK has no offline prices
     assert (summary.loc[summary["status"] != "ok", "car"] == "–").all()  # shown as a dash
     left_out = [t for t in texts(at.caption) if t.startswith("Left out")]
@@ -79,10 +99,10 @@ def test_low_r_squared_warns_and_regional_benchmark_explains_more():
     at = ok(at.run())
     caps = " ".join(texts(at.caption)).replace("\\", "")  # notes are markdown-escaped
     assert "explains under 5%" in caps and "600111.SS" in caps
-    r2_spy = at.main.dataframe[0].value["r_squared"].iloc[0]
+    r2_spy = summary_of(at)["r_squared"].iloc[0]
     at.selectbox(key="es_bench").set_value("Regional peers (equal-weighted)").run()
     ok(at)
-    summary = at.main.dataframe[0].value
+    summary = at.main.dataframe[0].value  # the Summary tab stays open
     assert summary["benchmark"].iloc[0].startswith("China A-shares peers EW")
     assert summary["r_squared"].iloc[0] > r2_spy
 

@@ -24,12 +24,22 @@ def price_charts(at: AppTest) -> int:
 def test_prices_default_view_renders_chart_table_and_url() -> None:
     at = page_app(PRICES).run()
     assert price_charts(at) == 1
-    assert len(at.get("vega_lite_chart")) == 4  # price + drawdown, correlation, rolling corr.
+    # The price chart and the open Risk tab's chart (Drawdown): closed tabs do not run.
+    assert len(at.get("vega_lite_chart")) == 2
     assert at.dataframe, "summary table missing"
     assert at.query_params["symbols"] == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
     keys = [b.key for b in at.get("download_button")]
     assert keys[:4] == ["px_img_png", "px_img_svg", "px_download", "px_xlsx"]
-    assert {"px_dd_img_png", "px_corr_img_svg", "px_roll_img_png", "px_risk_xlsx"} <= set(keys)
+    assert {"px_dd_img_png", "px_risk_xlsx"} <= set(keys)
+    assert not {"px_corr_img_svg", "px_roll_img_png"} & set(keys)
+    for tab, image in (
+        ("Correlation", "px_corr_img_svg"),
+        ("Rolling correlation", "px_roll_img_png"),
+    ):
+        open_risk_tab(at, tab)
+        keys = {b.key for b in at.get("download_button")}
+        assert image in keys and "px_dd_img_png" not in keys and "px_risk_xlsx" in keys
+        assert len(at.get("vega_lite_chart")) == 2
 
 
 def test_prices_exports_render_real_files(deferred: dict[str, Deferred]) -> None:
@@ -67,7 +77,16 @@ def test_summary_shows_market_cap_with_its_basis() -> None:
     assert table.loc["LYC.AX", "Share count (source, date)"] == "– no sourced share count"
 
 
+def open_risk_tab(at: AppTest, tab: str) -> AppTest:
+    """Select a Risk tab as a click would (the tabs rerun, and only the open one runs)."""
+    at.session_state["px_risk_tabs"] = tab
+    at.run()
+    assert not at.exception
+    return at
+
+
 def betas(at: AppTest) -> pd.DataFrame:
+    open_risk_tab(at, "Beta")
     return next(d.value for d in at.main.dataframe if "Beta" in d.value.columns)
 
 
@@ -76,6 +95,7 @@ def test_risk_section_defaults_to_west_vs_china_and_reacts_to_controls() -> None
     assert not at.exception
     assert at.selectbox(key="px_risk_a").value == "West basket"
     assert at.selectbox(key="px_risk_b").value == "China basket"
+    open_risk_tab(at, "Rolling correlation")
     roll = next(s for s in chart_specs(at) if "-session correlation" in json.dumps(s))
     assert "West basket vs China basket" in json.dumps(roll)
     assert any("common days are not shown" in c.value for c in at.caption)  # method caption
@@ -87,6 +107,7 @@ def test_risk_section_defaults_to_west_vs_china_and_reacts_to_controls() -> None
     at.run()
     assert not at.exception
     assert set(betas(at)["Benchmark"]) == {"REMX"}
+    open_risk_tab(at, "Rolling correlation")
     specs = json.dumps(chart_specs(at))
     assert "21-session correlation, MP vs China basket" in specs
 
@@ -94,7 +115,8 @@ def test_risk_section_defaults_to_west_vs_china_and_reacts_to_controls() -> None
 def test_risk_section_explains_a_range_too_short_to_correlate() -> None:
     at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "range": "1M"}).run()
     assert not at.exception
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(i.value for i in open_risk_tab(at, "Correlation").info)
+    infos += " ".join(i.value for i in open_risk_tab(at, "Rolling correlation").info)
     assert "common trading days" in infos and "common sessions" in infos
     assert "–" in set(betas(at)["Beta"])
 

@@ -21,3 +21,13 @@ def test_spec_carries_arrow_bytes_without_pandas_metadata_and_restores_globals()
     assert table.schema.metadata is None  # no pandas metadata shipped
     assert table.column("s0").to_pylist() == [100.0, 101.5]
     assert "config" not in spec or "view" not in spec.get("config", {})  # theme "none"
+
+
+def test_spec_switches_off_per_item_aria_but_keeps_a_charts_own_choice() -> None:
+    frame = pd.DataFrame({"d": [1, 2], "s0": [1.0, 2.0]})
+    spec = vega.to_spec(alt.Chart(frame).mark_line().encode(x="d:Q", y="s0:Q"))
+    assert spec["config"]["mark"]["aria"] is False
+    own = vega.to_spec(
+        alt.Chart(frame).mark_line().encode(x="d:Q", y="s0:Q").configure_mark(aria=True)
+    )
+    assert own["config"]["mark"]["aria"] is True

@@ -200,3 +200,12 @@ def sync_price_query_params() -> None:
     if ss.get("px_bench"):
         params["bench"] = list(ss["px_bench"])
     st.query_params.from_dict(params)
+
+
+def keep(*keys: str) -> None:
+    """Keep widgets' values while they are not drawn (a closed lazy tab runs none of its
+    widgets, and Streamlit forgets the state of a widget that did not run)."""
+    ss = st.session_state
+    for key in keys:
+        if key in ss:
+            ss[key] = ss[key]

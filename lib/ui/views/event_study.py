@@ -12,7 +12,7 @@ from lib.events import charts as event_charts
 from lib.events import study as es
 from lib.events.events import event_option_label
 from lib.prices import quality
-from lib.ui import data, tables
+from lib.ui import data, tables, vega
 from lib.ui.widgets import as_percent
 from lib.xlsx import TableSource
 
@@ -76,6 +76,32 @@ def _event_study(
     return res.ar, res.summary, tuple(n for n in notes if n)
 
 
+def _study_key(
+    event_ids: Sequence[str],
+    symbols: Sequence[str],
+    benchmark: str | None,
+    model: str,
+    event_window: tuple[int, int],
+    estimation_window: tuple[int, int],
+) -> tuple[tuple[str, ...], tuple[str, ...], str, str, tuple[int, int], tuple[int, int]]:
+    """The small, normalised cache key of one study; raises EventStudyError on bad input."""
+    if not benchmark:
+        if model != "mean_adjusted":
+            raise es.EventStudyError(
+                "No benchmark has prices on disk, so this model cannot run. "
+                "Choose the mean-adjusted model, which needs no benchmark."
+            )
+        benchmark = ""
+    return (
+        tuple(sorted(set(event_ids))),
+        tuple(dict.fromkeys(symbols)),
+        benchmark,
+        model,
+        (int(event_window[0]), int(event_window[1])),
+        (int(estimation_window[0]), int(estimation_window[1])),
+    )
+
+
 def event_study(
     event_ids: Sequence[str],
     symbols: Sequence[str],
@@ -90,27 +116,51 @@ def event_study(
     rows left out of returns (duplicated source rows, halt days). ``benchmark`` is None when no
     symbol has prices on disk: only the mean-adjusted model, which needs none, can run then.
     """
-    if not benchmark:
-        if model != "mean_adjusted":
-            raise es.EventStudyError(
-                "No benchmark has prices on disk, so this model cannot run. "
-                "Choose the mean-adjusted model, which needs no benchmark."
-            )
-        benchmark = ""
     return _event_study(
-        tuple(sorted(set(event_ids))),
-        tuple(dict.fromkeys(symbols)),
-        benchmark,
-        model,
-        (int(event_window[0]), int(event_window[1])),
-        (int(estimation_window[0]), int(estimation_window[1])),
+        *_study_key(event_ids, symbols, benchmark, model, event_window, estimation_window)
     )
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _study_chart(
+    key: tuple[tuple[str, ...], tuple[str, ...], str, str, tuple[int, int], tuple[int, int]],
+    kind: str,
+    *,
+    cache_token: str,
+) -> vega.Spec | None:
+    ar, summary, _ = _event_study(*key)
+    if kind == "paths":
+        return vega.to_spec(car_paths_chart(ar)) if pairs_ok(summary)[0] else None
+    chart = average_car_chart(ar, per_symbol=kind == "per_symbol")
+    return vega.to_spec(chart) if chart is not None else None
+
+
+def study_chart(
+    event_ids: Sequence[str],
+    symbols: Sequence[str],
+    benchmark: str | None,
+    model: str,
+    event_window: tuple[int, int],
+    estimation_window: tuple[int, int],
+    kind: str,
+) -> vega.Spec | None:
+    """One chart of a study as a finished spec, cached with the study's own key: ``kind`` is
+    "paths" (CAR per event), "average" or "per_symbol" (average CAR). None: nothing to draw."""
+    key = _study_key(event_ids, symbols, benchmark, model, event_window, estimation_window)
+    return _study_chart(key, kind)
 
 
 def benchmark_options() -> list[str]:
     """The regional-peer choice first (when any prices are on disk), then every such symbol."""
     have = sorted(data.available_symbols())
     return [REGIONAL, *have] if have else []
+
+
+def short_symbols(summary: pd.DataFrame) -> list[str]:
+    """Symbols with at least one pair that gets no CAR, in summary order (named on the page,
+    so no symbol drops out of the view silently while the Summary tab is closed)."""
+    bad = summary.loc[summary["status"] != es.STATUS_OK, "symbol"]
+    return list(dict.fromkeys(bad.astype(str)))
 
 
 def pairs_ok(summary: pd.DataFrame) -> tuple[int, int]:

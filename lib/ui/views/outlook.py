@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
@@ -26,7 +25,7 @@ from lib.outlook.projections import (
     ScopeConsensus,
     growth_sentence,
 )
-from lib.ui import data
+from lib.ui import data, vega
 from lib.universe import basket_members, symbol_key
 from lib.xlsx import TableSource
 
@@ -94,16 +93,19 @@ def outlook_paths_chart(
     show_superseded: bool,
     include_unverified: bool,
     scenario: tuple[int, float, float] | None,
-) -> alt.LayerChart:
-    """The projection-paths chart for one set of choices; building specs dominates a rerun."""
+) -> vega.Spec:
+    """The projection-paths chart for one set of choices, as a finished spec (building and
+    converting the Altair chart dominated a rerun)."""
     sc = scope_consensus(scope, include_unverified)
     shown = sc.paths if show_superseded else sc.paths[~sc.paths["superseded"]]
     scen = None
     if scenario is not None:
         y0, v0, g = scenario
         scen = projections.scenario_path(y0, v0, g, max(y0 + 1, int(sc.paths["year"].max())))
-    return outlook_charts.projection_paths_chart(
-        shown, sc.band, unit=sc.unit, log_scale=log_scale, scenario=scen
+    return vega.to_spec(
+        outlook_charts.projection_paths_chart(
+            shown, sc.band, unit=sc.unit, log_scale=log_scale, scenario=scen
+        )
     )
 
 
@@ -156,7 +158,7 @@ def growth_years(
 class OutlookGrowth:
     """What the "priced in?" section shows for one set of choices."""
 
-    chart: alt.LayerChart
+    chart: vega.Spec
     comparison: GrowthComparison | None
     members: int  # basket members with prices in the window
     basket_end: pd.Timestamp | None
@@ -180,7 +182,7 @@ def _outlook_growth(
     chart = outlook_charts.growth_vs_equity_chart(res.growth, equity, log_scale=log_scale)
     basket = res.basket
     return OutlookGrowth(
-        chart,
+        vega.to_spec(chart),
         res.comparison,
         int(basket["members"].max()) if not basket.empty else 0,
         basket["date"].max() if not basket.empty else None,
@@ -199,11 +201,12 @@ def outlook_growth(
 
 
 @data.token_cached()
-def ndpr_panel(*, cache_token: str) -> alt.LayerChart:
+def ndpr_panel(*, cache_token: str) -> vega.Spec:
     """NdPr quotes (CNY ones converted at the CNY=X rate on disk) with reference levels."""
     cny = data.load_prices(["CNY=X"])
     fx_rate = cny.set_index("date")["adj_close"] if not cny.empty else None
-    return outlook_charts.ndpr_chart(ndpr.ndpr_points(data.ndpr_price_facts(), fx_rate))
+    points = ndpr.ndpr_points(data.ndpr_price_facts(), fx_rate)
+    return vega.to_spec(outlook_charts.ndpr_chart(points))
 
 
 def ndpr_table() -> pd.DataFrame:

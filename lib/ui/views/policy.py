@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib.events import charts as event_charts
 from lib.events import events as ev
-from lib.ui import data
+from lib.ui import data, vega
 from lib.ui.frame import page_link
 from lib.ui.widgets import escape_markdown
 
@@ -105,6 +107,51 @@ source_label = ev.source_label
 events_table = ev.events_table
 timeline_chart = event_charts.timeline_chart
 PICK = event_charts.PICK
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """What the Policy page draws for one set of filters, built once per choice."""
+
+    shown: pd.DataFrame
+    table: pd.DataFrame  # full resolution, for the downloads
+    display: pa.Table  # the on-page table, converted once
+    chart: vega.Spec | None  # None when no event matches
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def timeline_view(
+    jurisdictions: tuple[str, ...],
+    categories: tuple[str, ...],
+    start: date,
+    end: date,
+    symbols: tuple[str, ...],
+    text: str,
+) -> TimelineView:
+    """Filter, chart spec and table on the filter values only: converting the Altair chart
+    and the table again on every rerun was most of a Policy rerun's time."""
+    shown = filter_events(
+        data.policy_events(),
+        jurisdictions=list(jurisdictions),
+        categories=list(categories),
+        start=start,
+        end=end,
+        symbols=list(symbols),
+        text=text,
+    )
+    table = events_table(shown)
+    chart = vega.to_spec(timeline_chart(shown)) if not shown.empty else None
+    return TimelineView(shown, table, data.arrow_table(events_display(table)), chart)
+
+
+@data.token_cached(max_entries=64)
+def reaction_spec(
+    event_date: pd.Timestamp, affected: tuple[str, ...], peers: tuple[str, ...], before: int,
+    after: int, exact: bool, *, cache_token: str,
+) -> tuple[vega.Spec | None, list[str]]:  # fmt: skip
+    """The price-reaction chart as a finished spec (see :func:`reaction_chart`)."""
+    chart, missing = reaction_chart(event_date, list(affected), list(peers), before, after, exact)
+    return (vega.to_spec(chart) if chart is not None else None), missing
 
 
 def reaction_chart(

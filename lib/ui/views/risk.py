@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from lib import returns, risk, risk_charts
 from lib.price_view import build_view
-from lib.ui import data, exports, tables, widgets
+from lib.ui import data, exports, tables, vega, widgets
 from lib.universe import basket_members, symbol_key
 
 BASKETS = ("West basket", "China basket")
+RISK_TABS = ("Drawdown", "Correlation", "Rolling correlation", "Beta")
 WINDOWS = (21, 63, 126, 252)
 OVERLAPS = (20, 40, 60, 120)
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
@@ -35,9 +35,9 @@ class RiskView:
     correlation: pd.DataFrame
     betas: pd.DataFrame
     rolling: pd.DataFrame
-    drawdown_chart: alt.LayerChart | None
-    heatmap: alt.LayerChart | None
-    rolling_chart: alt.LayerChart | None
+    drawdown_chart: vega.Spec | None
+    heatmap: vega.Spec | None
+    rolling_chart: vega.Spec | None
     start: date | None
     end: date | None
     as_of: date | None
@@ -89,10 +89,14 @@ def _risk_view(
         correlation=corr,
         betas=betas,
         rolling=roll,
-        drawdown_chart=risk_charts.drawdown_chart(dd) if not dd.empty else None,
-        heatmap=risk_charts.correlation_heatmap(corr, min_overlap) if not corr.empty else None,
+        drawdown_chart=vega.to_spec(risk_charts.drawdown_chart(dd)) if not dd.empty else None,
+        heatmap=(
+            vega.to_spec(risk_charts.correlation_heatmap(corr, min_overlap))
+            if not corr.empty
+            else None
+        ),
         rolling_chart=(
-            risk_charts.rolling_correlation_chart(roll, *pair, window)
+            vega.to_spec(risk_charts.rolling_correlation_chart(roll, *pair, window))
             if roll["correlation"].notna().any()
             else None
         ),
@@ -212,72 +216,106 @@ def render(
     st.caption(":material/functions: " + risk.method_note(min_overlap, window))
     source = exports.PRICE_SOURCE
     ccy_note = "USD (FX-converted)" if currency == "USD" else "each listing's own currency"
+    # Only the open tab runs and draws (on_change="rerun"): a page switch to Prices draws
+    # one risk chart, not three.
     dd_tab, corr_tab, roll_tab, beta_tab = st.tabs(
-        ["Drawdown", "Correlation", "Rolling correlation", "Beta"], key="px_risk_tabs"
+        list(RISK_TABS), key="px_risk_tabs", on_change="rerun"
     )
-    with dd_tab:
-        if rv.drawdown_chart is None:
-            st.info("No prices in this range to measure drawdowns.")
-        else:
-            st.altair_chart(rv.drawdown_chart, width="stretch", key="px_dd_chart")
-            exports.chart_images(
-                rv.drawdown_chart,
-                exports.ImageMeta("Drawdown from running peak", source, rv.as_of, ccy_note),
-                kind="drawdown",
-                key="px_dd_img",
-            )
-            pct = tables.pct_points()
-            st.dataframe(
-                tables.clean(
-                    drawdown_display(rv.drawdown_table),
-                    {"Max drawdown (%)": pct, "Current drawdown (%)": pct},
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-    with corr_tab:
-        if rv.heatmap is None or not rv.correlation["enough_overlap"].any():
-            st.info(
-                f"No pair has {min_overlap} common trading days in this range. "
-                "Choose a longer range or a lower minimum."
-            )
-        if rv.heatmap is not None:
-            st.altair_chart(rv.heatmap, key="px_corr_chart")
-            exports.chart_images(
-                rv.heatmap,
-                exports.ImageMeta(
-                    "Correlation of daily returns",
-                    source,
-                    rv.as_of,
-                    f"Pairs with fewer than {min_overlap} common trading days are blank",
-                ),
-                kind="correlation",
-                key="px_corr_img",
-                height=480,
-            )
-            st.caption(
-                f"Correlation of daily returns over the chosen range; '–' = fewer than "
-                f"{min_overlap} common trading days. Hover a cell for the overlap."
-            )
-    with roll_tab:
-        st.caption(BASKET_NOTE)
-        if rv.rolling_chart is None:
-            st.info(
-                f"{a} and {b} have fewer than {window} common sessions in this range. "
-                "Choose a longer range or a shorter window."
-            )
-        else:
-            st.altair_chart(rv.rolling_chart, width="stretch", key="px_roll_chart")
-            exports.chart_images(
-                rv.rolling_chart,
-                exports.ImageMeta(
-                    f"Rolling {window}-session correlation: {a} vs {b}", source, rv.as_of
-                ),
-                kind="rolling_correlation",
-                key="px_roll_img",
-            )
-    with beta_tab:
-        st.dataframe(beta_display(rv.betas), hide_index=True, width="stretch")
+    if dd_tab.open:
+        with dd_tab:
+            _drawdown_tab(rv, source, ccy_note)
+    if corr_tab.open:
+        with corr_tab:
+            _correlation_tab(rv, source, min_overlap)
+    if roll_tab.open:
+        with roll_tab:
+            _rolling_tab(rv, source, a, b, window)
+    if beta_tab.open:
+        with beta_tab:
+            st.dataframe(beta_display(rv.betas), hide_index=True, width="stretch")
+    _risk_downloads(rv, source, ccy_note, range_key_label)
+
+
+def _drawdown_tab(rv: RiskView, source: str, ccy_note: str) -> None:
+    if rv.drawdown_chart is None:
+        st.info("No prices in this range to measure drawdowns.")
+        return
+    vega.show(
+        rv.drawdown_chart,
+        key="px_dd_chart",
+        alt_text="Line chart: each chosen symbol's drawdown from its running peak.",
+    )
+    exports.chart_images(
+        rv.drawdown_chart,
+        exports.ImageMeta("Drawdown from running peak", source, rv.as_of, ccy_note),
+        kind="drawdown",
+        key="px_dd_img",
+    )
+    pct = tables.pct_points()
+    st.dataframe(
+        tables.clean(
+            drawdown_display(rv.drawdown_table),
+            {"Max drawdown (%)": pct, "Current drawdown (%)": pct},
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _correlation_tab(rv: RiskView, source: str, min_overlap: int) -> None:
+    if rv.heatmap is None or not rv.correlation["enough_overlap"].any():
+        st.info(
+            f"No pair has {min_overlap} common trading days in this range. "
+            "Choose a longer range or a lower minimum."
+        )
+    if rv.heatmap is None:
+        return
+    vega.show(
+        rv.heatmap,
+        key="px_corr_chart",
+        width=None,
+        alt_text="Heatmap: correlation of daily returns for each pair of chosen symbols.",
+    )
+    exports.chart_images(
+        rv.heatmap,
+        exports.ImageMeta(
+            "Correlation of daily returns",
+            source,
+            rv.as_of,
+            f"Pairs with fewer than {min_overlap} common trading days are blank",
+        ),
+        kind="correlation",
+        key="px_corr_img",
+        height=480,
+    )
+    st.caption(
+        f"Correlation of daily returns over the chosen range; '–' = fewer than "
+        f"{min_overlap} common trading days. Hover a cell for the overlap."
+    )
+
+
+def _rolling_tab(rv: RiskView, source: str, a: str, b: str, window: int) -> None:
+    st.caption(BASKET_NOTE)
+    if rv.rolling_chart is None:
+        st.info(
+            f"{a} and {b} have fewer than {window} common sessions in this range. "
+            "Choose a longer range or a shorter window."
+        )
+        return
+    vega.show(
+        rv.rolling_chart,
+        key="px_roll_chart",
+        alt_text=f"Line chart: rolling {window}-session correlation of {a} with {b}.",
+    )
+    exports.chart_images(
+        rv.rolling_chart,
+        exports.ImageMeta(f"Rolling {window}-session correlation: {a} vs {b}", source, rv.as_of),
+        kind="rolling_correlation",
+        key="px_roll_img",
+    )
+
+
+def _risk_downloads(rv: RiskView, source: str, ccy_note: str, range_key_label: str) -> None:
     d1, d2 = st.columns(2)
     with d1:
         widgets.download_csv(

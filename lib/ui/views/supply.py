@@ -7,22 +7,18 @@ Self-contained so it can move to ``lib/ui/views/supply.py`` unchanged apart from
 
 from __future__ import annotations
 
-from typing import Any
-
-import altair as alt
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from lib.supply import charts as sc
 from lib.supply import model
 from lib.supply.load import SupplyData, data_token, load_supply
 from lib.supply.schema import SupplyDataError
-from lib.ui import data, exports, widgets
+from lib.ui import data, exports, vega, widgets
 from lib.ui.state import BIND, accept_short_link, check_link
 
 #: A Vega-Lite spec as Altair's ``to_dict()`` returns it (cached, so reruns skip validation).
-Spec = dict[str, Any]
+Spec = vega.Spec
 
 PRICES_PAGE = "pages/1_Prices.py"
 SINCE = {"1Y": 365, "3Y": 3 * 365, "Since 2020": None}
@@ -52,8 +48,8 @@ def _production_charts(
     editions = [e for e in dict.fromkeys([compare, edition]) if e]
     vintage = model.country_series(data.production, country, editions)
     return (
-        _spec(sc.mine_production_chart(split)),
-        _spec(sc.vintage_chart(vintage, country)),
+        vega.to_spec(sc.mine_production_chart(split)),
+        vega.to_spec(sc.vintage_chart(vintage, country)),
         split,
         vintage,
         model.revisions(data.production, compare, edition) if compare != edition else None,
@@ -64,7 +60,7 @@ def _production_charts(
 def _share_chart(token: str, earlier: bool) -> tuple[Spec, pd.DataFrame]:
     pts = model.share_points(_supply(token).china_share)
     shown = pts if earlier else pts[pts["latest_vintage"]]
-    return _spec(sc.china_share_chart(shown)), pts
+    return vega.to_spec(sc.china_share_chart(shown)), pts
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -76,7 +72,7 @@ def _pipeline(token: str, include_unverified: bool) -> tuple[Spec, Spec, pd.Data
     if not include_unverified:
         frame = frame[frame["confidence"] != "unverified"]
     timeline = sc.timeline_chart(frame, model.timeline_domain(frame), data.targets)
-    return _spec(chart), _spec(timeline), bars
+    return vega.to_spec(chart), vega.to_spec(timeline), bars
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -89,8 +85,8 @@ def _sentences(token: str, year: int) -> tuple[list[model.StageSentence], pd.Dat
 def _imports(token: str) -> tuple[Spec, Spec, pd.DataFrame]:
     frame = model.import_dependence(_supply(token).us_trade)
     return (
-        _spec(sc.import_dependence_chart(frame, model.NIR)),
-        _spec(sc.import_dependence_chart(frame, model.IMPORT_VALUE)),
+        vega.to_spec(sc.import_dependence_chart(frame, model.NIR)),
+        vega.to_spec(sc.import_dependence_chart(frame, model.IMPORT_VALUE)),
         frame,
     )
 
@@ -133,22 +129,6 @@ def _listed_with_returns(token: str, year: int, since: str, price_token: str) ->
 # --------------------------------------------------------------------------- helpers
 
 
-def _spec(chart: alt.TopLevelMixin) -> Spec:
-    """Altair chart -> Vega-Lite spec with its datasets already as Arrow IPC bytes.
-
-    Done once inside a cached loader: Altair's schema validation and the Arrow conversion
-    were most of a warm rerun. Streamlit passes byte datasets through unchanged.
-    """
-    spec = chart.to_dict()
-    for name, values in spec.get("datasets", {}).items():
-        table = pa.Table.from_pandas(pd.DataFrame(values), preserve_index=False)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        spec["datasets"][name] = sink.getvalue().to_pybytes()
-    return spec
-
-
 #: Titles for the image exports (the on-page headings are subheaders, not chart titles).
 IMAGE_TITLES = {
     "sup_chart_production": "Rare-earth mine production by country",
@@ -171,8 +151,8 @@ def _price_token() -> str:
 
 
 def _show(spec: Spec, key: str) -> None:
-    """Draw a cached spec (see :func:`_spec`), with PNG/SVG downloads of the same chart."""
-    st.vega_lite_chart(spec, width="stretch", key=key)
+    """Draw a cached spec (lib.ui.vega), with PNG/SVG downloads of the same chart."""
+    vega.show(spec, key=key)
     title = IMAGE_TITLES.get(key, "Rare-earth supply")
     exports.chart_images(
         spec,
@@ -473,7 +453,7 @@ def _company_view(
         from lib.events.charts import event_rule_layer
 
         overlays = [event_rule_layer(events, start=lo, end=hi)]
-    chart = _spec(sc.company_price_chart(rebased, overlays))
+    chart = vega.to_spec(sc.company_price_chart(rebased, overlays))
     return chart, rebased, events
 
 

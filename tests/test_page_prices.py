@@ -24,12 +24,15 @@ def price_charts(at: AppTest) -> int:
 def test_prices_default_view_renders_chart_table_and_url() -> None:
     at = page_app(PRICES).run()
     assert price_charts(at) == 1
-    # The price chart and the open Risk tab's chart (Drawdown): closed tabs do not run.
-    assert len(at.get("vega_lite_chart")) == 2
-    assert at.dataframe, "summary table missing"
+    # The Risk section is closed and runs nothing until opened: one chart, one table.
+    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.main.dataframe) == 1, "summary table missing"
     assert at.query_params["symbols"] == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
     keys = [b.key for b in at.get("download_button")]
-    assert keys[:4] == ["px_img_png", "px_img_svg", "px_download", "px_xlsx"]
+    assert keys == ["px_img_png", "px_img_svg", "px_download", "px_xlsx"]
+    # Opened, it runs its open tab only (Drawdown): the drawdown chart, not the others.
+    keys = [b.key for b in open_risk_tab(at, "Drawdown").get("download_button")]
+    assert len(at.get("vega_lite_chart")) == 2
     assert {"px_dd_img_png", "px_risk_xlsx"} <= set(keys)
     assert not {"px_corr_img_svg", "px_roll_img_png"} & set(keys)
     for tab, image in (
@@ -61,6 +64,7 @@ def test_prices_exports_render_real_files(deferred: dict[str, Deferred]) -> None
     mp = next(r for r in summary if r[0] == "MP")
     cap = mp[header.index("market_cap_usd")]
     assert isinstance(cap, float) and 1e9 < cap < 1e11
+    open_risk_tab(at, "Drawdown")
     risk = load_workbook(
         io.BytesIO(deferred[next(n for n in deferred if n.startswith("risk_"))].bytes())
     )
@@ -78,7 +82,9 @@ def test_summary_shows_market_cap_with_its_basis() -> None:
 
 
 def open_risk_tab(at: AppTest, tab: str) -> AppTest:
-    """Select a Risk tab as a click would (the tabs rerun, and only the open one runs)."""
+    """Open the Risk section and select a tab as clicks would (each reruns; only the open
+    section and tab run)."""
+    at.session_state["px_risk_open"] = True
     at.session_state["px_risk_tabs"] = tab
     at.run()
     assert not at.exception
@@ -93,6 +99,7 @@ def betas(at: AppTest) -> pd.DataFrame:
 def test_risk_section_defaults_to_west_vs_china_and_reacts_to_controls() -> None:
     at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX", "600111.SS"], "range": "3Y"}).run()
     assert not at.exception
+    open_risk_tab(at, "Drawdown")
     assert at.selectbox(key="px_risk_a").value == "West basket"
     assert at.selectbox(key="px_risk_b").value == "China basket"
     open_risk_tab(at, "Rolling correlation")
@@ -235,3 +242,16 @@ def test_different_data_ends_are_aligned_by_default_and_said() -> None:
     summary = at.main.dataframe[0].value.set_index("symbol")
     assert str(summary.loc["MP", "to"]) == "2026-10-06"
     assert "not comparable" in " ".join(c.value for c in at.caption)
+
+
+def test_risk_choices_survive_closing_the_section() -> None:
+    at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "range": "3Y"}).run()
+    open_risk_tab(at, "Rolling correlation")
+    at.select_slider(key="px_risk_window").set_value(21).run()
+    at.session_state["px_risk_open"] = False
+    at.run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1  # closed: nothing runs
+    at.session_state["px_risk_open"] = True
+    at.run()
+    assert at.select_slider(key="px_risk_window").value == 21
+    assert "21-session correlation" in json.dumps(chart_specs(at))  # the tab stayed open too

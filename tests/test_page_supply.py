@@ -237,10 +237,28 @@ def test_listed_companies_join_pipeline_and_price_change(at: AppTest) -> None:
     # The module's AppTest is shared: the property test above leaves a random year/toggle.
     at.select_slider(key="sup_year").set_value(2028)
     at.toggle(key="sup_unverified").set_value(False)
-    at.button_group(key="sup_since").set_value("Since 2020").run()
+    at.button_group(key="sup_since").set_value("Since 2020")
+    at.session_state["sup_exp_listed"] = True  # the expander runs only when opened
+    at.run()
     joined = next(d.value for d in at.dataframe if "price_change_pct" in d.value.columns)
     by = joined.set_index("symbol")
     assert "10,000 t/yr NdFeB magnets" in by.loc["MP", "capacity_by_year"]
     assert by.loc["MP", "price_change_pct"] > 0  # MP is far above its 2020 listing price
     assert by.loc["NEO.TO", "price_window"] == "no offline prices"
     assert by["price_change_pct"].isna().sum() == len(set(by.index) - OFFLINE)
+
+
+def test_expanders_run_only_when_opened() -> None:
+    """Closed, the page sends none of the expanders' tables; opened, each shows its table."""
+    at = page_app(PAGE).run()
+    assert not at.exception
+    always = len(at.main.dataframe)  # the chosen company's own projects, outside expanders
+    keys = ["sup_exp_revisions", "sup_exp_reserves", "sup_exp_shares", "sup_exp_projects",
+            "sup_exp_targets", "sup_exp_sources", "sup_exp_listed"]  # fmt: skip
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.main.dataframe) == always + len(keys)
+    downloads = {b.key for b in at.get("download_button")}
+    assert {"sup_dl_revisions", "sup_dl_reserves", "sup_dl_import_sources"} <= downloads

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 import tests.hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.returns import RANGES
+from lib.ui.views.risk import RISK_TABS
 from tests.totality import (
     NASTY_TEXT,
     NON_UNIVERSE_WITH_DATA,
@@ -154,6 +155,8 @@ def prices_inputs(draw: st.DrawFn) -> dict[str, Any]:
                 ),
             )
         ),
+        # The Risk section runs only when opened, and then only its open tab.
+        "risk": draw(st.one_of(st.none(), st.sampled_from(RISK_TABS))),
     }
 
 
@@ -184,6 +187,13 @@ def _prices_steps(inp: dict[str, Any]) -> list:
             at.multiselect(key="px_ev_jur").set_value(places)
 
         steps.append(filters)
+    if inp["risk"] is not None:
+
+        def risk_tab(at: AppTest) -> None:
+            at.session_state["px_risk_open"] = True
+            at.session_state["px_risk_tabs"] = inp["risk"]
+
+        steps.append(risk_tab)
     return steps
 
 

@@ -13,7 +13,7 @@ from lib import watchlists
 from lib.paths import ROOT
 from lib.prices import ENV_OFFLINE, PriceDataError, forget_probe, refresh_universe_symbols
 from lib.ui import auth, data
-from lib.ui.widgets import escape_markdown
+from lib.ui.widgets import escape_markdown, lazy_expander
 from lib.watchlists.perf import last_price
 
 APP_NAME = "Rare Earths Revival"
@@ -162,12 +162,14 @@ def _sidebar_freshness() -> None:
         )
     if st.session_state.get("last_refresh"):
         st.caption(st.session_state["last_refresh"])
-    with st.expander("Data freshness", icon=":material/schedule:"):
-        st.dataframe(data.freshness_table(), hide_index=True, width="stretch")
-        st.caption(
-            "Snapshot: real daily prices from public sources (see README). "
-            "Cache: rows fetched from Yahoo Finance."
-        )
+    # Runs only when opened: every page switch used to mount this table, unseen.
+    if box := lazy_expander("Data freshness", key="_freshness_open", icon=":material/schedule:"):
+        with box:
+            st.dataframe(data.freshness_table(), hide_index=True, width="stretch")
+            st.caption(
+                "Snapshot: real daily prices from public sources (see README). "
+                "Cache: rows fetched from Yahoo Finance."
+            )
     if st.button("Refresh now", icon=":material/refresh:", key="_refresh_now"):
         forget_probe()
         if store.fetcher is None or not store.fetcher.available():

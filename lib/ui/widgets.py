@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -63,3 +64,14 @@ def download_csv(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def lazy_expander(label: str, *, key: str, icon: str | None = None) -> Any | None:
+    """An expander whose body runs only while it is open: the container, or None when closed.
+
+    Streamlit sends (and the browser mounts) a collapsed expander's content all the same; a
+    table in every collapsed expander made each page switch draw grids nobody sees. With
+    ``on_change="rerun"`` a click opens it and runs the body; the open state lives under ``key``.
+    """
+    box = st.expander(label, key=key, icon=icon, on_change="rerun")
+    return box if box.open else None

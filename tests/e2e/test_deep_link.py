@@ -35,7 +35,7 @@ def test_first_request_is_a_deep_link(page: Page, app_server: AppServer) -> None
     symbols = page.get_by_test_id("stMultiSelect").first
     expect(symbols).to_contain_text("MP")
     expect(symbols).to_contain_text("SPY")
-    assert wait_for_charts(page) == 2  # price chart + the Risk section's open tab
+    assert wait_for_charts(page) == 1  # the price chart (the Risk section runs when opened)
     chart = page.get_by_test_id("stVegaLiteChart").first
     expect(chart).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)

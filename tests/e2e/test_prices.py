@@ -34,7 +34,7 @@ COLUMNS = [
 def open_prices(page: Page, server: AppServer, query: str) -> Locator:
     page.goto(f"{server.url}/Prices{query}")
     wait_for_app_run(page)
-    assert wait_for_charts(page) == 2  # the price chart + the Risk section's open tab
+    assert wait_for_charts(page) == 1  # the price chart (the Risk section runs when opened)
     return page.get_by_test_id("stVegaLiteChart").first
 
 
@@ -238,3 +238,20 @@ def test_chart_png_download_is_rendered_on_click(page: Page, app_server: AppServ
     assert re.fullmatch(r"prices_asof-\d{4}-\d{2}-\d{2}\.png", download.suggested_filename)
     data = Path(download.path()).read_bytes()
     assert png_size(data)[0] == 1600
+
+
+def test_risk_section_runs_when_opened_and_draws_each_tab(
+    page: Page, app_server: AppServer
+) -> None:
+    """Closed, the Risk section sends nothing; opened, its open tab draws, and a click on
+    another tab draws that tab's chart (lazy tabs rerun on click)."""
+    open_prices(page, app_server, "?symbols=MP&symbols=LYC.AX&range=3Y")
+    page.get_by_text("Risk: drawdown, correlation", exact=False).first.click()
+    wait_for_app_run(page)
+    expect(page.get_by_role("tab", name="Drawdown", exact=True)).to_be_visible()
+    assert wait_for_charts(page) == 2  # price chart + drawdown
+    page.get_by_role("tab", name="Correlation", exact=True).click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("Correlation of daily returns over the chosen range")).to_be_visible()
+    assert wait_for_charts(page) == 2  # price chart + heatmap, the drawdown tab no longer runs
+    expect(page.get_by_test_id("stException")).to_have_count(0)

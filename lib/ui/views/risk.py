@@ -16,11 +16,20 @@ import streamlit as st
 
 from lib import returns, risk, risk_charts
 from lib.price_view import build_view
-from lib.ui import data, exports, tables, vega, widgets
+from lib.ui import data, exports, state, tables, vega, widgets
 from lib.universe import basket_members, symbol_key
 
 BASKETS = ("West basket", "China basket")
 RISK_TABS = ("Drawdown", "Correlation", "Rolling correlation", "Beta")
+#: The section's widgets, kept while the section (or their tab) is closed.
+RISK_KEYS = (
+    "px_risk_bench",
+    "px_risk_a",
+    "px_risk_b",
+    "px_risk_window",
+    "px_risk_overlap",
+    "px_risk_tabs",
+)
 WINDOWS = (21, 63, 126, 252)
 OVERLAPS = (20, 40, 60, 120)
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
@@ -193,8 +202,34 @@ def render(
     custom: tuple[date, date] | None,
     range_key_label: str,
 ) -> None:
-    """The Risk section of the Prices page: its controls, charts, tables and exports."""
-    st.subheader("Risk")
+    """The Risk section of the Prices page: its controls, charts, tables and exports.
+
+    It sits in an expander that runs only when open (``on_change="rerun"``): a page switch to
+    Prices then draws the price chart and its summary without the risk charts, tables and
+    controls, and their values are kept while it is closed."""
+    state.keep(*RISK_KEYS)
+    section = st.expander(
+        "Risk: drawdown, correlation, rolling correlation, beta",
+        icon=":material/monitoring:",
+        key="px_risk_open",
+        on_change="rerun",
+    )
+    if not section.open:
+        return
+    with section:
+        _risk_body(symbols, benchmarks, currency, include_pre_listing, range_key, custom,
+                   range_key_label)  # fmt: skip
+
+
+def _risk_body(
+    symbols: Sequence[str],
+    benchmarks: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    range_key_label: str,
+) -> None:
     series = list(dict.fromkeys([*symbols, *benchmarks]))
     pair_options = [*BASKETS, *series]
     bench_options = list(dict.fromkeys([*benchmarks, "SPY", "REMX", *symbols]))

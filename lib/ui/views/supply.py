@@ -274,8 +274,17 @@ def mine_production(data: SupplyData) -> None:
         if vintage.empty:
             st.caption(f"No {widgets.escape_markdown(country)} figures in these editions.")
         _download(vintage, f"vintage_{country}", "sup_dl_vintage")
-    if revs is not None:
-        with st.expander(f"What {edition} changed against {compare} ({len(revs)} figures)"):
+    if (
+        revs is not None
+        and (
+            box := widgets.lazy_expander(
+                f"What {edition} changed against {compare} ({len(revs)} figures)",
+                key="sup_exp_revisions",
+            )
+        )
+        is not None
+    ):
+        with box:
             if revs.empty:
                 st.caption("No figure printed in both editions was changed.")
             st.dataframe(
@@ -290,15 +299,18 @@ def mine_production(data: SupplyData) -> None:
                 },
             )
             _download(revs, f"revisions_{compare}_to_{edition}", "sup_dl_revisions")
-    with st.expander("Reserves by edition (t REO)"):
-        st.caption(
-            "World reserves fell from 130 million t (MCS2023) to more than 75 million t "
-            "(MCS2026 v1.3) mostly through revisions (Vietnam, Russia, Brazil), not mining. "
-            "Empty cells are 'not available' in USGS tables."
-        )
-        res = data.reserves
-        st.dataframe(res, hide_index=True, width="stretch", column_config=_source_config())
-        _download(res, "reserves", "sup_dl_reserves")
+    if (
+        box := widgets.lazy_expander("Reserves by edition (t REO)", key="sup_exp_reserves")
+    ) is not None:
+        with box:
+            st.caption(
+                "World reserves fell from 130 million t (MCS2023) to more than 75 million t "
+                "(MCS2026 v1.3) mostly through revisions (Vietnam, Russia, Brazil), not mining. "
+                "Empty cells are 'not available' in USGS tables."
+            )
+            res = data.reserves
+            st.dataframe(res, hide_index=True, width="stretch", column_config=_source_config())
+            _download(res, "reserves", "sup_dl_reserves")
 
 
 # --------------------------------------------------------------------------- 2. shares by stage
@@ -324,13 +336,14 @@ def china_share(data: SupplyData) -> None:
         "we read. The IEA mining share (62%, 2023) and the USGS-derived one (67.8-68.6%) differ "
         "in coverage, so they sit on separate lines."
     )
-    with st.expander("All share figures"):
-        st.dataframe(
-            pts.drop(columns=["latest_vintage", "hollow"]),
-            hide_index=True,
-            width="stretch",
-            column_config=_source_config(),
-        )
+    if (box := widgets.lazy_expander("All share figures", key="sup_exp_shares")) is not None:
+        with box:
+            st.dataframe(
+                pts.drop(columns=["latest_vintage", "hollow"]),
+                hide_index=True,
+                width="stretch",
+                column_config=_source_config(),
+            )
     _download(pts, "china_share", "sup_dl_share")
 
 
@@ -371,23 +384,25 @@ def pipeline(data: SupplyData) -> None:
     )
     left, right = st.columns(2)
     with left:
-        with st.expander("Projects", expanded=False):
-            st.dataframe(
-                data.pipeline,
-                hide_index=True,
-                width="stretch",
-                column_config=_source_config(),
-            )
+        if (box := widgets.lazy_expander("Projects", key="sup_exp_projects")) is not None:
+            with box:
+                st.dataframe(
+                    data.pipeline,
+                    hide_index=True,
+                    width="stretch",
+                    column_config=_source_config(),
+                )
         _download(data.pipeline, "capacity_pipeline", "sup_dl_projects", "Download projects")
     with right:
-        with st.expander("Government targets", expanded=False):
-            st.dataframe(
-                data.targets, hide_index=True, width="stretch", column_config=_source_config()
-            )
-            st.caption(
-                "EU CRMA benchmarks are shares of EU consumption, so they are listed, not drawn "
-                "against tonnes."
-            )
+        if (box := widgets.lazy_expander("Government targets", key="sup_exp_targets")) is not None:
+            with box:
+                st.dataframe(
+                    data.targets, hide_index=True, width="stretch", column_config=_source_config()
+                )
+                st.caption(
+                    "EU CRMA benchmarks are shares of EU consumption, so they are listed, "
+                    "not drawn against tonnes."
+                )
         _download(data.targets, "targets", "sup_dl_targets", "Download targets")
     if len(left_out):
         items = "; ".join(
@@ -416,9 +431,12 @@ def us_imports(data: SupplyData) -> None:
         "these imports; mineral concentrates are a net export (not drawn)."
     )
     src = model.import_sources(data.us_trade)
-    with st.expander("Where the imports come from"):
-        st.dataframe(src, hide_index=True, width="stretch", column_config=_source_config())
-        _download(src, "us_import_sources", "sup_dl_import_sources")
+    if (
+        box := widgets.lazy_expander("Where the imports come from", key="sup_exp_sources")
+    ) is not None:
+        with box:
+            st.dataframe(src, hide_index=True, width="stretch", column_config=_source_config())
+            _download(src, "us_import_sources", "sup_dl_import_sources")
     _download(frame, "us_import_dependence", "sup_dl_imports")
 
 
@@ -521,24 +539,31 @@ def equities(data: SupplyData) -> None:
         st.caption(
             f"Capacity in place by {year} if on time, per unit: {widgets.escape_markdown(by_year)}."
         )
-    with st.expander("Every listed company: pipeline next to its share price"):
-        joined = _listed_with_returns(data_token(), year, since, price_token)
-        st.dataframe(
-            joined,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "capacity_by_year": st.column_config.TextColumn(f"Capacity by {year} (per unit)"),
-                "price_change_pct": st.column_config.NumberColumn(
-                    f"Price change ({since}, local ccy)", format="%+.0f%%"
-                ),
-            },
+    if (
+        box := widgets.lazy_expander(
+            "Every listed company: pipeline next to its share price", key="sup_exp_listed"
         )
-        _download(joined, "listed_companies", "sup_dl_listed")
-        st.caption(
-            "Private builders (Noveon, Vulcan Elements, e-VAC, SRC) and companies outside our "
-            "price universe (Solvay, Aclara) have no price series here."
-        )
+    ) is not None:
+        with box:
+            joined = _listed_with_returns(data_token(), year, since, price_token)
+            st.dataframe(
+                joined,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "capacity_by_year": st.column_config.TextColumn(
+                        f"Capacity by {year} (per unit)"
+                    ),
+                    "price_change_pct": st.column_config.NumberColumn(
+                        f"Price change ({since}, local ccy)", format="%+.0f%%"
+                    ),
+                },
+            )
+            _download(joined, "listed_companies", "sup_dl_listed")
+            st.caption(
+                "Private builders (Noveon, Vulcan Elements, e-VAC, SRC) and companies outside our "
+                "price universe (Solvay, Aclara) have no price series here."
+            )
     widgets.download_csv(
         lambda: pd.concat(
             [own.assign(kind="project"), rebased.assign(kind="rebased price")], ignore_index=True

@@ -347,3 +347,19 @@ def test_china_plus_rest_is_the_world_total(edition: str) -> None:
     world = prod[prod["country"] == model.WORLD].set_index("year")["tonnes_reo"]
     for year, grp in cvr.groupby("year"):
         assert grp["tonnes_reo"].sum() == world[year]
+
+
+def test_company_chart_ships_only_drawable_points_keeping_ends_and_extremes() -> None:
+    """A long daily series is cut to about COMPANY_POINTS; first, last, high and low stay."""
+    import numpy as np
+
+    from lib.supply import charts as supply_charts
+
+    days = pd.bdate_range("2019-01-02", periods=1800)
+    values = 100 + np.cumsum(np.random.default_rng(7).normal(size=len(days)))
+    rebased = pd.DataFrame({"date": days, "symbol": "MP", "rebased": values})
+    spec = supply_charts.company_price_chart(rebased).to_dict()
+    rows = max(spec["datasets"].values(), key=len)
+    assert len(rows) <= supply_charts.COMPANY_POINTS + 4
+    shipped = {r["rebased"] for r in rows}
+    assert {values[0], values[-1], values.max(), values.min()} <= shipped

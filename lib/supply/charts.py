@@ -10,8 +10,13 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from lib.charts import CHART_POINT_BUDGET
+from lib.downsample import downsample_long
 from lib.supply.model import CHINA, PIPELINE_YEARS, REST
 from lib.supply.schema import SHARE_STAGES, STATUSES
+
+#: Points per series on the company chart (it spans about as wide as the price chart).
+COMPANY_POINTS = CHART_POINT_BUDGET
 
 PRICE_UNIT = "index, 100 = first close shown (local currency)"
 PRICE_SOURCE = "local price store (shipped snapshot or Yahoo Finance cache)"
@@ -361,10 +366,17 @@ def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240)
 def company_price_chart(
     rebased: pd.DataFrame, overlays: Sequence[alt.TopLevelMixin] = (), height: int = 260
 ) -> alt.LayerChart:
-    """Rebased (=100 at each symbol's own first close in range) prices with event overlays."""
+    """Rebased (=100 at each symbol's own first close in range) prices with event overlays.
+
+    Only drawable points travel: each series is cut to about COMPANY_POINTS (MinMaxLTTB keeps
+    first, last and extremes); the page's CSV export keeps every close."""
+    pts = rebased
+    if len(rebased) > COMPANY_POINTS:
+        cols = [c for c in ("date", "symbol", "rebased") if c in rebased.columns]
+        pts = downsample_long(rebased[cols], "date", "rebased", "symbol", n_out=COMPANY_POINTS)
     # Constant tooltip fields are computed in the browser, not shipped once per row.
     line = (
-        alt.Chart(rebased)
+        alt.Chart(pts)
         .transform_calculate(unit=f"'{PRICE_UNIT}'", source=f"'{PRICE_SOURCE}'")
         .mark_line()
         .encode(

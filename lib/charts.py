@@ -155,7 +155,7 @@ def price_chart(
     x_fmt = date_axis_format(pd.to_datetime(days.to_numpy(dtype="int64"), unit="D").to_series())
     keys = [f"s{i}" for i in range(len(plot.symbols))]
     brush = alt.selection_interval(encodings=["x"], name="brush")
-    legend_pick = alt.selection_point(fields=["symbol"], bind="legend", name="legend_pick")
+    legend_pick = alt.selection_point(fields=["key"], bind="legend", name="legend_pick")
     hover = alt.selection_point(
         fields=["date"],
         nearest=True,
@@ -165,23 +165,28 @@ def price_chart(
         clear="pointerout",
     )
     scale = alt.Scale(type="log") if log_scale and mode != "% change" else alt.Scale(zero=False)
+    symbol_of = dict(zip(keys, plot.symbols, strict=True))
+    # The folded column names (s0, s1, ...) are the series' identity in the browser: colour,
+    # dash, legend pick and the held filter all read them directly, through scales and one
+    # signal, so no per-row expression builds arrays or maps names (that was most of the time
+    # Vega spent on this chart). The legend shows the symbols through labelExpr.
+    legend_labels = f"{_js(symbol_of)}[datum.label]"
     color = (
-        alt.Color("symbol:N")
+        alt.Color("key:N")
         .title(None)
-        .scale(scheme="tableau10")
-        .legend(orient="top", symbolStrokeWidth=3)
+        .scale(domain=keys, scheme="tableau10")
+        .legend(orient="top", symbolStrokeWidth=3, labelExpr=legend_labels)
     )
+    dash = alt.StrokeDash("key:N").scale(
+        domain=keys or [""],
+        range=[[5, 3] if sym in plot.benchmarks else [1, 0] for sym in plot.symbols] or [[1, 0]],
+    )
+    bits = alt.param(name="held_bit", value={k: 1 << i for i, k in enumerate(keys)})
     dated = alt.Chart(plot.table).transform_calculate(date=f"datum.d * {DAY_MS}")
     # Wide -> long in the browser: one line per series, without its held (closed-day) values.
     base = (
         dated.transform_fold(keys, as_=["key", "value"])
-        .transform_calculate(i=f"indexof({_js(keys)}, datum.key)")
-        .transform_calculate(
-            symbol=f"{_js(list(plot.symbols))}[datum.i]",
-            role=f"indexof({_js(list(plot.benchmarks))}, {_js(list(plot.symbols))}[datum.i])"
-            " >= 0 ? 'benchmark' : 'symbol'",
-        )
-        .transform_filter("isValid(datum.value) && floor(datum.held / pow(2, datum.i)) % 2 == 0")
+        .transform_filter("isValid(datum.value) && !(datum.held & held_bit[datum.key])")
         .encode(x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8))
     )
 
@@ -191,12 +196,10 @@ def price_chart(
             x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8).scale(domain=brush),
             y=alt.Y("value:Q").title(y_title or axis_title).axis(format=axis_fmt).scale(scale),
             color=color,
-            strokeDash=alt.StrokeDash("role:N")
-            .scale(domain=["symbol", "benchmark"], range=[[1, 0], [5, 3]])
-            .legend(None),
+            strokeDash=dash.legend(None),
             opacity=alt.when(legend_pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
         )
-        .add_params(legend_pick)
+        .add_params(legend_pick, bits)
     )
     # Numbers are formatted by Vega; a series without a value that day reads "–", not "null".
     texts = {
@@ -221,7 +224,7 @@ def price_chart(
         base.mark_line(strokeWidth=1)
         .encode(
             y=alt.Y("value:Q").title(None).axis(labels=False, ticks=False).scale(scale),
-            color=alt.Color("symbol:N").scale(scheme="tableau10").legend(None),
+            color=alt.Color("key:N").scale(domain=keys, scheme="tableau10").legend(None),
         )
         .add_params(brush)
         .properties(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -85,7 +86,15 @@ def test_chart_spec_has_brush_hover_legend_and_typed_fields(ten: pd.DataFrame) -
     assert line["encoding"]["x"]["scale"]["domain"] == {"param": "brush"}
     assert line["encoding"]["y"]["type"] == "quantitative"
     assert line["encoding"]["y"]["scale"]["zero"] is False
-    assert line["encoding"]["color"]["field"] == "symbol"
+    # Series are told apart by their folded column (s0, s1...) through scales, not by a name
+    # computed per row; the legend shows the symbols.
+    color = line["encoding"]["color"]
+    assert color["field"] == "key" and color["scale"]["domain"] == ["s0", "s1"]
+    assert json.loads(color["legend"]["labelExpr"].removesuffix("[datum.label]")) == {
+        "s0": "LYC.AX",
+        "s1": "MP",
+    }
+    assert params["held_bit"]["value"] == {"s0": 1, "s1": 2}
     tips = detail["layer"][1]["encoding"]["tooltip"]
     assert [t["title"] for t in tips] == ["Date", "LYC.AX", "MP"]
 

@@ -132,7 +132,9 @@ with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
     )
 
 st.subheader("Summary")
-prices_summary.summary_widget(summary, ccy)
+prices_summary.summary_widget(
+    view.summary_table_for(wanted, ccy, show_spac, range_key, custom, mode, align), ccy
+)
 d1, d2 = st.columns(2)
 with d1:
     widgets.download_csv(

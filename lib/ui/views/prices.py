@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib import charts, returns
@@ -22,6 +23,7 @@ from lib.price_view import (
 )
 from lib.prices.schema import NO_OFFLINE_DATA
 from lib.ui import data, vega
+from lib.ui.views import prices_summary, valuation
 from lib.ui.views.policy import event_overlay_layers
 from lib.ui.widgets import as_percent, percent_column
 from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
@@ -110,6 +112,39 @@ def price_view_for(
     return _price_view(
         symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode, align
     )
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _summary_table(
+    symbols: tuple[str, ...],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    align: bool | None,
+    shares_token: str,
+    *,
+    cache_token: str,
+) -> pa.Table:
+    view = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode, align)
+    return prices_summary.display_table(view[2])
+
+
+def summary_table_for(
+    symbols: Sequence[str],
+    currency: str,
+    include_pre_listing: bool,
+    range_key: str,
+    custom: tuple[date, date] | None,
+    mode: str,
+    align: bool | None = None,
+) -> pa.Table:
+    """The summary table as shipped (with market caps), once per view and share-count file."""
+    return _summary_table(
+        symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode, align,
+        valuation.shares_token(),
+    )  # fmt: skip
 
 
 @data.token_cached(ttl="1h", max_entries=64)

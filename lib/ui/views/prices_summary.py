@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib.ui import tables
+from lib.ui.data import arrow_table
 from lib.ui.views.valuation import market_cap_columns, market_cap_table
 from lib.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 
@@ -18,6 +20,7 @@ LABELS = {
     "as_of": "As of",
     "from": "From",
     "to": "To",
+    "quote": "Quote",
     "return": "Return over range (%)",
     "max_drawdown": "Max drawdown (%)",
     "volatility": "Volatility, annualised (%)",
@@ -33,28 +36,33 @@ def with_market_caps(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.merge(caps, on="symbol", how="left")
 
 
-def summary_widget(summary: pd.DataFrame, currency: str) -> None:
-    """The table under the price chart: numbers sort as numbers, gaps read '–'."""
-    table = with_market_caps(summary)
+def display_table(summary: pd.DataFrame) -> pa.Table:
+    """The summary with market caps, converted to Arrow once (it is cached per view): the
+    numbers stay numbers and the browser formats them (see :func:`summary_widget`)."""
+    return arrow_table(with_market_caps(summary))
+
+
+def summary_widget(table: pa.Table, currency: str) -> None:
+    """The table under the price chart: numbers sort as numbers, gaps read '–'.
+
+    Formats are column settings the browser applies, not a pandas Styler: styling the table
+    on the server was the largest single cost of a Prices rerun."""
+    names = set(table.column_names)
+    pct = {"return": "%+.1f%%", "max_drawdown": "%.1f%%", "volatility": "%.1f%%"}
+    config: dict[str, object] = {c: LABELS.get(c, c) for c in table.column_names}
     last_label = "Last close (USD)" if currency == "USD" else LABELS["last"]
-    styled = tables.clean(
-        table,
-        {
-            "last": "{:,.2f}",
-            "as_of": tables.day,
-            "from": tables.day,
-            "to": tables.day,
-            "return": tables.pct_points(),
-            "max_drawdown": tables.pct_points(signed=False),
-            "volatility": tables.pct_points(signed=False),
-        },
-    )
-    config: dict[str, object] = {c: LABELS.get(c, c) for c in table.columns}
-    config["last"] = last_label
+    config["last"] = st.column_config.NumberColumn(last_label, format="%.2f")
+    for col, fmt in pct.items():
+        config[col] = st.column_config.NumberColumn(LABELS[col], format=fmt)
+    for col in ("as_of", "from", "to"):
+        config[col] = st.column_config.DateColumn(LABELS[col], format="DD MMM YYYY")
     config["trend"] = st.column_config.LineChartColumn("Trend")
     config[SHARE_BASIS_LABEL] = st.column_config.TextColumn(SHARE_BASIS_LABEL, width="large")
     config[MARKET_CAP_LABEL] = st.column_config.TextColumn(MARKET_CAP_LABEL)
-    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+    config = {c: v for c, v in config.items() if c in names}
+    st.dataframe(
+        table, hide_index=True, width="stretch", column_config=config, placeholder=tables.DASH
+    )
 
 
 def export_summary(summary: pd.DataFrame) -> pd.DataFrame:

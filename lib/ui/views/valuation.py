@@ -28,7 +28,7 @@ def _cache_path() -> Path:
     return valuation.shares_cache_path(user_data_dir())
 
 
-def _shares_token() -> str:
+def shares_token() -> str:
     """Changes when a refresh writes new counts, so market caps are recomputed."""
     path = _cache_path()
     return "file" if _offline() or not path.exists() else str(path.stat().st_mtime_ns)
@@ -55,7 +55,7 @@ def _market_cap_table(shares_token: str, *, cache_token: str) -> pd.DataFrame:
 
 def market_cap_table() -> pd.DataFrame:
     """The universe's market caps in USD (full table, also for exports)."""
-    return _market_cap_table(_shares_token())
+    return _market_cap_table(shares_token())
 
 
 def market_cap_columns(symbols: Sequence[str]) -> pd.DataFrame:

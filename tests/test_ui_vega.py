@@ -31,3 +31,15 @@ def test_spec_switches_off_per_item_aria_but_keeps_a_charts_own_choice() -> None
         alt.Chart(frame).mark_line().encode(x="d:Q", y="s0:Q").configure_mark(aria=True)
     )
     assert own["config"]["mark"]["aria"] is True
+
+
+def test_policy_timeline_markers_keep_their_aria_descriptions() -> None:
+    """The timeline's event markers stay described for screen readers (and the browser test
+    finds them by it); the other marks follow the quiet default."""
+    from lib.events import charts as event_charts
+    from lib.events.events import load_events
+
+    spec = vega.to_spec(event_charts.timeline_chart(load_events().head(5)))
+    assert spec["config"]["mark"]["aria"] is False
+    marks = [layer["mark"] for layer in spec["layer"]]
+    assert [m.get("aria") for m in marks] == [None, None, True]

@@ -81,8 +81,10 @@ def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
         .mark_point(filled=True)
         .encode(x=x, color=category_color(), shape=shape, opacity=dim, size=grow)
     )
+    # The clickable markers keep their ARIA description ("Event: …; Jurisdiction: …"): a
+    # screen reader can list the events, and it is ~120 items, not thousands of points.
     points = (
-        base.mark_point(strokeWidth=2, filled=False)
+        base.mark_point(strokeWidth=2, filled=False, aria=True)
         .encode(
             x=x,
             color=category_color(),

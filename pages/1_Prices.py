@@ -75,7 +75,8 @@ wanted = list(dict.fromkeys([*symbols, *(benchmarks or [])]))
 ccy = "USD" if currency_mode == "USD" else "local"
 frame.resolve_unknown_symbols(wanted)
 align = st.session_state.get("px_align")  # None until the user sets it: aligned by default
-shown, notes, summary = view.price_view_for(wanted, ccy, show_spac, range_key, custom, mode, align)
+choice = view.choice(wanted, ccy, show_spac, range_key, custom, mode, align)
+shown, notes, summary = view.price_view_for(choice)
 for sym in view.missing_symbols(wanted, shown.tidy):
     sym_md = widgets.escape_markdown(sym)
     st.warning(f"**{sym_md}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
@@ -102,19 +103,7 @@ if shown.end_spread > 0:
         help="On by default when the symbols' data ends differ by more than five sessions.",
     )
     st.caption(f":material/event_busy: {view.end_dates_note(shown, summary)}")
-chart = view.price_chart_for(
-    wanted,
-    ccy,
-    show_spac,
-    range_key,
-    custom,
-    mode,
-    log_scale,
-    benchmarks or (),
-    y_title,
-    events,
-    align,
-)
+chart = view.price_chart_for(choice, log_scale, benchmarks or (), y_title, events)
 with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
     vega.show(chart, key="px_chart")
     st.caption(
@@ -132,9 +121,7 @@ with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
     )
 
 st.subheader("Summary")
-prices_summary.summary_widget(
-    view.summary_table_for(wanted, ccy, show_spac, range_key, custom, mode, align), ccy
-)
+prices_summary.summary_widget(view.summary_table_for(choice), ccy)
 d1, d2 = st.columns(2)
 with d1:
     widgets.download_csv(
@@ -157,4 +144,6 @@ with d2:
         key="px_xlsx",
     )
 
-risk.render(symbols, benchmarks or [], ccy, show_spac, range_key, custom, range_key)
+if (risk_box := risk.section()) is not None:
+    with risk_box:
+        risk.render(symbols, benchmarks or [], ccy, show_spac, range_key, custom, range_key)

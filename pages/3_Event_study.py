@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, state, vega, widgets
+from lib.ui import data, exports, frame, state, widgets
 from lib.ui.views import event_study as view
 
 frame.page_setup(
@@ -111,7 +111,8 @@ if chosen.empty or not symbols:
     st.info("Choose at least one event and one symbol.")
     st.stop()
 try:
-    ar, summary, notes = view.event_study(chosen["id"], symbols, benchmark, model, win, est)
+    study = view.study_key(chosen["id"], symbols, benchmark, model, win, est)
+    ar, summary, notes = view.event_study(study)
 except view.EventStudyError as exc:
     st.error(widgets.escape_markdown(exc))
     st.stop()
@@ -128,7 +129,6 @@ if n_ok < n_pairs:
 for note in notes:
     st.caption(f":material/info: {widgets.escape_markdown(note)}")
 
-study = (chosen["id"], symbols, benchmark, model, win, est)
 shown, exported = view.summary_tables(summary)
 # Only the open tab runs and draws (on_change="rerun"): opening the page draws one chart.
 state.keep("es_group")
@@ -138,37 +138,14 @@ t2, t1, t3, t4 = st.tabs(
 if t1.open:
     with t1:
         group = st.radio("Average", ["All pairs", "Per symbol"], horizontal=True, key="es_group")
-        chart = view.study_chart(*study, "per_symbol" if group == "Per symbol" else "average")
-        if chart is None:
-            st.info("No pair has enough data to average.")
-        else:
-            vega.show(chart, alt_text="Line chart: average cumulative abnormal return by day.")
-            exports.chart_images(
-                chart,
-                exports.ImageMeta(
-                    "Average cumulative abnormal return", view.STUDY_SOURCE, None, model
-                ),
-                kind="event_study_average_car",
-                key="es_avg_img",
-            )
+        kind = "per_symbol" if group == "Per symbol" else "average"
+        if view.show_study_chart(study, kind, "es_avg_img"):
             st.caption(
                 "Band: 95% confidence interval of the mean CAR across pairs (needs 2+ pairs)."
             )
 if t2.open:
     with t2:
-        paths = view.study_chart(*study, "paths")
-        if paths is not None:
-            vega.show(paths, alt_text="Line chart: cumulative abnormal return per event.")
-            exports.chart_images(
-                paths,
-                exports.ImageMeta(
-                    "Cumulative abnormal return per event", view.STUDY_SOURCE, None, model
-                ),
-                kind="event_study_car",
-                key="es_car_img",
-            )
-        else:
-            st.info("No pair has enough data to draw.")
+        view.show_study_chart(study, "paths", "es_car_img")
 if t3.open:
     with t3:
         st.dataframe(

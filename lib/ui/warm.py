@@ -35,10 +35,12 @@ def _prices() -> None:
     defaults = state._PRICE_DEFAULTS
     data.symbol_labels()
     prices.symbol_options(list(DEFAULT_SYMBOLS))
-    args = (list(DEFAULT_SYMBOLS), "local", False, str(defaults["px_range"]), None)
-    mode = str(defaults["px_mode"])
-    prices.price_view_for(*args, mode)
-    prices.price_chart_for(*args, mode, False, (), None, None)
+    key = prices.choice(
+        DEFAULT_SYMBOLS, "local", False, str(defaults["px_range"]), None, str(defaults["px_mode"])
+    )
+    prices.price_view_for(key)
+    prices.summary_table_for(key)
+    prices.price_chart_for(key, False, (), None, None)
 
 
 def _event_study() -> None:
@@ -48,7 +50,11 @@ def _event_study() -> None:
     chosen, _ = es.select_events("event", ["E065"], False)
     symbols = es.resolve_symbols(["MP", "600111.SS"], [])
     data.available_symbols()
-    es.event_study(list(chosen["id"]), symbols, "SPY", next(iter(es.MODELS)), (-5, 10), (-250, -30))
+    key = es.study_key(
+        list(chosen["id"]), symbols, "SPY", next(iter(es.MODELS)), (-5, 10), (-250, -30)
+    )
+    es.event_study(key)
+    es.study_chart(key, "paths")
 
 
 def _outlook() -> None:

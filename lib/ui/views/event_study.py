@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 from pandas.io.formats.style import Styler
 
 from lib.events import charts as event_charts
 from lib.events import study as es
 from lib.events.events import event_option_label
 from lib.prices import quality
-from lib.ui import data, tables, vega
+from lib.ui import data, exports, tables, vega
 from lib.ui.widgets import as_percent
 from lib.xlsx import TableSource
 
@@ -42,17 +44,51 @@ def resolve_symbols(picked: Sequence[str], baskets: Sequence[str]) -> list[str]:
 REGIONAL = "Regional peers (equal-weighted)"
 
 
-@data.token_cached(ttl="1h", max_entries=64, show_spinner="Computing abnormal returns…")
-def _event_study(
-    event_ids: tuple[str, ...],
-    symbols: tuple[str, ...],
-    benchmark: str,
+class StudyKey(NamedTuple):
+    """The small, normalised cache key of one study (see :func:`study_key`)."""
+
+    event_ids: tuple[str, ...]
+    symbols: tuple[str, ...]
+    benchmark: str  # "" for none (mean-adjusted model only)
+    model: str
+    event_window: tuple[int, int]
+    estimation_window: tuple[int, int]
+
+
+def study_key(
+    event_ids: Sequence[str],
+    symbols: Sequence[str],
+    benchmark: str | None,
     model: str,
     event_window: tuple[int, int],
     estimation_window: tuple[int, int],
-    *,
-    cache_token: str,
+) -> StudyKey:
+    """One study's key; raises EventStudyError on bad input.
+
+    ``benchmark`` is None when no symbol has prices on disk: only the mean-adjusted model,
+    which needs none, can run then."""
+    if not benchmark:
+        if model != "mean_adjusted":
+            raise es.EventStudyError(
+                "No benchmark has prices on disk, so this model cannot run. "
+                "Choose the mean-adjusted model, which needs no benchmark."
+            )
+        benchmark = ""
+    return StudyKey(
+        tuple(sorted(set(event_ids))),
+        tuple(dict.fromkeys(symbols)),
+        benchmark,
+        model,
+        (int(event_window[0]), int(event_window[1])),
+        (int(estimation_window[0]), int(estimation_window[1])),
+    )
+
+
+@data.token_cached(ttl="1h", max_entries=64, show_spinner="Computing abnormal returns…")
+def _event_study(
+    key: StudyKey, *, cache_token: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    event_ids, symbols, benchmark, model, event_window, estimation_window = key
     spec = es.StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
     ev = data.policy_events()
     ev = ev[ev["id"].isin(event_ids)]
@@ -76,77 +112,61 @@ def _event_study(
     return res.ar, res.summary, tuple(n for n in notes if n)
 
 
-def _study_key(
-    event_ids: Sequence[str],
-    symbols: Sequence[str],
-    benchmark: str | None,
-    model: str,
-    event_window: tuple[int, int],
-    estimation_window: tuple[int, int],
-) -> tuple[tuple[str, ...], tuple[str, ...], str, str, tuple[int, int], tuple[int, int]]:
-    """The small, normalised cache key of one study; raises EventStudyError on bad input."""
-    if not benchmark:
-        if model != "mean_adjusted":
-            raise es.EventStudyError(
-                "No benchmark has prices on disk, so this model cannot run. "
-                "Choose the mean-adjusted model, which needs no benchmark."
-            )
-        benchmark = ""
-    return (
-        tuple(sorted(set(event_ids))),
-        tuple(dict.fromkeys(symbols)),
-        benchmark,
-        model,
-        (int(event_window[0]), int(event_window[1])),
-        (int(estimation_window[0]), int(estimation_window[1])),
-    )
-
-
-def event_study(
-    event_ids: Sequence[str],
-    symbols: Sequence[str],
-    benchmark: str | None,
-    model: str,
-    event_window: tuple[int, int],
-    estimation_window: tuple[int, int],
-) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    """(ARs, summary, notes) cached on small keys; raises EventStudyError on bad input.
+def event_study(key: StudyKey) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """(ARs, summary, notes), cached on the key.
 
     The notes warn when the market model explains under 5 % of a symbol's returns and list the
-    rows left out of returns (duplicated source rows, halt days). ``benchmark`` is None when no
-    symbol has prices on disk: only the mean-adjusted model, which needs none, can run then.
-    """
-    return _event_study(
-        *_study_key(event_ids, symbols, benchmark, model, event_window, estimation_window)
-    )
+    rows left out of returns (duplicated source rows, halt days)."""
+    return _event_study(key)
 
 
 @data.token_cached(ttl="1h", max_entries=64)
-def _study_chart(
-    key: tuple[tuple[str, ...], tuple[str, ...], str, str, tuple[int, int], tuple[int, int]],
-    kind: str,
-    *,
-    cache_token: str,
-) -> vega.Spec | None:
-    ar, summary, _ = _event_study(*key)
+def _study_chart(key: StudyKey, kind: str, *, cache_token: str) -> vega.Spec | None:
+    ar, summary, _ = _event_study(key)
     if kind == "paths":
         return vega.to_spec(car_paths_chart(ar)) if pairs_ok(summary)[0] else None
     chart = average_car_chart(ar, per_symbol=kind == "per_symbol")
     return vega.to_spec(chart) if chart is not None else None
 
 
-def study_chart(
-    event_ids: Sequence[str],
-    symbols: Sequence[str],
-    benchmark: str | None,
-    model: str,
-    event_window: tuple[int, int],
-    estimation_window: tuple[int, int],
-    kind: str,
-) -> vega.Spec | None:
+#: kind -> (title, image file kind, text alternative, message when there is nothing to draw)
+STUDY_CHARTS = {
+    "paths": (
+        "Cumulative abnormal return per event",
+        "event_study_car",
+        "Line chart: cumulative abnormal return per event.",
+        "No pair has enough data to draw.",
+    ),
+    "average": (
+        "Average cumulative abnormal return",
+        "event_study_average_car",
+        "Line chart: average cumulative abnormal return by day.",
+        "No pair has enough data to average.",
+    ),
+}
+STUDY_CHARTS["per_symbol"] = STUDY_CHARTS["average"]
+
+
+def show_study_chart(key: StudyKey, kind: str, image_key: str) -> bool:
+    """Draw one study chart with its PNG/SVG downloads, or say why there is none."""
+    spec = study_chart(key, kind)
+    title, image_kind, alt_text, empty = STUDY_CHARTS[kind]
+    if spec is None:
+        st.info(empty)
+        return False
+    vega.show(spec, alt_text=alt_text)
+    exports.chart_images(
+        spec,
+        exports.ImageMeta(title, STUDY_SOURCE, None, key.model),
+        kind=image_kind,
+        key=image_key,
+    )
+    return True
+
+
+def study_chart(key: StudyKey, kind: str) -> vega.Spec | None:
     """One chart of a study as a finished spec, cached with the study's own key: ``kind`` is
     "paths" (CAR per event), "average" or "per_symbol" (average CAR). None: nothing to draw."""
-    key = _study_key(event_ids, symbols, benchmark, model, event_window, estimation_window)
     return _study_chart(key, kind)
 
 

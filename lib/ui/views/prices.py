@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -75,28 +76,22 @@ def mixed_currencies(symbols: Sequence[str]) -> bool:
     return len({ccy.get(s, "USD") for s in symbols}) > 1
 
 
-@data.token_cached(ttl="1h", max_entries=64)
-def _price_view(
-    symbols: tuple[str, ...],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    mode: str,
-    align: bool | None = None,
-    *,
-    cache_token: str,
-) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
-    tidy, notes = data.display_prices(symbols, currency, include_pre_listing)
-    view = build_view(tidy, range_key, mode, custom, align)
-    ccy = data.currency_map()
-    if currency == "USD":
-        ccy = dict.fromkeys(symbols, "USD")
-    summary = returns.summary_table(view.tidy, ccy, data.name_map())
-    return view, notes, as_percent(summary, ["return", "max_drawdown", "volatility"])
+class PriceChoice(NamedTuple):
+    """The small cache key of one Prices view: everything its data and summary depend on.
+
+    ``align`` None: end at the common end date when the symbols' ends differ by more than a
+    week of sessions (lib.price_view.default_align)."""
+
+    symbols: tuple[str, ...]
+    currency: str
+    include_pre_listing: bool
+    range_key: str
+    custom: tuple[date, date] | None
+    mode: str
+    align: bool | None = None
 
 
-def price_view_for(
+def choice(
     symbols: Sequence[str],
     currency: str,
     include_pre_listing: bool,
@@ -104,106 +99,74 @@ def price_view_for(
     custom: tuple[date, date] | None,
     mode: str,
     align: bool | None = None,
-) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
-    """The Prices page's view, FX notes and summary table, cached on the (small) choices.
-
-    ``align`` None: end at the common end date when the symbols' ends differ by more than a
-    week of sessions (lib.price_view.default_align)."""
-    return _price_view(
+) -> PriceChoice:
+    """The page's choices as one key (symbols deduplicated, in order)."""
+    return PriceChoice(
         symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode, align
     )
 
 
 @data.token_cached(ttl="1h", max_entries=64)
-def _summary_table(
-    symbols: tuple[str, ...],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    mode: str,
-    align: bool | None,
-    shares_token: str,
-    *,
-    cache_token: str,
-) -> pa.Table:
-    view = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode, align)
-    return prices_summary.display_table(view[2])
+def _price_view(
+    key: PriceChoice, *, cache_token: str
+) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    tidy, notes = data.display_prices(key.symbols, key.currency, key.include_pre_listing)
+    view = build_view(tidy, key.range_key, key.mode, key.custom, key.align)
+    ccy = data.currency_map()
+    if key.currency == "USD":
+        ccy = dict.fromkeys(key.symbols, "USD")
+    summary = returns.summary_table(view.tidy, ccy, data.name_map())
+    return view, notes, as_percent(summary, ["return", "max_drawdown", "volatility"])
 
 
-def summary_table_for(
-    symbols: Sequence[str],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    mode: str,
-    align: bool | None = None,
-) -> pa.Table:
+def price_view_for(key: PriceChoice) -> tuple[PriceView, dict[str, str], pd.DataFrame]:
+    """The Prices page's view, FX notes and summary table, cached on the (small) choices."""
+    return _price_view(key)
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _summary_table(key: PriceChoice, shares_token: str, *, cache_token: str) -> pa.Table:
+    return prices_summary.display_table(_price_view(key)[2])
+
+
+def summary_table_for(key: PriceChoice) -> pa.Table:
     """The summary table as shipped (with market caps), once per view and share-count file."""
-    return _summary_table(
-        symbol_key(symbols), currency, include_pre_listing, range_key, custom, mode, align,
-        valuation.shares_token(),
-    )  # fmt: skip
+    return _summary_table(key, valuation.shares_token())
 
 
 @data.token_cached(ttl="1h", max_entries=64)
 def _price_chart(
-    symbols: tuple[str, ...],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    mode: str,
+    key: PriceChoice,
     log_scale: bool,
     benchmarks: tuple[str, ...],
     y_title: str | None,
     events: Events,
-    align: bool | None = None,
     *,
     cache_token: str,
 ) -> vega.Spec:
-    view, *_ = _price_view(symbols, currency, include_pre_listing, range_key, custom, mode, align)
+    view, *_ = _price_view(key)
     overlays: list = []
-    if include_pre_listing:
-        marks = listing_markers(data.universe(), symbols, view.start, view.end)
+    if key.include_pre_listing:
+        marks = listing_markers(data.universe(), key.symbols, view.start, view.end)
         if not marks.empty:
             overlays.append(charts.listing_marker(marks))
     if events is not None:
         overlays.extend(event_overlay_layers(view.start, view.end, *events))
     plot = charts.prepare_plot(view.values, benchmarks)
-    return vega.to_spec(charts.price_chart(plot, mode, log_scale, y_title, overlays))
+    return vega.to_spec(charts.price_chart(plot, key.mode, log_scale, y_title, overlays))
 
 
 def price_chart_for(
-    symbols: Sequence[str],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    mode: str,
+    key: PriceChoice,
     log_scale: bool,
     benchmarks: Sequence[str],
     y_title: str | None,
     events: Events,
-    align: bool | None = None,
 ) -> vega.Spec:
     """The finished Vega-Lite spec for one set of choices (draw it with ``vega.show``):
     building, validating and serialising the chart was most of a rerun, so it is cached
     like the data."""
-    return _price_chart(
-        symbol_key(symbols),
-        currency,
-        include_pre_listing,
-        range_key,
-        custom,
-        mode,
-        log_scale,
-        tuple(benchmarks),
-        y_title,
-        events,
-        align,
-    )
+    return _price_chart(key, log_scale, tuple(benchmarks), y_title, events)
 
 
 def end_dates_note(view: PriceView, summary: pd.DataFrame) -> str | None:

@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lib import returns, risk, risk_charts
 from lib.price_view import build_view
@@ -193,6 +194,22 @@ def export_tables(rv: RiskView) -> list[tuple[str, pd.DataFrame]]:
     ]
 
 
+def section() -> DeltaGenerator | None:
+    """The Risk section's expander, or None while it is closed.
+
+    It runs only when open (``on_change="rerun"``): a page switch to Prices then draws the
+    price chart and its summary without the risk charts, tables and controls; their values
+    are kept while it is closed."""
+    state.keep(*RISK_KEYS)
+    box = st.expander(
+        "Risk: drawdown, correlation, rolling correlation, beta",
+        icon=":material/monitoring:",
+        key="px_risk_open",
+        on_change="rerun",
+    )
+    return box if box.open else None
+
+
 def render(
     symbols: Sequence[str],
     benchmarks: Sequence[str],
@@ -202,34 +219,7 @@ def render(
     custom: tuple[date, date] | None,
     range_key_label: str,
 ) -> None:
-    """The Risk section of the Prices page: its controls, charts, tables and exports.
-
-    It sits in an expander that runs only when open (``on_change="rerun"``): a page switch to
-    Prices then draws the price chart and its summary without the risk charts, tables and
-    controls, and their values are kept while it is closed."""
-    state.keep(*RISK_KEYS)
-    section = st.expander(
-        "Risk: drawdown, correlation, rolling correlation, beta",
-        icon=":material/monitoring:",
-        key="px_risk_open",
-        on_change="rerun",
-    )
-    if not section.open:
-        return
-    with section:
-        _risk_body(symbols, benchmarks, currency, include_pre_listing, range_key, custom,
-                   range_key_label)  # fmt: skip
-
-
-def _risk_body(
-    symbols: Sequence[str],
-    benchmarks: Sequence[str],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    range_key_label: str,
-) -> None:
+    """The Risk section's body (inside :func:`section`): controls, charts, tables, exports."""
     series = list(dict.fromkeys([*symbols, *benchmarks]))
     pair_options = [*BASKETS, *series]
     bench_options = list(dict.fromkeys([*benchmarks, "SPY", "REMX", *symbols]))

@@ -30,6 +30,9 @@ MODES: dict[str, tuple[str, str, str]] = {
 CHART_WIDTH_PX = 900
 PX_PER_POINT = 2
 CHART_POINT_BUDGET = CHART_WIDTH_PX // PX_PER_POINT  # dates (rows) per chart, all series
+#: The zoom strip is 70 px tall: it draws one kept date in three (plus ends and extremes),
+#: which cut the browser's work for the strip by about two thirds.
+OVERVIEW_STRIDE = 3
 DAY_MS = 86_400_000
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -39,8 +42,9 @@ class PricePlot:
     """What a price chart draws: one wide row per kept date.
 
     ``table`` columns: ``d`` (days since 1970-01-01), ``held`` (bit i set when series i has
-    no close that day and the value is its previous close, shown in the tooltip only) and
-    ``s0..sN`` (float32, NaN where the series has no value).
+    no close that day and the value is its previous close, shown in the tooltip only),
+    ``ov`` (the row is drawn in the zoom strip too, see :func:`overview_rows`) and ``s0..sN``
+    (float32, NaN where the series has no value).
     """
 
     table: pd.DataFrame
@@ -117,6 +121,7 @@ def prepare_plot(
         {
             "d": days[rows].astype("int32"),
             "held": held[rows].astype(_mask_dtype(n_series)),
+            "ov": overview_rows(arr[rows]),
             **{
                 f"s{j}": np.where(held_cells[rows, j], filled[rows, j], arr[rows, j]).astype(
                     "float32"
@@ -127,6 +132,24 @@ def prepare_plot(
     )
     kept = tuple(b for b in benchmarks if b in symbols)
     return PricePlot(table, symbols, kept)
+
+
+def overview_rows(values: np.ndarray, stride: int = OVERVIEW_STRIDE) -> np.ndarray:
+    """Which kept rows the 70 px zoom strip draws: every ``stride``-th one, the first and
+    the last, and each series' first, last, highest and lowest value (so the strip keeps
+    every line's extent and extremes with a third of the points to lay out)."""
+    n_rows = values.shape[0]
+    keep = np.zeros(n_rows, dtype=bool)
+    if n_rows == 0:
+        return keep
+    keep[::stride] = True
+    keep[-1] = True
+    for j in range(values.shape[1]):
+        valid = np.flatnonzero(~np.isnan(values[:, j]))
+        if valid.size:
+            col = values[valid, j]
+            keep[[valid[0], valid[-1], valid[np.argmax(col)], valid[np.argmin(col)]]] = True
+    return keep
 
 
 def date_axis_format(dates: pd.Series) -> str:
@@ -221,7 +244,11 @@ def price_chart(
     )
     detail = alt.layer(lines, rule, *overlays).properties(height=380, width="container")
     overview = (
-        base.mark_line(strokeWidth=1)
+        dated.transform_filter("datum.ov")
+        .transform_fold(keys, as_=["key", "value"])
+        .transform_filter("isValid(datum.value) && !(datum.held & held_bit[datum.key])")
+        .encode(x=alt.X("date:T").title(None).axis(format=x_fmt, tickCount=8))
+        .mark_line(strokeWidth=1)
         .encode(
             y=alt.Y("value:Q").title(None).axis(labels=False, ticks=False).scale(scale),
             color=alt.Color("key:N").scale(domain=keys, scheme="tableau10").legend(None),

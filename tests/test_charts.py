@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,7 +28,7 @@ def test_plot_respects_point_budget_and_keeps_every_series_shape(ten: pd.DataFra
     values = returns.mode_values(ten, "Rebased to 100")
     plot = charts.prepare_plot(values, ["REMX"])
     # one wide table serves lines and tooltip: dates as integer days, float32 values
-    assert list(plot.table.columns) == ["d", "held", *[f"s{i}" for i in range(10)]]
+    assert list(plot.table.columns) == ["d", "held", "ov", *[f"s{i}" for i in range(10)]]
     assert str(plot.table["d"].dtype) == "int32"
     assert all(str(plot.table[f"s{i}"].dtype) == "float32" for i in range(10))
     assert len(plot.table) <= charts.CHART_POINT_BUDGET + 4 * len(TEN)
@@ -167,3 +168,12 @@ def test_basket_chart_marks_membership_changes() -> None:
     texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
     assert texts and texts[0]["encoding"]["text"]["field"] == "label"
     assert len(charts.basket_chart(levels).to_dict()["layer"]) == 2
+
+
+def test_zoom_strip_draws_a_third_of_the_dates_with_every_extent_and_extreme() -> None:
+    a = [1.0, 1.1, 1.2, 1.3, 9.0, 1.5, 1.6, 1.7, 0.1, 1.9]  # high at row 4, low at row 8
+    b = [np.nan, np.nan, 3.0, 3.1, 3.2, 3.3, 3.4, np.nan, np.nan, np.nan]  # rows 2-6
+    keep = charts.overview_rows(np.array([a, b]).T, stride=3)
+    # every third row (0, 3, 6, 9), the last row, A's high and low, B's first and last
+    assert np.flatnonzero(keep).tolist() == [0, 2, 3, 4, 6, 8, 9]
+    assert charts.overview_rows(np.empty((0, 2))).tolist() == []

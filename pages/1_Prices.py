@@ -42,22 +42,26 @@ c4, c5 = st.columns([1, 4], vertical_alignment="bottom")
 log_scale = c4.toggle("Log scale", key="px_log", disabled=mode == "% change")
 benchmarks = c5.pills("Benchmarks", view.BENCHMARKS, selection_mode="multi", key="px_bench")
 
-with st.expander("More options", icon=":material/tune:"):
-    show_spac = st.toggle(
-        "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
-        key="px_spac",
-    )
-    picked_dates = None
-    if range_key == "Custom":
-        picked_dates = st.date_input(
-            "Custom range", key="px_custom", value=view.default_custom_range()
+picked_dates = None
+if range_key == "Custom":
+    picked_dates = st.date_input("Custom range", key="px_custom", value=view.default_custom_range())
+# Runs only when opened; its choices apply (and are kept) while it is closed.
+state.keep(*state.MORE_OPTION_KEYS)
+if (
+    more := widgets.lazy_expander("More options", key="px_more", icon=":material/tune:")
+) is not None:
+    with more:
+        st.toggle(
+            "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
+            key="px_spac",
         )
-    events = None
-    if st.toggle("Overlay policy events", key="px_events"):
-        e1, e2 = st.columns(2)
-        cats = e1.multiselect("Event categories", CATEGORIES, key="px_ev_cat", placeholder="All")
-        places = e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
-        events = (tuple(cats), tuple(places))
+        if st.toggle("Overlay policy events", key="px_events"):
+            e1, e2 = st.columns(2)
+            e1.multiselect("Event categories", CATEGORIES, key="px_ev_cat", placeholder="All")
+            e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
+show_spac, events = state.more_options()
+if more is None and (on := state.more_options_on()):
+    st.caption(f":material/tune: On under More options: {on}.")
 
 range_key, custom, range_note = view.resolve_range(range_key, picked_dates)
 if range_note:

@@ -91,6 +91,14 @@ def open_risk_tab(at: AppTest, tab: str) -> AppTest:
     return at
 
 
+def open_more_options(at: AppTest) -> AppTest:
+    """Open "More options" as a click would (it runs only when open)."""
+    at.session_state["px_more"] = True
+    at.run()
+    assert not at.exception
+    return at
+
+
 def betas(at: AppTest) -> pd.DataFrame:
     open_risk_tab(at, "Beta")
     return next(d.value for d in at.main.dataframe if "Beta" in d.value.columns)
@@ -173,6 +181,7 @@ def test_usd_mode_converts_lynas_over_its_whole_series() -> None:
 def test_spac_toggle_adds_listing_marker() -> None:
     at = page_app(PRICES, query={"symbols": ["MP"], "range": "Max"}).run()
     layers_before = len(chart_specs(at)[0]["vconcat"][0]["layer"])
+    open_more_options(at)
     at.toggle(key="px_spac").set_value(True).run()
     assert not at.exception
     assert len(chart_specs(at)[0]["vconcat"][0]["layer"]) == layers_before + 1
@@ -196,6 +205,7 @@ def test_active_watchlist_preselects_symbols() -> None:
 def test_event_overlay_toggle_adds_rules_in_range() -> None:
     at = page_app(PRICES, query={"symbols": ["MP"], "range": "1Y"}).run()
     before = len(chart_specs(at)[0]["vconcat"][0]["layer"])
+    open_more_options(at)
     at.toggle(key="px_events").set_value(True).run()
     at.multiselect(key="px_ev_cat").set_value(["export control"]).run()
     assert not at.exception
@@ -255,3 +265,17 @@ def test_risk_choices_survive_closing_the_section() -> None:
     at.run()
     assert at.select_slider(key="px_risk_window").value == 21
     assert "21-session correlation" in json.dumps(chart_specs(at))  # the tab stayed open too
+
+
+def test_more_options_apply_while_closed_and_say_so() -> None:
+    at = page_app(PRICES, query={"symbols": ["MP"], "range": "Max"}).run()
+    assert not at.get("toggle") or "px_spac" not in {t.key for t in at.get("toggle")}
+    open_more_options(at).toggle(key="px_spac").set_value(True).run()
+    at.session_state["px_more"] = False
+    at.run()
+    assert not at.exception
+    assert "px_spac" not in {t.key for t in at.get("toggle")}  # closed: not drawn...
+    layers = chart_specs(at)[0]["vconcat"][0]["layer"]
+    assert any("Before this date" in json.dumps(layer) for layer in layers)  # ...but applied
+    assert any("On under More options: SPAC history" in c.value for c in at.caption)
+    assert open_more_options(at).toggle(key="px_spac").value is True  # kept

@@ -174,11 +174,14 @@ def _prices_steps(inp: dict[str, Any]) -> list:
         steps += [custom, dates]
     if inp["spac"] or inp["events"] is not None:
 
+        def open_more(at: AppTest) -> None:
+            at.session_state["px_more"] = True  # "More options" runs only when open
+
         def toggles(at: AppTest) -> None:
             at.toggle(key="px_spac").set_value(inp["spac"])
             at.toggle(key="px_events").set_value(inp["events"] is not None)
 
-        steps.append(toggles)
+        steps += [open_more, toggles]
     if inp["events"] is not None:
         cats, places = inp["events"]
 

@@ -209,3 +209,24 @@ def keep(*keys: str) -> None:
     for key in keys:
         if key in ss:
             ss[key] = ss[key]
+
+
+#: The Prices page's "More options" choices, which apply while their expander is closed.
+MORE_OPTION_KEYS = ("px_spac", "px_events", "px_ev_cat", "px_ev_jur")
+
+
+def more_options() -> tuple[bool, tuple[tuple[str, ...], tuple[str, ...]] | None]:
+    """(show the SPAC era, (event categories, jurisdictions) or None) from the session."""
+    ss = st.session_state
+    events = None
+    if ss.get("px_events"):
+        events = (tuple(ss.get("px_ev_cat") or ()), tuple(ss.get("px_ev_jur") or ()))
+    return bool(ss.get("px_spac")), events
+
+
+def more_options_on() -> str:
+    """Which "More options" choices are on, said in words ("" when none)."""
+    ss = st.session_state
+    on = [name for key, name in (("px_spac", "SPAC history"), ("px_events", "policy events"))
+          if ss.get(key)]  # fmt: skip
+    return ", ".join(on)

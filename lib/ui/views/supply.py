@@ -446,6 +446,7 @@ def us_imports(data: SupplyData) -> None:
 def _open_on_prices(symbol: str) -> None:
     """Seed the Prices page's event overlay, then open it on ``symbol`` (URL carries it)."""
     st.session_state["px_events"] = True
+    st.session_state["px_more"] = True  # show the overlay's filters
     st.session_state["px_ev_cat"] = list(MILESTONE_CATEGORIES)
     st.session_state["px_range"] = "Max"
     st.switch_page(PRICES_PAGE, query_params={"symbols": symbol, "range": "Max"})

@@ -68,6 +68,15 @@ def xlsx_data(
     return lambda: workbook_bytes(tables(), sources)
 
 
+#: (extension, deferred renderer, MIME type, icon, help) per chart image button, in order.
+IMAGE_FORMATS = (
+    ("png", png_data, "image/png", ":material/image:",
+     "Chart image with title, source and as-of date (for memos and slides)"),
+    ("svg", svg_data, "image/svg+xml", ":material/draw:",
+     "Vector image: sharp at any size, text stays editable"),
+)  # fmt: skip
+
+
 def chart_images(
     chart: Chart,
     meta: ImageMeta,
@@ -79,26 +88,17 @@ def chart_images(
 ) -> None:
     """PNG and SVG download buttons for ``chart``, side by side, rendered only on click."""
     row = st.container(horizontal=True, gap="small")
-    row.download_button(
-        "PNG",
-        data=png_data(chart, meta, width, height),
-        file_name=image_filename(kind, meta.as_of, "png"),
-        mime="image/png",
-        key=f"{key}_png",
-        icon=":material/image:",
-        on_click="ignore",
-        help="Chart image with title, source and as-of date (for memos and slides)",
-    )
-    row.download_button(
-        "SVG",
-        data=svg_data(chart, meta, width, height),
-        file_name=image_filename(kind, meta.as_of, "svg"),
-        mime="image/svg+xml",
-        key=f"{key}_svg",
-        icon=":material/draw:",
-        on_click="ignore",
-        help="Vector image: sharp at any size, text stays editable",
-    )
+    for fmt, deferred, mime, icon, help_text in IMAGE_FORMATS:
+        row.download_button(
+            fmt.upper(),
+            data=deferred(chart, meta, width, height),
+            file_name=image_filename(kind, meta.as_of, fmt),
+            mime=mime,
+            key=f"{key}_{fmt}",
+            icon=icon,
+            on_click="ignore",
+            help=help_text,
+        )
 
 
 def download_xlsx(

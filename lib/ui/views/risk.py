@@ -116,31 +116,6 @@ def _risk_view(
     )
 
 
-def risk_view_for(
-    symbols: Sequence[str],
-    currency: str,
-    include_pre_listing: bool,
-    range_key: str,
-    custom: tuple[date, date] | None,
-    benchmark: str,
-    pair: tuple[str, str],
-    window: int = risk.ROLLING_WINDOW,
-    min_overlap: int = risk.MIN_OVERLAP,
-) -> RiskView:
-    """The risk frames and charts for one set of choices (cached on the choices only)."""
-    return _risk_view(
-        symbol_key(symbols),
-        currency,
-        include_pre_listing,
-        range_key,
-        custom,
-        benchmark,
-        pair,
-        window,
-        min_overlap,
-    )
-
-
 def drawdown_display(table: pd.DataFrame) -> pd.DataFrame:
     """Drawdown summary with human labels and percent points; '–' where not recovered."""
     if table.empty:
@@ -234,9 +209,10 @@ def render(
     min_overlap = c5.select_slider(
         "Minimum common trading days", OVERLAPS, value=risk.MIN_OVERLAP, key="px_risk_overlap"
     )
-    rv = risk_view_for(
-        series, currency, include_pre_listing, range_key, custom, benchmark or "SPY", (a, b),
-        window, min_overlap,
+    # Cached on these small choices only (the symbols as one normalised tuple).
+    rv = _risk_view(
+        symbol_key(series), currency, include_pre_listing, range_key, custom, benchmark or "SPY",
+        (a, b), window, min_overlap,
     )  # fmt: skip
     st.caption(":material/functions: " + risk.method_note(min_overlap, window))
     source = exports.PRICE_SOURCE

@@ -134,7 +134,8 @@ def export_frame(
 
 def missing_symbols(requested: Sequence[str], tidy: pd.DataFrame) -> list[str]:
     """Requested symbols with no rows at all (no offline data, unknown to Yahoo...)."""
-    have = set(tidy["symbol"].astype(str)) if not tidy.empty else set()
+    # unique() first: iterating every row's symbol was a tenth of a warm Prices rerun at Max.
+    have = {str(s) for s in tidy["symbol"].unique()} if not tidy.empty else set()
     return [s for s in requested if s not in have]
 
 

@@ -106,7 +106,7 @@ if shown.end_spread > 0:
         key="px_align",
         help="On by default when the symbols' data ends differ by more than five sessions.",
     )
-    st.caption(f":material/event_busy: {view.end_dates_note(shown, summary)}")
+    st.caption(f":material/event_busy: {view.end_dates_note_for(choice)}")
 chart = view.price_chart_for(choice, log_scale, benchmarks or (), y_title, events)
 with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
     vega.show(chart, key="px_chart")

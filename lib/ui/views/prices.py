@@ -169,6 +169,17 @@ def price_chart_for(
     return _price_chart(key, log_scale, tuple(benchmarks), y_title, events)
 
 
+@data.token_cached(ttl="1h", max_entries=64)
+def _end_dates_note(key: PriceChoice, *, cache_token: str) -> str | None:
+    view, _, summary = _price_view(key)
+    return end_dates_note(view, summary)
+
+
+def end_dates_note_for(key: PriceChoice) -> str | None:
+    """:func:`end_dates_note` for one set of choices, built once per view."""
+    return _end_dates_note(key)
+
+
 def end_dates_note(view: PriceView, summary: pd.DataFrame) -> str | None:
     """Say which series end when, if the selection's last dates differ (returns not comparable
     unless aligned)."""

@@ -68,6 +68,13 @@ mode_param = repeated(["rebased", "price", "pct", "PRICE", "", "%"])
 ccy_param = repeated(["Local", "USD", "usd", "EUR", ""])
 log_param = repeated(["0", "1", "true", ""])
 bench_param = repeated(["SPY", "REMX", "MP", "![](http://x.invalid/b)", ""])
+flag_param = repeated(["0", "1", "yes", "", "2"])
+#: Link dates: valid (any order, far past or future), malformed, or hostile.
+link_date_param = repeated(
+    ["2025-01-02", "2024-06-30", "1900-01-01", "2199-12-31", "2025-13-01", "2025-1-2", "", "<b>"]
+)
+ev_cat_param = repeated([*CATEGORIES[:3], "Tariff", "[x](//x.invalid/c)", ""])
+ev_jur_param = repeated(["US", "China", "Mars", "*", ""])
 
 LO, HI = date(2015, 1, 1), date(2026, 12, 31)
 days = st.dates(min_value=LO, max_value=HI)
@@ -136,6 +143,12 @@ def prices_inputs(draw: st.DrawFn) -> dict[str, Any]:
             "ccy": ccy_param,
             "log": log_param,
             "bench": bench_param,
+            "from": link_date_param,
+            "to": link_date_param,
+            "spac": flag_param,
+            "events": flag_param,
+            "ev_cat": ev_cat_param,
+            "ev_jur": ev_jur_param,
         },
     )
     symbols = draw(st.one_of(st.none(), symbol_lists))

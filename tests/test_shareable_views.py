@@ -28,6 +28,102 @@ def test_prices_legacy_link_still_opens_that_view() -> None:
     assert at.session_state["px_mode"] == "% change"
 
 
+def _url(at: AppTest) -> dict[str, list[str]]:
+    """The page's query parameters after the run, every value as a list."""
+    out = {}
+    for key in at.query_params:
+        value = at.query_params[key]
+        out[key] = list(value) if isinstance(value, (list, tuple)) else [value]
+    return out
+
+
+FULL_PRICES_LINK = {
+    "symbols": ["MP", "UUUU"],
+    "range": "Custom",
+    "from": "2025-01-02",
+    "to": "2025-06-30",
+    "spac": "1",
+    "events": "1",
+    "ev_cat": ["export control", "tariff"],
+    "ev_jur": ["China"],
+}
+
+
+def test_prices_link_carries_custom_range_and_more_options() -> None:
+    """A link opens the custom dates and the "More options" choices (closed, but applied),
+    and the page writes the same link back."""
+    at = render("prices", FULL_PRICES_LINK)
+    assert_total(at, full_charts=1, context="full prices link")
+    ss = at.session_state
+    assert ss["px_range"] == "Custom"
+    assert tuple(ss["px_custom"]) == (date(2025, 1, 2), date(2025, 6, 30))
+    assert ss["px_spac"] is True and ss["px_events"] is True
+    assert ss["px_ev_cat"] == ["export control", "tariff"]
+    assert ss["px_ev_jur"] == ["China"]
+    assert any("SPAC history, policy events" in c.value for c in at.caption)
+    assert "02 Jan 2025" in " ".join(c.value for c in at.caption)
+    assert _url(at) == {k: v if isinstance(v, list) else [v] for k, v in FULL_PRICES_LINK.items()}
+
+
+def test_prices_choices_made_on_the_page_reach_the_url() -> None:
+    def custom(at: AppTest) -> None:
+        at.segmented_control(key="px_range").set_value("Custom")
+
+    def dates(at: AppTest) -> None:
+        at.date_input(key="px_custom").set_value((date(2024, 3, 1), date(2024, 9, 30)))
+
+    def more(at: AppTest) -> None:
+        at.session_state["px_more"] = True
+
+    def options(at: AppTest) -> None:
+        at.toggle(key="px_spac").set_value(True)
+        at.toggle(key="px_events").set_value(True)
+
+    def filters(at: AppTest) -> None:
+        at.multiselect(key="px_ev_jur").set_value(["US", "Australia"])
+
+    at = render("prices", {"symbols": ["MP"]}, then=[custom, dates, more, options, filters])
+    assert_total(at, full_charts=1, context="prices choices to url")
+    url = _url(at)
+    assert url["range"] == ["Custom"]
+    assert (url["from"], url["to"]) == (["2024-03-01"], ["2024-09-30"])
+    assert url["spac"] == ["1"] and url["events"] == ["1"]
+    assert url["ev_jur"] == ["US", "Australia"] and "ev_cat" not in url
+
+
+def test_prices_link_with_bad_options_says_so_and_keeps_the_rest() -> None:
+    query = {
+        "symbols": ["MP"],
+        "range": "Custom",
+        "from": "2025-13-01",
+        "to": "2025-06-30",
+        "events": "1",
+        "ev_cat": ["tariff", "[x](//x.invalid/c)"],
+        "ev_jur": ["Mars"],
+        "spac": "yes",
+    }
+    at = render("prices", query)
+    assert_total(at, full_charts=1, context="bad prices link")
+    text = _plain(at)
+    for bad in ("2025-13-01", "[x](//x.invalid/c)", "Mars"):
+        assert bad in text, text
+    assert "only one end of a custom range" in text
+    ss = at.session_state
+    assert ss["px_ev_cat"] == ["tariff"] and ss["px_events"] is True
+    assert "px_spac" not in ss or not ss["px_spac"]
+    url = _url(at)
+    assert "from" in url and "ev_jur" not in url and "spac" not in url  # default range written
+
+
+def test_prices_link_with_a_date_the_picker_cannot_show_says_so() -> None:
+    at = render(
+        "prices", {"symbols": "MP", "range": "Custom", "from": "1900-01-01", "to": "2025-01-01"}
+    )
+    assert_total(at, full_charts=1, context="prices link far date")
+    assert "1900-01-01" in _plain(at)
+    assert _url(at)["from"] != ["1900-01-01"]
+
+
 def test_policy_link_opens_filters_and_event() -> None:
     query = {
         "pt_jur": ["US"],

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
+from datetime import date
 
 import streamlit as st
 
+from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
 from lib.returns import RANGES
 from lib.ui.widgets import escape_markdown
@@ -149,7 +151,31 @@ _PRICE_DEFAULTS: dict[str, object] = {
 }
 
 
-def _price_choices_from_url() -> dict[str, object]:
+#: The Prices page's "More options" choices, which apply while their expander is closed.
+MORE_OPTION_KEYS = ("px_spac", "px_events", "px_ev_cat", "px_ev_jur")
+#: Choices a link carries only when they are set (no default is written into the session).
+#: Not the end-date alignment: its toggle stores its data-driven default, so a link would
+#: pin a choice the user never made.
+_PRICE_OPTIONAL = ("px_custom", *MORE_OPTION_KEYS)
+#: The URL's own names for the "More options" filters (several values each).
+_EVENT_FILTERS = {"ev_cat": ("px_ev_cat", CATEGORIES), "ev_jur": ("px_ev_jur", JURISDICTIONS)}
+_FLAGS = {"spac": "px_spac", "events": "px_events"}
+
+
+#: Dates a link may set for the custom range (lo, hi), see ``views.prices.custom_link_window``.
+Window = tuple[date, date]
+
+
+def link_date(value: str | None, window: Window) -> date | None:
+    """An ISO date (YYYY-MM-DD) inside ``window`` from a link, else None."""
+    try:
+        day = date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and window[0] <= day <= window[1] else None
+
+
+def _price_choices_from_url(window: Window) -> dict[str, object]:
     qp = st.query_params
     out: dict[str, object] = {}
     if qp.get("range") in [*RANGES, "Custom"]:
@@ -164,33 +190,65 @@ def _price_choices_from_url() -> dict[str, object]:
     bench = [b for b in qp.get_all("bench") if b in ("SPY", "REMX")]
     if bench:
         out["px_bench"] = bench
+    start, end = link_date(qp.get("from"), window), link_date(qp.get("to"), window)
+    if start is not None and end is not None:
+        out["px_custom"] = (start, end)
+    for param, key in _FLAGS.items():
+        if qp.get(param) in ("0", "1"):
+            out[key] = qp.get(param) == "1"
+    for param, (key, allowed) in _EVENT_FILTERS.items():
+        if picked := [v for v in dict.fromkeys(qp.get_all(param)) if v in allowed]:
+            out[key] = picked
     return out
 
 
-def init_price_state() -> None:
+def check_price_link(window: Window) -> None:
+    """Say which values of a shared Prices link the page cannot show (before seeding)."""
+    if "px_symbols" in st.session_state:  # not the first run of this view: nothing to say
+        return
+    for param, (_, allowed) in _EVENT_FILTERS.items():
+        label = "event category" if param == "ev_cat" else "jurisdiction"
+        check_link(param, label, allowed)
+    for param in ("from", "to"):
+        check_link(param, "custom range date", lambda v: link_date(v, window) is not None)
+    ends = [link_date(st.query_params.get(param), window) for param in ("from", "to")]
+    if (ends[0] is None) != (ends[1] is None):
+        st.info(
+            "The link gives only one end of a custom range, so the page opens on its "
+            "default custom range.",
+            icon=":material/link_off:",
+        )
+
+
+def init_price_state(window: Window) -> None:
     """Seed the Prices widgets: URL first, then this session's last view, then the
-    active watchlist, then defaults. Switching the active watchlist re-seeds the symbols."""
+    active watchlist, then defaults. Switching the active watchlist re-seeds the symbols.
+    A link's custom dates are taken inside ``window`` only."""
     ss = st.session_state
     saved: dict[str, object] = ss.get("_px_saved", {})
     url_syms = [s for s in st.query_params.get_all("symbols") if s]
     preferred = url_syms or list(saved.get("px_symbols") or [])  # type: ignore[call-overload]
     seed_symbols(ss, "px_symbols", DEFAULT_SYMBOLS, preferred=preferred)
-    from_url = _price_choices_from_url()
+    from_url = _price_choices_from_url(window)
     for key, default in _PRICE_DEFAULTS.items():
         if key not in ss:
             ss[key] = from_url.get(key, saved.get(key, default))
-    if "px_custom" not in ss and "px_custom" in saved:
-        ss["px_custom"] = saved["px_custom"]
+    for key in _PRICE_OPTIONAL:
+        if key not in ss and (key in from_url or key in saved):
+            ss[key] = from_url.get(key, saved.get(key))
 
 
 def sync_price_query_params() -> None:
     """Mirror the Prices choices into the URL (non-defaults only) and remember them."""
     ss = st.session_state
-    keys = ["px_symbols", *_PRICE_DEFAULTS, "px_custom"]
+    keys = ["px_symbols", *_PRICE_DEFAULTS, *_PRICE_OPTIONAL]
     ss["_px_saved"] = {k: ss[k] for k in keys if k in ss}
     params: dict[str, str | list[str]] = {"symbols": list(ss.get("px_symbols", []))}
     if ss.get("px_range", "1Y") != "1Y":
         params["range"] = str(ss["px_range"])
+    custom = ss.get("px_custom")
+    if ss.get("px_range") == "Custom" and isinstance(custom, (tuple, list)) and len(custom) == 2:
+        params["from"], params["to"] = (d.isoformat() for d in custom)
     if ss.get("px_mode", "Rebased to 100") != "Rebased to 100":
         params["mode"] = _MODE_CODES.get(str(ss["px_mode"]), "rebased")
     if ss.get("px_ccy", "Local") != "Local":
@@ -199,6 +257,13 @@ def sync_price_query_params() -> None:
         params["log"] = "1"
     if ss.get("px_bench"):
         params["bench"] = list(ss["px_bench"])
+    if ss.get("px_spac"):
+        params["spac"] = "1"
+    if ss.get("px_events"):
+        params["events"] = "1"
+        for param, (key, _) in _EVENT_FILTERS.items():
+            if ss.get(key):
+                params[param] = [str(v) for v in ss[key]]
     st.query_params.from_dict(params)
 
 
@@ -209,10 +274,6 @@ def keep(*keys: str) -> None:
     for key in keys:
         if key in ss:
             ss[key] = ss[key]
-
-
-#: The Prices page's "More options" choices, which apply while their expander is closed.
-MORE_OPTION_KEYS = ("px_spac", "px_events", "px_ev_cat", "px_ev_jur")
 
 
 def more_options() -> tuple[bool, tuple[tuple[str, ...], tuple[str, ...]] | None]:

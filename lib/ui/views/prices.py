@@ -70,6 +70,25 @@ def default_custom_range() -> tuple[date, date]:
     return (date(end.year - 1, end.month, 1), end)
 
 
+def custom_link_window() -> tuple[date, date]:
+    """The dates a link may set for the custom range: the range picker's own bounds.
+
+    The picker has no explicit bounds (with them, Streamlit resets a cleared range to the
+    default without a word, and the page could no longer say what it shows instead), so it
+    takes Streamlit's: ten years either side of its default value. A date outside them would
+    open a picker that cannot show it.
+    """
+    start, end = default_custom_range()
+    return _years_from(start, -10), _years_from(end, 10)
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def mixed_currencies(symbols: Sequence[str]) -> bool:
     """True when the symbols are quoted in more than one currency (levels not comparable)."""
     ccy = data.currency_map()

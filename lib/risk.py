@@ -23,6 +23,9 @@ from lib import returns
 ROLLING_WINDOW = 63
 #: Pairs with fewer common return dates than this get no correlation/beta (NaN + the overlap).
 MIN_OVERLAP = 60
+#: The choices the app offers for the rolling window and the minimum overlap (sessions).
+WINDOWS = (21, 63, 126, 252)
+OVERLAPS = (20, 40, 60, 120)
 
 DRAWDOWN_COLUMNS = ["date", "symbol", "price", "peak", "drawdown"]
 CORRELATION_COLUMNS = ["symbol_a", "symbol_b", "correlation", "overlap", "enough_overlap"]

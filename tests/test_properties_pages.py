@@ -75,6 +75,9 @@ link_date_param = repeated(
 )
 ev_cat_param = repeated([*CATEGORIES[:3], "Tariff", "[x](//x.invalid/c)", ""])
 ev_jur_param = repeated(["US", "China", "Mars", "*", ""])
+risk_tab_param = repeated(["drawdown", "correlation", "rolling", "beta", "Beta", ""])
+risk_pick_param = repeated(["SPY", "REMX", "MP", "West basket", "China basket", "ZZZZ", "<i>"])
+risk_number_param = repeated(["21", "63", "40", "120", "7", "-1", "1e9", ""])
 
 LO, HI = date(2015, 1, 1), date(2026, 12, 31)
 days = st.dates(min_value=LO, max_value=HI)
@@ -149,6 +152,12 @@ def prices_inputs(draw: st.DrawFn) -> dict[str, Any]:
             "events": flag_param,
             "ev_cat": ev_cat_param,
             "ev_jur": ev_jur_param,
+            "risk": risk_tab_param,
+            "risk_bench": risk_pick_param,
+            "risk_a": risk_pick_param,
+            "risk_b": risk_pick_param,
+            "risk_window": risk_number_param,
+            "risk_overlap": risk_number_param,
         },
     )
     symbols = draw(st.one_of(st.none(), symbol_lists))

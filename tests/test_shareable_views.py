@@ -124,6 +124,56 @@ def test_prices_link_with_a_date_the_picker_cannot_show_says_so() -> None:
     assert _url(at)["from"] != ["1900-01-01"]
 
 
+RISK_LINK = {
+    "symbols": ["MP", "LYC.AX", "UUUU"],
+    "range": "3Y",
+    "risk": "rolling",
+    "risk_bench": "REMX",
+    "risk_a": "MP",
+    "risk_b": "LYC.AX",
+    "risk_window": "126",
+    "risk_overlap": "40",
+}
+
+
+def test_prices_link_opens_the_risk_section_on_its_tab_and_controls() -> None:
+    at = render("prices", RISK_LINK)
+    assert_total(at, full_charts=2, context="risk link")
+    ss = at.session_state
+    assert ss["px_risk_open"] is True and ss["px_risk_tabs"] == "Rolling correlation"
+    assert at.selectbox(key="px_risk_bench").value == "REMX"
+    assert (at.selectbox(key="px_risk_a").value, at.selectbox(key="px_risk_b").value) == (
+        "MP",
+        "LYC.AX",
+    )
+    assert at.select_slider(key="px_risk_window").value == 126
+    assert at.select_slider(key="px_risk_overlap").value == 40
+    assert not main_messages(at) or "not available" not in _plain(at)
+    at.run()  # the next run writes the same link back
+    assert _url(at) == {k: v if isinstance(v, list) else [v] for k, v in RISK_LINK.items()}
+
+
+def test_prices_link_with_bad_risk_values_says_so() -> None:
+    query = {
+        "symbols": ["MP"],
+        "risk": "beta",
+        "risk_bench": "[x](//x.invalid/r)",
+        "risk_a": "ZZZZ",
+        "risk_window": "7",
+        "risk_overlap": "x" * 300,
+    }
+    at = render("prices", query)
+    assert_total(at, full_charts=1, context="bad risk link")
+    text = _plain(at)
+    for bad in ("[x](//x.invalid/r)", "ZZZZ", "‘7’", "x" * 60):
+        assert bad in text, text
+    assert at.session_state["px_risk_tabs"] == "Beta"
+    assert at.select_slider(key="px_risk_window").value == 63  # the default
+    at2 = render("prices", {"symbols": ["MP"], "risk": "nonsense"})
+    assert_total(at2, full_charts=1, context="bad risk tab")
+    assert "nonsense" in _plain(at2) and not at2.session_state["px_risk_open"]
+
+
 def test_policy_link_opens_filters_and_event() -> None:
     query = {
         "pt_jur": ["US"],

@@ -10,6 +10,7 @@ import streamlit as st
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
 from lib.returns import RANGES
+from lib.risk import OVERLAPS, WINDOWS
 from lib.ui.widgets import escape_markdown
 from lib.universe import InvalidSymbolError, normalise_symbol
 
@@ -175,6 +176,86 @@ def link_date(value: str | None, window: Window) -> date | None:
     return day if day is not None and window[0] <= day <= window[1] else None
 
 
+#: The Prices Risk section's tabs by their link code (``?risk=rolling`` opens that tab).
+RISK_TAB_CODES = {
+    "drawdown": "Drawdown",
+    "correlation": "Correlation",
+    "rolling": "Rolling correlation",
+    "beta": "Beta",
+}
+#: The Risk section's controls by their link name. The symbol choices depend on the page's
+#: symbols, so they are checked where the section draws (:func:`check_risk_link`).
+RISK_PARAMS = {
+    "risk_bench": "px_risk_bench",
+    "risk_a": "px_risk_a",
+    "risk_b": "px_risk_b",
+    "risk_window": "px_risk_window",
+    "risk_overlap": "px_risk_overlap",
+}
+_RISK_NUMBERS = {"px_risk_window": WINDOWS, "px_risk_overlap": OVERLAPS}
+_RISK_LABELS = {
+    "px_risk_bench": "beta benchmark",
+    "px_risk_a": "rolling correlation",
+    "px_risk_b": "rolling correlation",
+    "px_risk_window": "rolling window",
+    "px_risk_overlap": "minimum overlap",
+}
+
+
+def _seed_risk_from_url() -> None:
+    """Open the Risk section on the link's tab, with the link's controls (first run only)."""
+    ss, qp = st.session_state, st.query_params
+    if "px_risk_open" in ss:
+        return
+    if qp.get("risk") in RISK_TAB_CODES:
+        ss["px_risk_open"] = True
+        ss["px_risk_tabs"] = RISK_TAB_CODES[qp["risk"]]
+    from_link: dict[str, str] = {}
+    for param, key in RISK_PARAMS.items():
+        raw = qp.get(param)
+        if not raw or key in ss:
+            continue
+        from_link[key] = raw[:60]
+        if key in _RISK_NUMBERS:
+            if raw.isdigit() and int(raw) in _RISK_NUMBERS[key]:
+                ss[key] = int(raw)
+        else:
+            ss[key] = raw
+    ss["_px_risk_link"] = from_link
+
+
+def check_risk_link(options: Mapping[str, Sequence[str]]) -> None:
+    """Say which Risk values a link carried that the section cannot show, once: Streamlit
+    would put the control back on its default without a word."""
+    ss = st.session_state
+    from_link: dict[str, str] = ss.pop("_px_risk_link", None) or {}
+    choices: dict[str, Sequence[object]] = {**_RISK_NUMBERS, **options}
+    for key, raw in from_link.items():
+        allowed = choices.get(key, ())
+        value = ss.get(key)
+        if value in allowed:
+            continue
+        ss.pop(key, None)
+        st.info(
+            f"The link's {_RISK_LABELS[key]} value ‘{escape_markdown(raw)}’ is not available "
+            "here, so the section shows its default.",
+            icon=":material/link_off:",
+        )
+
+
+def _risk_params() -> dict[str, str]:
+    """The Risk section's part of the link: only while it is open."""
+    ss = st.session_state
+    if not ss.get("px_risk_open"):
+        return {}
+    codes = {tab: code for code, tab in RISK_TAB_CODES.items()}
+    params = {"risk": codes.get(str(ss.get("px_risk_tabs")), "drawdown")}
+    for param, key in RISK_PARAMS.items():
+        if ss.get(key) is not None:
+            params[param] = str(ss[key])
+    return params
+
+
 def _price_choices_from_url(window: Window) -> dict[str, object]:
     qp = st.query_params
     out: dict[str, object] = {}
@@ -211,6 +292,7 @@ def check_price_link(window: Window) -> None:
         check_link(param, label, allowed)
     for param in ("from", "to"):
         check_link(param, "custom range date", lambda v: link_date(v, window) is not None)
+    check_link("risk", "Risk tab", RISK_TAB_CODES)
     ends = [link_date(st.query_params.get(param), window) for param in ("from", "to")]
     if (ends[0] is None) != (ends[1] is None):
         st.info(
@@ -236,6 +318,7 @@ def init_price_state(window: Window) -> None:
     for key in _PRICE_OPTIONAL:
         if key not in ss and (key in from_url or key in saved):
             ss[key] = from_url.get(key, saved.get(key))
+    _seed_risk_from_url()
 
 
 def sync_price_query_params() -> None:
@@ -264,6 +347,7 @@ def sync_price_query_params() -> None:
         for param, (key, _) in _EVENT_FILTERS.items():
             if ss.get(key):
                 params[param] = [str(v) for v in ss[key]]
+    params.update(_risk_params())
     st.query_params.from_dict(params)
 
 

@@ -255,3 +255,21 @@ def test_risk_section_runs_when_opened_and_draws_each_tab(
     expect(page.get_by_text("Correlation of daily returns over the chosen range")).to_be_visible()
     assert wait_for_charts(page) == 2  # price chart + heatmap, the drawdown tab no longer runs
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_risk_link_opens_the_section_on_its_tab(page: Page, app_server: AppServer) -> None:
+    """A shared link with ``risk=rolling`` opens the section on that tab, with its controls,
+    and the URL keeps them after a control changes."""
+    query = "?symbols=MP&symbols=LYC.AX&range=3Y&risk=rolling&risk_window=126"
+    page.goto(f"{app_server.url}/Prices{query}")
+    wait_for_app_run(page)
+    tab = page.get_by_role("tab", name="Rolling correlation", exact=True)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    assert wait_for_charts(page) == 2  # price chart + rolling correlation
+    expect(page.get_by_role("group", name="Rolling window (sessions)")).to_contain_text("126")
+    expect(page).to_have_url(re.compile(r"risk=rolling"))
+    expect(page).to_have_url(re.compile(r"risk_window=126"))
+    page.get_by_role("tab", name="Beta", exact=True).click()
+    wait_for_app_run(page)
+    expect(page).to_have_url(re.compile(r"risk=beta"))
+    expect(page.get_by_test_id("stException")).to_have_count(0)

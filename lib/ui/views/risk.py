@@ -21,18 +21,11 @@ from lib.ui import data, exports, state, tables, vega, widgets
 from lib.universe import basket_members, symbol_key
 
 BASKETS = ("West basket", "China basket")
-RISK_TABS = ("Drawdown", "Correlation", "Rolling correlation", "Beta")
+RISK_TABS = tuple(state.RISK_TAB_CODES.values())
 #: The section's widgets, kept while the section (or their tab) is closed.
-RISK_KEYS = (
-    "px_risk_bench",
-    "px_risk_a",
-    "px_risk_b",
-    "px_risk_window",
-    "px_risk_overlap",
-    "px_risk_tabs",
-)
-WINDOWS = (21, 63, 126, 252)
-OVERLAPS = (20, 40, 60, 120)
+RISK_KEYS = (*state.RISK_PARAMS.values(), "px_risk_tabs")
+WINDOWS = risk.WINDOWS
+OVERLAPS = risk.OVERLAPS
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
 
 
@@ -198,6 +191,8 @@ def render(
     series = list(dict.fromkeys([*symbols, *benchmarks]))
     pair_options = [*BASKETS, *series]
     bench_options = list(dict.fromkeys([*benchmarks, "SPY", "REMX", *symbols]))
+    state.check_risk_link({"px_risk_bench": bench_options, "px_risk_a": pair_options,
+                           "px_risk_b": pair_options})  # fmt: skip
     c1, c2, c3 = st.columns(3)
     benchmark = c1.selectbox("Beta against", bench_options, key="px_risk_bench")
     a = c2.selectbox("Rolling correlation of", pair_options, index=0, key="px_risk_a")

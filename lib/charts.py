@@ -164,8 +164,8 @@ def tooltip_object(symbols: Sequence[str], number_format: str) -> str:
     One object per row, built once, instead of a formatted text column per series plus the
     object Vega-Lite would assemble again for every rule item and every voronoi cell: the
     same tooltip, with about a fifth less of the browser's per-item work on a chart of ten
-    series (docs/performance.md). Vega formats the numbers; a
-    series without a value that day reads "–", never "null".
+    series (docs/performance.md). Vega formats the numbers; a series without a value that
+    day reads "–", never "null".
     """
     entries = ["'Date': timeFormat(datum.date, '%a %d %b %Y')"] + [
         f"{_js(sym)}: isValid(datum.s{i}) ? format(datum.s{i}, {_js(number_format)}) : '–'"

@@ -18,9 +18,7 @@ frame.page_setup(
 )
 
 MODES = view.MODES
-link_window = view.custom_link_window()
-state.check_price_link(link_window)
-state.init_price_state(link_window)
+state.init_price_state(view.custom_link_window())
 labels = data.symbol_labels()
 if left_out := state.left_out_message(st.session_state, "px_symbols"):
     st.info(left_out, icon=":material/info:")

@@ -33,14 +33,17 @@ def check_link(key: str, label: str, allowed: Collection[str] | Callable[[str], 
     if key in st.session_state:
         return
     ok = allowed if callable(allowed) else (lambda v, a=frozenset(allowed): v in a)
-    bad = [v for v in link_values(key) if not ok(v)]
-    if bad:
-        shown = ", ".join(f"‘{escape_markdown(v[:60])}’" for v in bad[:6])
-        st.info(
-            f"The link's {escape_markdown(label)} value {shown} is not available here, "
-            "so it was left out.",
-            icon=":material/link_off:",
-        )
+    if bad := [v for v in link_values(key) if not ok(v)]:
+        link_value_note(label, bad)
+
+
+def link_value_note(label: str, values: Sequence[str], outcome: str = "it was left out") -> None:
+    """The one note for link values a page cannot show (escaped, each cut to 60 characters)."""
+    shown = ", ".join(f"‘{escape_markdown(v[:60])}’" for v in values[:6])
+    st.info(
+        f"The link's {escape_markdown(label)} value {shown} is not available here, so {outcome}.",
+        icon=":material/link_off:",
+    )
 
 
 def accept_short_link(
@@ -159,7 +162,10 @@ MORE_OPTION_KEYS = ("px_spac", "px_events", "px_ev_cat", "px_ev_jur")
 #: pin a choice the user never made.
 _PRICE_OPTIONAL = ("px_custom", *MORE_OPTION_KEYS)
 #: The URL's own names for the "More options" filters (several values each).
-_EVENT_FILTERS = {"ev_cat": ("px_ev_cat", CATEGORIES), "ev_jur": ("px_ev_jur", JURISDICTIONS)}
+_EVENT_FILTERS = {
+    "ev_cat": ("px_ev_cat", CATEGORIES, "event category"),
+    "ev_jur": ("px_ev_jur", JURISDICTIONS, "jurisdiction"),
+}
 _FLAGS = {"spac": "px_spac", "events": "px_events"}
 
 
@@ -215,7 +221,7 @@ def _seed_risk_from_url() -> None:
         raw = qp.get(param)
         if not raw or key in ss:
             continue
-        from_link[key] = raw[:60]
+        from_link[key] = raw
         if key in _RISK_NUMBERS:
             if raw.isdigit() and int(raw) in _RISK_NUMBERS[key]:
                 ss[key] = int(raw)
@@ -236,11 +242,7 @@ def check_risk_link(options: Mapping[str, Sequence[str]]) -> None:
         if value in allowed:
             continue
         ss.pop(key, None)
-        st.info(
-            f"The link's {_RISK_LABELS[key]} value ‘{escape_markdown(raw)}’ is not available "
-            "here, so the section shows its default.",
-            icon=":material/link_off:",
-        )
+        link_value_note(_RISK_LABELS[key], [raw], "the section shows its default")
 
 
 def _risk_params() -> dict[str, str]:
@@ -277,18 +279,17 @@ def _price_choices_from_url(window: Window) -> dict[str, object]:
     for param, key in _FLAGS.items():
         if qp.get(param) in ("0", "1"):
             out[key] = qp.get(param) == "1"
-    for param, (key, allowed) in _EVENT_FILTERS.items():
+    for param, (key, allowed, _) in _EVENT_FILTERS.items():
         if picked := [v for v in dict.fromkeys(qp.get_all(param)) if v in allowed]:
             out[key] = picked
     return out
 
 
-def check_price_link(window: Window) -> None:
+def _check_price_link(window: Window) -> None:
     """Say which values of a shared Prices link the page cannot show (before seeding)."""
     if "px_symbols" in st.session_state:  # not the first run of this view: nothing to say
         return
-    for param, (_, allowed) in _EVENT_FILTERS.items():
-        label = "event category" if param == "ev_cat" else "jurisdiction"
+    for param, (_, allowed, label) in _EVENT_FILTERS.items():
         check_link(param, label, allowed)
     for param in ("from", "to"):
         check_link(param, "custom range date", lambda v: link_date(v, window) is not None)
@@ -305,7 +306,9 @@ def check_price_link(window: Window) -> None:
 def init_price_state(window: Window) -> None:
     """Seed the Prices widgets: URL first, then this session's last view, then the
     active watchlist, then defaults. Switching the active watchlist re-seeds the symbols.
-    A link's custom dates are taken inside ``window`` only."""
+    A link's custom dates are taken inside ``window`` only; values a link carried that the
+    page cannot show are named first."""
+    _check_price_link(window)
     ss = st.session_state
     saved: dict[str, object] = ss.get("_px_saved", {})
     url_syms = [s for s in st.query_params.get_all("symbols") if s]
@@ -344,7 +347,7 @@ def sync_price_query_params() -> None:
         params["spac"] = "1"
     if ss.get("px_events"):
         params["events"] = "1"
-        for param, (key, _) in _EVENT_FILTERS.items():
+        for param, (key, _, _) in _EVENT_FILTERS.items():
             if ss.get(key):
                 params[param] = [str(v) for v in ss[key]]
     params.update(_risk_params())

@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
-import streamlit as st
 
 from lib import charts, returns
 from lib.export import export_filename
@@ -26,7 +25,7 @@ from lib.prices.schema import NO_OFFLINE_DATA
 from lib.ui import data, vega
 from lib.ui.views import prices_summary, valuation
 from lib.ui.views.policy import event_overlay_layers
-from lib.ui.widgets import as_percent, percent_column
+from lib.ui.widgets import as_percent
 from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
 
 MODES = list(charts.MODES)
@@ -214,33 +213,6 @@ def end_dates_note(view: PriceView, summary: pd.DataFrame) -> str | None:
     return (
         f"Data ends differ by {view.end_spread} sessions ({listing}): each row's return runs to "
         "its own last date, so the figures are not comparable. Turn on alignment to compare."
-    )
-
-
-def price_summary_table(table: pd.DataFrame) -> None:
-    """The per-symbol summary under the price chart (percent columns already x100)."""
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "symbol": st.column_config.TextColumn("Symbol"),
-            "name": st.column_config.TextColumn("Name"),
-            "last": st.column_config.NumberColumn("Last close", format="%.2f"),
-            "quote": st.column_config.TextColumn(
-                "Quote", help="Traded close, or the adjusted close where the data has no traded one"
-            ),
-            "currency": st.column_config.TextColumn("Ccy"),
-            "as_of": st.column_config.DateColumn("As of", format="DD MMM YYYY"),
-            "from": st.column_config.DateColumn(
-                "Return from", format="DD MMM YYYY", help="Base: last close on or before the start"
-            ),
-            "to": st.column_config.DateColumn("Return to", format="DD MMM YYYY"),
-            "return": percent_column("Return"),
-            "max_drawdown": percent_column("Max drawdown", signed=False),
-            "volatility": percent_column("Volatility (ann.)", signed=False),
-            "trend": st.column_config.LineChartColumn("Trend"),
-        },
     )
 
 

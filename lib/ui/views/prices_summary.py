@@ -9,6 +9,7 @@ import streamlit as st
 from lib.ui import tables
 from lib.ui.data import arrow_table
 from lib.ui.views.valuation import market_cap_columns, market_cap_table
+from lib.ui.widgets import percent_column
 from lib.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 
 #: Column -> header, units included (percent columns arrive in percent points).
@@ -48,12 +49,11 @@ def summary_widget(table: pa.Table, currency: str) -> None:
     Formats are column settings the browser applies, not a pandas Styler: styling the table
     on the server was the largest single cost of a Prices rerun."""
     names = set(table.column_names)
-    pct = {"return": "%+.1f%%", "max_drawdown": "%.1f%%", "volatility": "%.1f%%"}
     config: dict[str, object] = {c: LABELS.get(c, c) for c in table.column_names}
     last_label = "Last close (USD)" if currency == "USD" else LABELS["last"]
     config["last"] = st.column_config.NumberColumn(last_label, format="%.2f")
-    for col, fmt in pct.items():
-        config[col] = st.column_config.NumberColumn(LABELS[col], format=fmt)
+    for col in ("return", "max_drawdown", "volatility"):
+        config[col] = percent_column(LABELS[col], signed=col == "return")
     for col in ("as_of", "from", "to"):
         config[col] = st.column_config.DateColumn(LABELS[col], format="DD MMM YYYY")
     config["trend"] = st.column_config.LineChartColumn("Trend")

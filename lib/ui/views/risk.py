@@ -24,8 +24,6 @@ BASKETS = ("West basket", "China basket")
 RISK_TABS = tuple(state.RISK_TAB_CODES.values())
 #: The section's widgets, kept while the section (or their tab) is closed.
 RISK_KEYS = (*state.RISK_PARAMS.values(), "px_risk_tabs")
-WINDOWS = risk.WINDOWS
-OVERLAPS = risk.OVERLAPS
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
 
 
@@ -199,10 +197,10 @@ def render(
     b = c3.selectbox("with", pair_options, index=1, key="px_risk_b")
     c4, c5 = st.columns(2)
     window = c4.select_slider(
-        "Rolling window (sessions)", WINDOWS, value=risk.ROLLING_WINDOW, key="px_risk_window"
+        "Rolling window (sessions)", risk.WINDOWS, value=risk.ROLLING_WINDOW, key="px_risk_window"
     )
     min_overlap = c5.select_slider(
-        "Minimum common trading days", OVERLAPS, value=risk.MIN_OVERLAP, key="px_risk_overlap"
+        "Minimum common trading days", risk.OVERLAPS, value=risk.MIN_OVERLAP, key="px_risk_overlap"
     )
     # Cached on these small choices only (the symbols as one normalised tuple).
     rv = _risk_view(

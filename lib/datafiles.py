@@ -135,7 +135,7 @@ NDPR_PRICES = [
     Column("notes", required=False, max_len=400),
 ]
 
-#: Share counts behind the market caps (lib.valuation): every count has a date and a source.
+#: Share counts behind the market caps (lib.markets.valuation): every count has a date and a source.
 SHARE_SOURCE_KINDS = ["filing", "exchange notice", "secondary"]
 SHARE_CONFIDENCE = ["verified", "unverified"]
 SHARES_OUTSTANDING = [

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import charts, price_view, returns
+from lib import charts, returns
+from lib.markets import price_view
 from lib.prices import PriceStore
 
 TEN = ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ", "AREC", "REMX", "LIT", "URA"]

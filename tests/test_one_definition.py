@@ -9,7 +9,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import overview, price_view, returns
+from lib import returns
+from lib.markets import overview, price_view
 from lib.outlook import projections
 from lib.prices import PriceStore
 from lib.watchlists import perf

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import overview, returns
+from lib import returns
+from lib.markets import overview
 from lib.prices import PriceStore, fx
 
 # VML.AX has no offline data; ILU.AX gained data when the snapshot was rebuilt (2026-11).

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib import price_view, returns
+from lib import returns
+from lib.markets import price_view
 from lib.prices import PriceStore
 
 

@@ -114,7 +114,8 @@ def test_quoted_levels_use_only_traded_closes() -> None:
 
 
 def test_summary_and_export_name_the_quote_basis() -> None:
-    from lib import price_view, returns
+    from lib import returns
+    from lib.markets import price_view
     from lib.prices import read_snapshot, read_snapshot_meta
     from lib.prices.display import traded_close_mask
 

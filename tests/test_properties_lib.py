@@ -28,7 +28,7 @@ from lib.events.study import (
     summary_view,
 )
 from lib.export import FORMULA_PREFIXES, to_csv_bytes
-from lib.price_view import build_view, export_frame, missing_symbols
+from lib.markets.price_view import build_view, export_frame, missing_symbols
 from lib.prices.fx import FX_PAIRS, convert_to_usd
 from lib.prices.schema import SNAPSHOT_COLUMNS, normalise
 from lib.returns import (

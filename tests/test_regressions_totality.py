@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import watchlists as wl
 from lib.export import to_csv_bytes
-from lib.price_view import build_view, export_frame
+from lib.markets.price_view import build_view, export_frame
 from lib.prices import FetchResult, PriceStore, read_snapshot
 from lib.prices.cache_file import CACHE_FILE, CacheState
 from lib.prices.cache_file import write_cache_file as _write_cache_file

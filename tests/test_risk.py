@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib import returns, risk, risk_charts
+from lib import returns
 from lib.downsample import points_per_series
+from lib.markets import risk, risk_charts
 from lib.prices import PriceStore
 from lib.universe import basket_members, load_universe
 

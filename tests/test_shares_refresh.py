@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import valuation
+from lib.markets import valuation
 from lib.prices import probe_reachable
 from lib.prices.shares import YahooShares, merge_shares, refresh_shares
 from tests.fake_yahoo import FakeYahoo, closed_port, running_fake

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import valuation
 from lib.datafiles import read_raw, validate
+from lib.markets import valuation
 from lib.prices import PriceStore
 from lib.universe import load_universe
 

@@ -54,10 +54,10 @@ def store(db_url: str) -> Iterator[WatchlistStore]:
 
 
 def test_fresh_database_is_at_latest_version(store: WatchlistStore) -> None:
-    assert store.schema_version() == wl.LATEST_VERSION == 3
+    assert store.schema_version() == wl.LATEST_VERSION == 6
     with store.engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
-    assert [v[0] for v in versions] == [1, 2, 3]
+    assert [v[0] for v in versions] == list(range(1, wl.LATEST_VERSION + 1))
 
 
 def test_upgrade_from_v1_keeps_every_row(db_url: str) -> None:
@@ -88,7 +88,7 @@ def test_upgrade_from_v1_keeps_every_row(db_url: str) -> None:
 
     store = WatchlistStore.open(db_url)
     try:
-        assert store.schema_version() == 3
+        assert store.schema_version() == wl.LATEST_VERSION
         got = store.get(ALICE, list_id)
         assert got.name == "Old list"
         assert got.symbols == ["MP", "LYC.AX"]
@@ -100,7 +100,7 @@ def test_upgrade_from_v1_keeps_every_row(db_url: str) -> None:
         assert [x.name for x in store.lists(ALICE)] == ["Old list"]
         assert store.ensure_starter_lists(BOB, load_universe()) is True
         # Re-opening an up-to-date database is a no-op.
-        assert wl.migrate(store.engine) == 3
+        assert wl.migrate(store.engine) == wl.LATEST_VERSION
     finally:
         store.dispose()
 

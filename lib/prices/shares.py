@@ -142,7 +142,7 @@ def merge_shares(
 ) -> SharesRefresh:
     """The file's rows with good fetched counts merged in; bad answers change nothing.
 
-    ``current`` is lib.valuation.read_shares() output; ``fetched`` has FETCHED_COLUMNS.
+    ``current`` is lib.markets.valuation.read_shares() output; ``fetched`` has FETCHED_COLUMNS.
     """
     fetched_on = fetched_on or date.today()
     table = current.copy()

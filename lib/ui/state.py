@@ -8,9 +8,9 @@ from datetime import date
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
+from lib.markets.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
+from lib.markets.risk import OVERLAPS, WINDOWS
 from lib.returns import RANGES
-from lib.risk import OVERLAPS, WINDOWS
 from lib.ui.widgets import escape_markdown
 from lib.universe import InvalidSymbolError, normalise_symbol
 

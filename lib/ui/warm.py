@@ -28,7 +28,7 @@ STEP_PAUSE_S = 0.05
 
 
 def _prices() -> None:
-    from lib.price_view import DEFAULT_SYMBOLS
+    from lib.markets.price_view import DEFAULT_SYMBOLS
     from lib.ui import data, state
     from lib.ui.views import prices
 

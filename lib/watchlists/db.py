@@ -100,6 +100,7 @@ watchlists_t = sa.Table(
     sa.Column("name_key", sa.String(4 * MAX_NAME_LEN), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),  # v4
     sa.UniqueConstraint("owner", "name_key", name="uq_watchlists_owner_name"),
     sqlite_autoincrement=True,
 )
@@ -128,6 +129,36 @@ owners_t = sa.Table(  # v2
     metadata,
     sa.Column("owner", sa.String(MAX_OWNER_LEN), primary_key=True),
     sa.Column("starters_seeded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+auth_sessions_t = sa.Table(  # v5
+    "auth_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(MAX_OWNER_LEN), nullable=False),
+    sa.Column("email", sa.String(320)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+
+private_events_t = sa.Table(  # v6
+    "private_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(MAX_OWNER_LEN), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("precision", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(800), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("symbols", sa.Text, nullable=False, server_default=""),
+    sa.Column("source_url", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sqlite_autoincrement=True,
 )
 
 
@@ -201,7 +232,52 @@ def _v3(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
+def _v4(conn: Connection) -> None:
+    """A revision counter per list: an action from a stale tab is refused, never misapplied."""
+    conn.execute(sa.text("ALTER TABLE watchlists ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
+
+
+def _v5(conn: Connection) -> None:
+    """Server-side sign-in sessions: sign-out revokes one, and every rerun checks it."""
+    md = sa.MetaData()
+    sa.Table(
+        "auth_sessions",
+        md,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("owner", sa.String(MAX_OWNER_LEN), nullable=False),
+        sa.Column("email", sa.String(320)),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    )
+    md.create_all(conn)
+    conn.execute(sa.text("CREATE INDEX ix_auth_sessions_owner ON auth_sessions (owner)"))
+
+
+def _v6(conn: Connection) -> None:
+    """Private dated events per owner (Catalysts, timeline lane, event study)."""
+    md = sa.MetaData()
+    sa.Table(
+        "private_events",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("owner", sa.String(MAX_OWNER_LEN), nullable=False),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("precision", sa.String(16), nullable=False),
+        sa.Column("title", sa.String(800), nullable=False),
+        sa.Column("note", sa.Text, nullable=False, server_default=""),
+        sa.Column("symbols", sa.Text, nullable=False, server_default=""),
+        sa.Column("source_url", sa.Text, nullable=False, server_default=""),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+        sqlite_autoincrement=True,
+    )
+    md.create_all(conn)
+    conn.execute(sa.text("CREATE INDEX ix_private_events_owner ON private_events (owner, date)"))
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 
 
 LATEST_VERSION = len(MIGRATIONS)

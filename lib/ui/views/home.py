@@ -7,8 +7,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from lib import charts, overview, returns
+from lib import charts, returns
 from lib.export import export_filename
+from lib.markets import overview
 from lib.ui import data, exports, vega, widgets
 from lib.ui.frame import pages
 from lib.ui.views.policy import event_overlay_layers, latest_events_list

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from lib import charts, returns
 from lib.export import export_filename
-from lib.price_view import (
+from lib.markets.price_view import (
     BENCHMARKS,
     MAX_COMPARE,
     PriceView,
@@ -98,7 +98,7 @@ class PriceChoice(NamedTuple):
     """The small cache key of one Prices view: everything its data and summary depend on.
 
     ``align`` None: end at the common end date when the symbols' ends differ by more than a
-    week of sessions (lib.price_view.default_align)."""
+    week of sessions (lib.markets.price_view.default_align)."""
 
     symbols: tuple[str, ...]
     currency: str

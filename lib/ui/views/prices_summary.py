@@ -6,11 +6,11 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import tables
 from lib.ui.data import arrow_table
 from lib.ui.views.valuation import market_cap_columns, market_cap_table
 from lib.ui.widgets import percent_column
-from lib.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 
 #: Column -> header, units included (percent columns arrive in percent points).
 LABELS = {

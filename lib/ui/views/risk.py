@@ -1,6 +1,7 @@
 """Prices page, Risk section: drawdown, correlation of daily returns, rolling correlation, beta.
 
-Cached on the page's small choices; the pure maths is lib.risk and the charts lib.risk_charts.
+Cached on the page's small choices; the pure maths is lib.markets.risk, the charts
+lib.markets.risk_charts.
 Baskets ("West basket", "China basket") are equal-weighted USD levels, as on Home, so the
 default rolling correlation answers "are the West and China decoupling?".
 """
@@ -15,8 +16,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lib import returns, risk, risk_charts
-from lib.price_view import build_view
+from lib import returns
+from lib.markets import risk, risk_charts
+from lib.markets.price_view import build_view
 from lib.ui import data, exports, state, tables, vega, widgets
 from lib.universe import basket_members, symbol_key
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import valuation
+from lib.markets import valuation
 from lib.paths import user_data_dir
 from lib.prices import ENV_OFFLINE
 from lib.prices.shares import YahooShares

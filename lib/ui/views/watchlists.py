@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from lib.price_view import MAX_COMPARE
+from lib.markets.price_view import MAX_COMPARE
+from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import data, tables
 from lib.ui.frame import ensure_starter_watchlists, watchlist_owner, watchlist_price_lookup
 from lib.ui.views.valuation import market_cap_columns, market_cap_table, refresh_button
 from lib.ui.widgets import as_percent
-from lib.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.watchlists import (
     LOCAL_OWNER,
     MAX_IMPORT_BYTES,

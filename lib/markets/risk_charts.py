@@ -1,7 +1,7 @@
-"""Altair builders for the risk views. Pure: lib.risk frames in, ``alt`` charts out.
+"""Altair builders for the risk views. Pure: lib.markets.risk frames in, ``alt`` charts out.
 
 Long series are downsampled per series (lib.downsample, which keeps first, last and the
-extremes, so the worst drawdown is always drawn); exports use the full lib.risk frames.
+extremes, so the worst drawdown is always drawn); exports use the full lib.markets.risk frames.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ DATE_TOOLTIP = alt.Tooltip("date:T", title="Date", format="%a %d %b %Y")
 
 
 def drawdown_plot_frame(dd: pd.DataFrame, budget: int = CHART_POINT_BUDGET) -> pd.DataFrame:
-    """The drawable points of lib.risk.drawdowns output: at most ~budget points in all."""
+    """The drawable points of lib.markets.risk.drawdowns output: at most ~budget points in all."""
     if dd.empty:
         return dd.loc[:, ["date", "symbol", "drawdown", "price", "peak"]]
     n_out = points_per_series(dd["symbol"].nunique(), budget_points=budget)
@@ -54,7 +54,7 @@ def drawdown_chart(dd: pd.DataFrame, height: int = 320) -> alt.LayerChart:
 
 
 def correlation_heatmap(corr: pd.DataFrame, min_overlap: int, size: int = 44) -> alt.LayerChart:
-    """Heatmap of lib.risk.correlation_matrix output; thin pairs are grey, shown as "–".
+    """Heatmap of lib.markets.risk.correlation_matrix output; thin pairs are grey, shown as "–".
 
     The tooltip names both symbols, the correlation and the overlap (common trading days),
     and says when the overlap is below ``min_overlap``.
@@ -97,7 +97,7 @@ def correlation_heatmap(corr: pd.DataFrame, min_overlap: int, size: int = 44) ->
 
 
 def rolling_plot_frame(roll: pd.DataFrame, n_out: int = 2000) -> pd.DataFrame:
-    """Drawable points of lib.risk.rolling_correlation output (NaN warm-up dropped)."""
+    """Drawable points of lib.markets.risk.rolling_correlation output (NaN warm-up dropped)."""
     valid = roll.dropna(subset=["correlation"]).reset_index(drop=True)
     if valid.empty:
         return valid

@@ -1,8 +1,9 @@
 """One Excel workbook per export: a sheet per table plus a *Sources* sheet.
 
-Same safety rule as the CSV export (lib.export.neutralise_cell): text that a spreadsheet
-would execute gets a leading quote; numbers stay numbers and dates stay dates, so a user can
-chart or sum the workbook without retyping anything.
+Text a spreadsheet would execute (the CSV export's lib.export.FORMULA_PREFIXES) is written as
+a typed string cell with Excel's quote-prefix marker, never a formula, and with no visible
+apostrophe; numbers stay numbers and dates stay dates, so a user can chart or sum the workbook
+without retyping anything.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from lib.export import export_filename, neutralise_cell
+from lib.export import FORMULA_PREFIXES, export_filename
 
 SOURCES_SHEET = "Sources"
 SOURCES_COLUMNS = ["Table", "Source", "As of", "Adjustment basis", "Confidence"]
@@ -73,8 +74,25 @@ def sheet_names(names: Sequence[str], reserved: Sequence[str] = (SOURCES_SHEET,)
 
 
 def _clean_text(text: str) -> str:
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return str(neutralise_cell(text))[:MAX_CELL_CHARS]
+    """Text as written: control characters Excel refuses removed, capped at its cell limit.
+
+    No apostrophe is added: a formula-like string stays inert because its cell is typed as a
+    string (see :func:`_inert_strings`), so the reader sees exactly the text we had.
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
+
+
+def _inert_strings(ws: Any, row: int) -> None:
+    """Type every text cell of ``row`` as a string: an XLSX string cell never evaluates.
+
+    openpyxl would store ``=1+1`` as a formula; ``data_type="s"`` keeps it text. Formula-like
+    text also gets Excel's own quote-prefix marker, so re-editing the cell keeps it text.
+    """
+    for cell in ws[row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(FORMULA_PREFIXES):
+                cell.quotePrefix = True
 
 
 def cell_value(value: Any) -> Any:
@@ -105,6 +123,7 @@ def cell_value(value: Any) -> Any:
 def _write_table(ws: Any, df: pd.DataFrame) -> None:
     headers = [_clean_text(str(c)) for c in df.columns]
     ws.append(headers)
+    _inert_strings(ws, 1)
     date_only: list[bool] = []
     for col in df.columns:
         s = df[col]
@@ -116,6 +135,7 @@ def _write_table(ws: Any, df: pd.DataFrame) -> None:
             date_only.append(True)
     for row in df.itertuples(index=False, name=None):
         ws.append([cell_value(v) for v in row])
+        _inert_strings(ws, ws.max_row)
     for j, col in enumerate(df.columns, start=1):
         letter = get_column_letter(j)
         fmt = DATE_FORMAT if date_only[j - 1] else DATETIME_FORMAT

@@ -63,8 +63,8 @@ def test_real_prices_keep_types_and_sources_sheet(real: pd.DataFrame) -> None:
     assert first["volume"].data_type == "n"
     assert first["symbol"].value == "MP"
     s = wb["Summary"]
-    assert s["B3"].value == "'=Lynas"
-    assert s["B3"].data_type == "s"
+    assert s["B3"].value == "=Lynas"  # the text exactly, no visible apostrophe
+    assert s["B3"].data_type == "s" and s["B3"].quotePrefix
     assert s["C2"].value == -0.125 and s["C2"].data_type == "n"
     src = wb[SOURCES_SHEET]
     assert [c.value for c in src[1]] == SOURCES_COLUMNS
@@ -86,25 +86,34 @@ def test_formula_injection_neutralised_in_text_and_headers() -> None:
     )
     wb = _open(workbook_bytes({"t": df}))
     ws = wb["t"]
-    assert ws["A1"].value.startswith("'=")
+    assert ws["A1"].value == "=cmd|' /C calc'!A0"
     for row in ws.iter_rows(min_row=1):
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
-    assert [ws.cell(r, 1).value for r in range(2, 8)] == [
-        "'=1+1",
-        "'+SUM(A1)",
-        "'-2+3",
-        "'@x",
-        "'\tTAB",
-        "plain",
-    ]
+            if isinstance(cell.value, str):
+                assert cell.data_type == "s", cell.coordinate
+    texts = ["=1+1", "+SUM(A1)", "-2+3", "@x", "\tTAB", "plain"]
+    assert [ws.cell(r, 1).value for r in range(2, 8)] == texts
+    assert [ws.cell(r, 1).quotePrefix for r in range(2, 8)] == [True] * 5 + [False]
     assert ws["B2"].value == -1.5 and ws["B2"].data_type == "n"
     assert ws["B4"].value is None  # NaN is an empty cell, not the text "nan"
 
 
 def test_source_texts_are_neutralised_too() -> None:
     wb = _open(workbook_bytes({"t": pd.DataFrame({"a": [1]})}, [TableSource("t", "=evil()")]))
-    assert wb[SOURCES_SHEET]["B2"].value == "'=evil()"
+    cell = wb[SOURCES_SHEET]["B2"]
+    assert cell.value == "=evil()" and cell.data_type == "s" and cell.quotePrefix
+
+
+def test_no_formula_element_in_the_file() -> None:
+    """The sheet XML itself holds no <f> element: a formula-like text cell is a string cell."""
+    import zipfile
+
+    data = workbook_bytes({"t": pd.DataFrame({"a": ["=1+1", '=HYPERLINK("x")'], "n": [1, 2]})})
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+    assert 't="s"' in sheet or 't="inlineStr"' in sheet
 
 
 def test_sheet_names_sanitised_and_unique() -> None:

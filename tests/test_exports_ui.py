@@ -64,7 +64,8 @@ def test_xlsx_builder_runs_the_table_factory_only_when_called() -> None:
     assert calls == [1]
     assert book.sheetnames == ["Data", "Sources"]
     ws = book["Data"]
-    assert ws["B2"].value == 3.0 and ws["C2"].value == "'=1+1"  # numbers typed, formulas inert
+    assert ws["B2"].value == 3.0 and ws["C2"].value == "=1+1"  # numbers typed, formulas inert
+    assert ws["C2"].data_type == "s" and ws["C2"].quotePrefix
     assert book["Sources"]["B2"].value == "Unit test"
 
 

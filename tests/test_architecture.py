@@ -2,12 +2,17 @@
 
 - no import circle anywhere in lib/;
 - only lib/ui/ imports streamlit;
-- pages/ and app.py import only from lib.ui (plus streamlit and UPPER_CASE constants).
+- pages/ and app.py import only from lib.ui (plus streamlit and UPPER_CASE constants);
+- no view module imports another view (a shared piece is a widget or domain code);
+- no file in lib/ is over 450 lines (one job per file);
+- nothing reaches into Streamlit's private modules except lib/ui/st_internals.py, which
+  tests/test_st_internals.py checks against the installed version.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -98,6 +103,63 @@ def page_import_problems(source: str) -> list[str]:
     return problems
 
 
+VIEWS = "lib.ui.views"
+MAX_LINES = 450
+ST_WRAPPER = "lib.ui.st_internals"
+
+
+def view_to_view_imports(modules: Mapping[str, Path]) -> list[tuple[str, str]]:
+    """(view, view it imports) for every import between two modules of lib.ui.views."""
+    graph = import_graph(modules)
+    return sorted(
+        (name, target)
+        for name, targets in graph.items()
+        if name.startswith(VIEWS + ".")
+        for target in targets
+        if target.startswith(VIEWS + ".")
+    )
+
+
+def long_files(modules: Mapping[str, Path], limit: int = MAX_LINES) -> dict[str, int]:
+    """Modules over ``limit`` lines, with their length."""
+    out = {}
+    for name, path in modules.items():
+        n = len(path.read_text().splitlines())
+        if n > limit:
+            out[name] = n
+    return out
+
+
+def _is_submodule(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"streamlit.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def private_streamlit_imports(sources: Mapping[str, str]) -> list[str]:
+    """Imports of Streamlit beyond ``import streamlit`` and its public top-level names.
+
+    ``import streamlit.x``, ``from streamlit.x import y`` and ``from streamlit import
+    <submodule>`` all reach into internals that move between releases.
+    """
+    found = []
+    for name, source in sources.items():
+        if name == ST_WRAPPER:
+            continue
+        for mod, names in imports(ast.parse(source)):
+            if mod.startswith("streamlit."):
+                found.append(f"{name}: {mod}")
+            elif mod == "streamlit":
+                found += [f"{name}: streamlit.{n}" for n in names if _is_submodule(n)]
+    return sorted(found)
+
+
+def _sources() -> dict[str, str]:
+    files = {**lib_modules(), **{p.stem: p for p in PAGES}}
+    return {name: path.read_text() for name, path in files.items()}
+
+
 PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
 
 
@@ -117,6 +179,18 @@ def test_only_lib_ui_imports_streamlit() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_pages_import_only_lib_ui_and_constants(page: Path) -> None:
     assert page_import_problems(page.read_text()) == []
+
+
+def test_no_view_imports_another_view() -> None:
+    assert view_to_view_imports(lib_modules()) == []
+
+
+def test_no_lib_file_over_the_line_limit() -> None:
+    assert long_files(lib_modules()) == {}
+
+
+def test_only_the_wrapper_reaches_into_streamlit_internals() -> None:
+    assert private_streamlit_imports(_sources()) == []
 
 
 # --------------------------------------------------------------------------- the checks can fail
@@ -172,3 +246,48 @@ def test_streamlit_check_finds_a_domain_module_importing_it(tmp_path: Path) -> N
 )
 def test_page_check_accepts_only_lib_ui_and_constants(source: str, ok: bool) -> None:
     assert (page_import_problems(source) == []) is ok
+
+
+def test_view_check_finds_a_view_importing_a_view(tmp_path: Path) -> None:
+    modules = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "ui/__init__.py": "",
+            "ui/widgets.py": "",
+            "ui/views/__init__.py": "",
+            "ui/views/prices.py": "from lib.ui.views import policy\nfrom lib.ui import widgets\n",
+            "ui/views/policy.py": "def f():\n    from lib.ui.views.home import x\n",
+            "ui/views/home.py": "x = 1\n",
+        },
+    )
+    assert view_to_view_imports(modules) == [
+        ("lib.ui.views.policy", "lib.ui.views.home"),
+        ("lib.ui.views.prices", "lib.ui.views.policy"),
+    ]
+
+
+def test_line_limit_check_finds_a_long_file(tmp_path: Path) -> None:
+    modules = _package(
+        tmp_path,
+        {"__init__.py": "", "short.py": "x = 1\n" * 450, "long.py": "x = 1\n" * 451},
+    )
+    assert long_files(modules) == {"lib.long": 451}
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("import streamlit as st\nfrom streamlit import session_state\n", []),
+        (
+            "from streamlit.delta_generator import DeltaGenerator\n",
+            ["m: streamlit.delta_generator"],
+        ),
+        ("from streamlit import dataframe_util\n", ["m: streamlit.dataframe_util"]),
+        ("import streamlit.runtime\n", ["m: streamlit.runtime"]),
+        ("def f():\n    from streamlit.elements import vega_charts\n", ["m: streamlit.elements"]),
+    ],
+)
+def test_private_import_check(source: str, found: list[str]) -> None:
+    assert private_streamlit_imports({"m": source}) == found
+    assert private_streamlit_imports({ST_WRAPPER: source}) == []

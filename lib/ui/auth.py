@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
-from streamlit.logger import get_logger
 
 from lib import auth
+from lib.ui.st_internals import get_logger
 from lib.ui.widgets import escape_markdown
 
 _LOG = get_logger(__name__)

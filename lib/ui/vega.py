@@ -9,7 +9,6 @@ their data, and pages draw it with :func:`show`.
 from __future__ import annotations
 
 import hashlib
-import threading
 from contextlib import nullcontext
 from typing import Any
 
@@ -17,17 +16,11 @@ import altair as alt
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
-from streamlit import dataframe_util
+
+from lib.ui.st_internals import ALTAIR_LOCK as _LOCK
+from lib.ui.st_internals import any_to_arrow_bytes, arrow_table_to_bytes
 
 Spec = dict[str, Any]
-
-# Altair's theme and data-transformer switches are process-global: share the lock that
-# st.altair_chart holds around the same switches, so a session drawing an Altair chart at
-# the same moment never converts with our transformer (or we with its).
-try:
-    from streamlit.elements.vega_charts import _altair_globals_lock as _LOCK
-except ImportError:  # a Streamlit without it: at least serialise our own conversions
-    _LOCK = threading.Lock()
 
 
 def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
@@ -36,9 +29,9 @@ def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
         # Vega reads columns only: no index, no pandas schema metadata (a few hundred bytes
         # a column), which Streamlit's own conversion would add.
         table = pa.Table.from_pandas(data, preserve_index=False).replace_schema_metadata(None)
-        data_bytes = dataframe_util.convert_arrow_table_to_arrow_bytes(table)
+        data_bytes = arrow_table_to_bytes(table)
     else:
-        data_bytes = dataframe_util.convert_anything_to_arrow_bytes(data)
+        data_bytes = any_to_arrow_bytes(data)
     name = hashlib.md5(data_bytes, usedforsecurity=False).hexdigest()
     datasets[name] = data_bytes
     return {"name": name}

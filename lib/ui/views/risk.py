@@ -14,12 +14,12 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from lib import returns
 from lib.markets import risk, risk_charts
 from lib.markets.price_view import build_view
 from lib.ui import data, exports, state, tables, vega, widgets
+from lib.ui.st_internals import DeltaGenerator
 from lib.universe import basket_members, symbol_key
 
 BASKETS = ("West basket", "China basket")

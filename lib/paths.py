@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import platformdirs
 
+from lib import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
 
-#: Environment variable that moves the local price cache and the default watchlist database.
-ENV_DATA_HOME = "RER_DATA_HOME"
+ENV_DATA_HOME = settings.ENV_DATA_HOME
 
 
 def user_data_dir() -> Path:
@@ -19,7 +19,7 @@ def user_data_dir() -> Path:
 
     Overridable so that tests, CI and multi-server deployments can point it anywhere.
     """
-    override = os.environ.get(ENV_DATA_HOME)
-    path = Path(override) if override else Path(platformdirs.user_data_dir("rare-earths-revival"))
+    home = settings.current().data_home
+    path = home if home else Path(platformdirs.user_data_dir("rare-earths-revival"))
     path.mkdir(parents=True, exist_ok=True)
     return path

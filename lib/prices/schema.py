@@ -10,6 +10,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from lib import settings
 from lib.paths import DATA_DIR
 
 SNAPSHOT_DIR = DATA_DIR / "prices"
@@ -28,7 +29,7 @@ PRICE_FIELDS = ["open", "high", "low", "close", "adj_close"]
 
 
 #: Set to 1 to never contact Yahoo (air-gapped deployments, CI).
-ENV_OFFLINE = "RER_OFFLINE"
+ENV_OFFLINE = settings.ENV_OFFLINE
 
 #: What a page or table says for a symbol with no rows on disk.
 NO_OFFLINE_DATA = "no offline data; refreshes from Yahoo when online"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib import settings
 from lib.paths import user_data_dir
 from lib.prices.cache_file import (
     CACHE_FILE,
@@ -37,7 +38,6 @@ from lib.prices.calendar import last_expected_session
 from lib.prices.cleaning import basis_changed, clean_rows
 from lib.prices.fx import fx_symbols_for
 from lib.prices.schema import (
-    ENV_OFFLINE,
     SNAPSHOT_PATH,
     CacheCorruptError,
     CacheWriteError,
@@ -216,7 +216,7 @@ class PriceStore:
         """Bring ``symbols`` up to date from the fetcher; never loses or corrupts good rows."""
         report = RefreshReport()
         notify = progress or (lambda _sym, _msg: None)
-        if os.environ.get(ENV_OFFLINE) == "1" or self.fetcher is None:
+        if settings.current().offline or self.fetcher is None:
             report.offline = True
             return report
         targets = [s.upper() for s in symbols] if force else self.stale_symbols(symbols, auto=auto)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from datetime import date
 
 import streamlit as st
 
-from lib import watchlists
+from lib import settings, watchlists
 from lib.paths import ROOT
-from lib.prices import ENV_OFFLINE, PriceDataError, forget_probe, refresh_universe_symbols
+from lib.prices import PriceDataError, forget_probe, refresh_universe_symbols
 from lib.ui import auth, data
 from lib.ui.widgets import escape_markdown, lazy_expander
 from lib.watchlists.perf import last_price
@@ -199,7 +198,7 @@ def resolve_unknown_symbols(symbols: Sequence[str]) -> None:
     todo = [s for s in symbols if s not in have and s not in tried]
     if not todo:
         return
-    if os.environ.get(ENV_OFFLINE) == "1" or store.fetcher is None:
+    if settings.current().offline or store.fetcher is None:
         tried.update(todo)
         return
     room = max(0, MAX_LOOKUPS_PER_SESSION - len(tried))

@@ -12,17 +12,18 @@ warms a key nobody asks for.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
+
+from lib import settings
 
 log = logging.getLogger(__name__)
 
 _started = threading.Event()
 #: Set to "0" to switch warming off (the test suite does, so no background work interleaves
 #: with a test).
-ENV_WARM = "RER_WARM_PAGES"
+ENV_WARM = settings.ENV_WARM
 #: Pause between steps so sessions being served get the interpreter between them.
 STEP_PAUSE_S = 0.05
 
@@ -103,7 +104,7 @@ def _run(steps: tuple[tuple[str, Callable[[], None]], ...]) -> None:
 
 def start_once(steps: tuple[tuple[str, Callable[[], None]], ...] = STEPS) -> bool:
     """Start the warm-up thread if this process has not yet; True when this call started it."""
-    if _started.is_set() or os.environ.get(ENV_WARM, "1") == "0":
+    if _started.is_set() or not settings.current().warm_pages:
         return False
     _started.set()
     threading.Thread(target=_run, args=(steps,), name="rer-warm-pages", daemon=True).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from lib import settings
 from lib.paths import user_data_dir
 from lib.watchlists.validate import MAX_NAME_LEN, MAX_OWNER_LEN, WatchlistError
 
 #: Environment variable with any SQLAlchemy URL; wins over secrets.toml.
-ENV_DATABASE_URL = "RER_DATABASE_URL"
+ENV_DATABASE_URL = settings.ENV_DATABASE_URL
 
 
 DB_FILE = "watchlists.db"
@@ -33,8 +33,7 @@ def resolve_database_url(
     data_dir: Path | None = None,
 ) -> str:
     """Env var first, then ``[connections.watchlists] url`` from secrets, else SQLite."""
-    env = os.environ if env is None else env
-    url = (env.get(ENV_DATABASE_URL) or "").strip()
+    url = settings.current(env).database_url
     if url:
         return url
     if secrets_url and secrets_url.strip():

@@ -3,16 +3,15 @@ the online refresh of share counts (Yahoo, through lib.prices.shares)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from lib import settings
 from lib.markets import valuation
 from lib.paths import user_data_dir
-from lib.prices import ENV_OFFLINE
 from lib.prices.shares import YahooShares
 from lib.ui import data
 
@@ -21,7 +20,7 @@ SHARES_UNREADABLE = "share-count file could not be read"
 
 
 def _offline() -> bool:
-    return os.environ.get(ENV_OFFLINE) == "1"
+    return settings.current().offline
 
 
 def _cache_path() -> Path:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from lib.ui.state import seed_symbols
-from lib.ui.widgets import as_percent, escape_markdown, fmt_pct
+from lib.ui.widgets import LINK_BREAK, as_percent, escape_markdown, fmt_pct, plain_text
 from lib.universe import symbol_key
+from tests.hypothesis_profiles import LIB_SCALE
 
 
 @pytest.mark.parametrize(
@@ -16,7 +22,8 @@ from lib.universe import symbol_key
         "[click](https://evil.example)",
         "<b>bold</b> *em* _em_ `code` # head",
         ":red[alarm] $x^2$ a=b & c | d ~ e",
-        "1. not a list\n- nor this",
+        "1. not a list - nor this",
+        "see http://x.invalid/a and www.x.invalid or a@x.invalid",
     ],
 )
 def test_escape_markdown_leaves_no_markup_character_bare(text: str) -> None:
@@ -29,7 +36,46 @@ def test_escape_markdown_leaves_no_markup_character_bare(text: str) -> None:
         and not (ch == "\\" and i + 1 < len(out))
     ]
     assert bare == []
-    assert out.replace("\\", "") == text.replace("\\", "")  # nothing else changes
+    # Nothing else changes but the invisible breaks before an autolink could start.
+    assert out.replace("\\", "").replace(LINK_BREAK, "") == text.replace("\\", "")
+
+
+#: GFM autolink literals as Streamlit's markdown finds them in the text after escapes and
+#: character references are resolved (so the test looks at the text with backslashes removed).
+_AUTOLINK = re.compile(r"(https?://|www\.)[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+", re.I)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("WWW.EVIL.COM", "WWW.EVIL.COM"),
+        ("go to https://evil.example/x?y=1", "go to https://evil.example/x?y=1"),
+        ("mailto:a@b.example", "mailto:a@b.example"),
+        ("\u202eMP gnissim", "MP gnissim"),
+        ("\u2066LYC.AX\u2069", "LYC.AX"),
+        ("ww\u200bw.evil.com", "www.evil.com"),
+        ("M\x00P\nline\u2028two", "M P line two"),
+        ("h\u00adttp\ufeff://x.invalid", "http://x.invalid"),
+        ("tag\U000e0041s", "tags"),
+        ("naïve café 東京 👍", "naïve café 東京 👍"),
+    ],
+)
+def test_escaped_text_reads_the_same_but_cannot_link_or_reorder(text: str, shown: str) -> None:
+    out = escape_markdown(text)
+    resolved = out.replace("\\", "")
+    assert resolved.replace(LINK_BREAK, "") == shown
+    assert not _AUTOLINK.search(resolved), resolved
+    hidden = [ch for ch in resolved if unicodedata.category(ch) in ("Cf", "Cc")]
+    assert set(hidden) <= {LINK_BREAK}, hidden
+
+
+@given(text=hs.text(max_size=80))
+@settings(max_examples=settings().max_examples * LIB_SCALE, deadline=None)
+def test_no_text_escapes_into_a_link_or_a_direction_override(text: str) -> None:
+    resolved = escape_markdown(text).replace("\\", "")
+    assert not _AUTOLINK.search(resolved)
+    assert not [ch for ch in resolved if ch != LINK_BREAK and unicodedata.category(ch) == "Cf"]
+    assert plain_text(resolved.replace(LINK_BREAK, "")) == resolved.replace(LINK_BREAK, "")
 
 
 def test_fmt_pct_and_as_percent_agree() -> None:

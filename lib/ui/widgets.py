@@ -1,9 +1,11 @@
-"""Small shared widgets and formatting: downloads, the one markdown escape, percent, dates."""
+"""Small shared widgets and formatting: downloads, the one escape for untrusted text, percent,
+dates."""
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -15,11 +17,47 @@ from lib import export
 
 #: Everything markdown (and Streamlit's extensions: :colour[], $maths$, emoji :codes:) reads.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^])")
+#: Where GFM's autolink literal starts a link: ``http(s)://``, ``www.`` and an email's ``@``
+#: (``mailto:``/``xmpp:`` links need an ``@`` too). Found on the text before escaping.
+_AUTOLINK_START = re.compile(r"(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+#: U+2060 WORD JOINER: invisible and not a word character, so the autolinker's pattern stops
+#: there. Backslash escapes and HTML entities do not help: Streamlit's markdown resolves them
+#: into the text before its autolink pass (checked in Chromium, tests/e2e/test_inert_text.py).
+LINK_BREAK = "\u2060"
+#: Text-direction overrides, isolates and marks: an RLO would reverse the app's own sentence.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible_char(ch: str) -> str:
+    """Control characters and line breaks become a space; format characters (zero-width
+    spaces and joiners, bidi controls, soft hyphens, tags) are dropped."""
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Zl", "Zp"):
+        return " "
+    if category == "Cf" or ch in _BIDI:
+        return ""
+    return ch
+
+
+def plain_text(text: object) -> str:
+    """Untrusted text without the characters that hide or reorder what it says."""
+    raw = str(text)
+    if raw.isascii() and raw.isprintable():
+        return raw
+    return "".join(_visible_char(ch) for ch in raw)
 
 
 def escape_markdown(text: object) -> str:
-    """Show untrusted or data text literally inside st.markdown (no links, HTML or emphasis)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """The one path for untrusted or data text into any markdown body (st.markdown, captions,
+    info/warning/error, toasts): it reads literally and can never become a link, image, HTML,
+    emphasis or a Streamlit directive.
+
+    Three steps: format and control characters go (:func:`plain_text`); an invisible word joiner
+    breaks every place the browser's autolinker would start a link (a bare ``http://``,
+    ``www.`` or ``name@host``); every markdown character is backslash-escaped.
+    """
+    shown = _AUTOLINK_START.sub(LINK_BREAK, plain_text(text))
+    return _MD_SPECIAL.sub(r"\\\1", shown)
 
 
 def fmt_pct(x: float | None, digits: int = 1) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import struct
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import altair as alt
@@ -39,10 +39,33 @@ class ImageMeta:
     as_of: date | None = None
     note: str | None = None  # e.g. "Adjusted close, rebased to 100"
 
+    def __post_init__(self) -> None:
+        # A Timestamp or datetime is a date too, but prints "2026-01-02T00:00:00".
+        object.__setattr__(self, "as_of", day_of(self.as_of))
+
     def caption_lines(self) -> list[str]:
         first = f"Source: {self.source}" if self.source else "Source: not stated"
         first += f" · as of {self.as_of.isoformat()}" if self.as_of else " · as-of date unknown"
         return [first] + ([self.note] if self.note else [])
+
+
+def day_of(value: object) -> date | None:
+    """The calendar day of a date, datetime, pandas Timestamp or ISO text; None if there is
+    none (None, NaT, empty or unreadable text). Images and file names show days, never times."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # before date: every datetime is a date
+        return None if value != value else value.date()  # NaT compares unequal to itself
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return datetime.fromisoformat(text).date() if text else None
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            return None
 
 
 def _fix_container_width(node: Any, width: int) -> None:
@@ -150,6 +173,7 @@ def image_filename(kind: str, as_of: date | None, ext: str) -> str:
     """e.g. prices_asof-2026-07-31.png; only safe characters, whatever the inputs."""
     if ext not in ("png", "svg"):
         raise ChartImageError(f"unknown image format: {ext}")
-    stem = kind + (f"_asof-{as_of.isoformat()}" if as_of else "")
+    day = day_of(as_of)
+    stem = kind + (f"_asof-{day.isoformat()}" if day else "")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in stem)
     return f"{safe}.{ext}"

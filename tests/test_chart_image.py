@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,6 +17,7 @@ from lib.chart_image import (
     ImageMeta,
     chart_to_png,
     chart_to_svg,
+    day_of,
     image_filename,
     image_spec,
     png_size,
@@ -129,3 +131,31 @@ def test_image_filename_is_safe() -> None:
     assert Path(image_filename("a/b", None, "svg")).name == "a-b.svg"
     with pytest.raises(ChartImageError):
         image_filename("x", None, "exe")
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        pd.Timestamp("2026-01-02"),
+        pd.Timestamp("2026-01-02 15:30", tz="UTC"),
+        datetime(2026, 1, 2, 23, 59),
+        "2026-01-02T00:00:00",
+        np.datetime64("2026-01-02T00:00"),
+    ],
+    ids=["Timestamp", "tz-Timestamp", "datetime", "iso-text", "datetime64"],
+)
+def test_image_and_file_name_show_a_day_never_a_time(line_chart: alt.Chart, as_of: object) -> None:
+    """'as of 2026-01-02', not '2026-01-02T00:00:00', whatever kind of date a page passes."""
+    meta = ImageMeta("T", "S", as_of)  # type: ignore[arg-type]
+    assert meta.as_of == date(2026, 1, 2) and type(meta.as_of) is date
+    assert meta.caption_lines() == ["Source: S · as of 2026-01-02"]
+    text = _svg_text(_svg_root(chart_to_svg(line_chart, meta, 400, 200)))
+    assert "as of 2026-01-02" in text and "T00" not in text and "00:00" not in text
+    assert image_filename("prices", as_of, "png") == "prices_asof-2026-01-02.png"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("missing", [None, pd.NaT, np.datetime64("NaT"), "", "not a date"])
+def test_a_missing_day_is_said_unknown(missing: object) -> None:
+    assert day_of(missing) is None
+    assert ImageMeta("T", "S", missing).caption_lines() == ["Source: S · as-of date unknown"]  # type: ignore[arg-type]
+    assert image_filename("prices", missing, "svg") == "prices.svg"  # type: ignore[arg-type]

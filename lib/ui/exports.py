@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from lib.chart_image import ImageMeta, chart_to_png, chart_to_svg, image_filename
+from lib.chart_image import ImageMeta, chart_to_png, chart_to_svg, day_of, image_filename
 from lib.xlsx import TableSource, workbook_bytes, xlsx_filename
 
 __all__ = [
@@ -39,12 +39,8 @@ PRICE_SOURCE = "Yahoo Finance daily closes (offline snapshot or live refresh)"
 
 
 def as_date(value: object) -> date | None:
-    """A plain date from a Timestamp/date/None, for ImageMeta and TableSource."""
-    if value is None or value is pd.NaT:
-        return None
-    if not isinstance(value, date) and pd.isna(value):  # type: ignore[arg-type]
-        return None
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+    """A plain date from a Timestamp/date/ISO text/None, for ImageMeta and TableSource."""
+    return day_of(value)
 
 
 def png_data(

@@ -12,7 +12,7 @@ from lib.export import export_filename
 from lib.markets import overview
 from lib.ui import data, exports, vega, widgets
 from lib.ui.frame import pages
-from lib.ui.views.policy import event_overlay_layers, latest_events_list
+from lib.ui.policy_events import event_overlay_layers, latest_events_list
 from lib.universe import basket_members
 
 __all__ = ["home_chart", "home_exports", "home_overview", "latest_events_list", "page_links"]

@@ -1,4 +1,4 @@
-"""Policy timeline page, plus the policy-event overlays other pages' charts share."""
+"""Policy timeline page (the overlays other pages share are in lib.ui.policy_events)."""
 
 from __future__ import annotations
 
@@ -14,43 +14,7 @@ import streamlit as st
 from lib.events import charts as event_charts
 from lib.events import events as ev
 from lib.ui import data, vega
-from lib.ui.frame import page_link
 from lib.ui.widgets import escape_markdown
-
-
-def event_overlay_layers(
-    start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
-) -> list[alt.Chart]:
-    """Policy-event rules for a price chart, filtered and limited to the visible range."""
-    events = ev.filter_events(
-        data.policy_events(), jurisdictions=places, categories=categories, start=start, end=end
-    )
-    if events.empty:
-        return []
-    return [event_charts.event_rule_layer(events, start=start, end=end)]
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _latest_events_markdown(limit: int) -> list[str]:
-    """One escaped markdown line per event, built once (Home shows them on every rerun)."""
-    events = data.policy_events().sort_values("date", ascending=False).head(limit)
-    lines = []
-    for e in events.itertuples():
-        flag = "" if e.status_label == "exact" else f" · :orange[{e.status_label}]"
-        lines.append(
-            f"**{escape_markdown(e.date_label)}** · {escape_markdown(e.jurisdiction)} · "
-            f"{escape_markdown(e.category)}{flag}  \n{escape_markdown(e.title)}"
-        )
-    return lines
-
-
-def latest_events_list(limit: int = 6) -> None:
-    """The most recent policy events, newest first; inexact or unverified ones say so."""
-    st.subheader("Latest policy events")
-    for line in _latest_events_markdown(limit):
-        st.markdown(line)
-    page_link("pages/2_Policy_timeline.py", label="All events", icon=":material/timeline:")
-
 
 # --------------------------------------------------------------------------- the page
 

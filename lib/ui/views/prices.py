@@ -22,9 +22,8 @@ from lib.markets.price_view import (
     resolve_range,
 )
 from lib.prices.schema import NO_OFFLINE_DATA
-from lib.ui import data, vega
-from lib.ui.views import prices_summary, valuation
-from lib.ui.views.policy import event_overlay_layers
+from lib.ui import data, valuation, vega
+from lib.ui.policy_events import event_overlay_layers
 from lib.ui.widgets import as_percent
 from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
 
@@ -144,7 +143,7 @@ def price_view_for(key: PriceChoice) -> tuple[PriceView, dict[str, str], pd.Data
 
 @data.token_cached(ttl="1h", max_entries=64)
 def _summary_table(key: PriceChoice, shares_token: str, *, cache_token: str) -> pa.Table:
-    return prices_summary.display_table(_price_view(key)[2])
+    return valuation.summary_display_table(_price_view(key)[2])
 
 
 def summary_table_for(key: PriceChoice) -> pa.Table:

@@ -8,8 +8,7 @@ import streamlit as st
 
 from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import tables
-from lib.ui.data import arrow_table
-from lib.ui.views.valuation import market_cap_columns, market_cap_table
+from lib.ui.valuation import market_cap_table
 from lib.ui.widgets import percent_column
 
 #: Column -> header, units included (percent columns arrive in percent points).
@@ -27,20 +26,6 @@ LABELS = {
     "volatility": "Volatility, annualised (%)",
     "trend": "Trend",
 }
-
-
-def with_market_caps(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary plus market cap (USD) and its share-count basis, '–' + reason if unknown."""
-    if summary.empty:
-        return summary
-    caps = market_cap_columns(list(summary["symbol"]))
-    return summary.merge(caps, on="symbol", how="left")
-
-
-def display_table(summary: pd.DataFrame) -> pa.Table:
-    """The summary with market caps, converted to Arrow once (it is cached per view): the
-    numbers stay numbers and the browser formats them (see :func:`summary_widget`)."""
-    return arrow_table(with_market_caps(summary))
 
 
 def summary_widget(table: pa.Table, currency: str) -> None:

@@ -13,7 +13,7 @@ from lib.markets.price_view import MAX_COMPARE
 from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import data, tables
 from lib.ui.frame import ensure_starter_watchlists, watchlist_owner, watchlist_price_lookup
-from lib.ui.views.valuation import market_cap_columns, market_cap_table, refresh_button
+from lib.ui.valuation import market_cap_columns, market_cap_table, refresh_button
 from lib.ui.widgets import as_percent
 from lib.watchlists import (
     LOCAL_OWNER,

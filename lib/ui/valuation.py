@@ -1,5 +1,6 @@
 """Market caps for the Prices summary and Watchlists, cached per price-cache version, and
-the online refresh of share counts (Yahoo, through lib.prices.shares)."""
+the online refresh of share counts (Yahoo, through lib.prices.shares). A widget module, so
+both pages' views share it without importing each other."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lib import settings
@@ -60,6 +62,20 @@ def market_cap_table() -> pd.DataFrame:
 def market_cap_columns(symbols: Sequence[str]) -> pd.DataFrame:
     """symbol, 'Market cap (USD)', 'Share count (source, date)' for ``symbols``."""
     return valuation.market_cap_labels(market_cap_table(), list(symbols))
+
+
+def with_market_caps(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary plus market cap (USD) and its share-count basis, '–' + reason if unknown."""
+    if summary.empty:
+        return summary
+    caps = market_cap_columns(list(summary["symbol"]))
+    return summary.merge(caps, on="symbol", how="left")
+
+
+def summary_display_table(summary: pd.DataFrame) -> pa.Table:
+    """The Prices summary with market caps, converted to Arrow once (it is cached per view):
+    the numbers stay numbers and the browser formats them."""
+    return data.arrow_table(with_market_caps(summary))
 
 
 def refresh_button(symbols: Sequence[str], key: str) -> None:

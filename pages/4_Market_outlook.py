@@ -72,6 +72,9 @@ with st.expander("Your scenario: own base and growth rate", icon=":material/edit
     )
     if on:
         scenario = (int(y0), float(v0), float(g))
+        if problem := view.scenario_problem(consensus, scenario):
+            st.warning(problem, icon=":material/warning:")
+            scenario = None
 
 band = view.band_note(consensus)
 paths_chart = view.outlook_paths_chart(scope, log_scale, show_old, with_unverified, scenario)

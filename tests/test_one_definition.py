@@ -11,7 +11,7 @@ import pytest
 
 from lib import returns
 from lib.markets import overview, price_view
-from lib.outlook import projections
+from lib.outlook import growth
 from lib.prices import PriceStore
 from lib.watchlists import perf
 
@@ -49,5 +49,5 @@ def test_mp_ytd_and_1y_agree_on_every_page(mp: pd.DataFrame) -> None:
         assert perf.period_return(series, key) == pytest.approx(expected[key]), key
 
     # Market outlook: equities from the start of 2026, i.e. YTD.
-    idx = projections.equity_growth_index(mp, 2026)
+    idx = growth.equity_growth_index(mp, 2026)
     assert idx["level"].iloc[-1] / 100.0 - 1 == pytest.approx(expected["YTD"])

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from lib.outlook import charts as oc
+from lib.outlook import consensus as cs
+from lib.outlook import growth as gr
 from lib.outlook import ndpr as nd
 from lib.outlook import projections as pj
 from lib.prices import PriceStore
@@ -20,7 +22,7 @@ def paths() -> pd.DataFrame:
 
 def _scope(paths: pd.DataFrame, scope: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     s = paths[paths["scope"] == scope]
-    return s, pj.consensus(pj.consensus_inputs(s))
+    return s, cs.consensus(cs.consensus_inputs(s))
 
 
 def _layer_data(spec: dict, layer: dict) -> list[dict]:
@@ -101,7 +103,7 @@ def test_inexact_endpoints_are_hollow(paths: pd.DataFrame) -> None:
 def test_scenario_layer_only_when_given(paths: pd.DataFrame) -> None:
     s, band = _scope(paths, "NdFeB magnets")
     without = oc.projection_paths_chart(s, band, unit="USD bn").to_dict()
-    scen = pj.scenario_path(2025, 26.45, 10.0, 2030)
+    scen = cs.scenario_path(2025, 26.45, 10.0, 2030)
     with_s = oc.projection_paths_chart(s, band, unit="USD bn", scenario=scen).to_dict()
     assert len(with_s["layer"]) == len(without["layer"]) + 1
     last = with_s["layer"][-1]
@@ -110,10 +112,10 @@ def test_scenario_layer_only_when_given(paths: pd.DataFrame) -> None:
 
 
 def test_growth_chart_joins_forecast_and_equities(tmp_path: Path, paths: pd.DataFrame) -> None:
-    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
-    growth = pj.consensus(pj.rebase_paths(inputs, 2024))
+    inputs = cs.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
+    growth = cs.consensus(cs.rebase_paths(inputs, 2024))
     tidy = PriceStore(cache_dir=tmp_path).load(["MP", "UUUU"])
-    eq = pj.equity_growth_index(tidy, 2024).assign(series="Equities (equal-weighted)")
+    eq = gr.equity_growth_index(tidy, 2024).assign(series="Equities (equal-weighted)")
     spec = oc.growth_vs_equity_chart(growth, eq, log_scale=True).to_dict()
     line = _find(spec, "line")[0]
     assert line["encoding"]["y"]["scale"]["type"] == "log"

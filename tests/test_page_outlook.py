@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pyarrow as pa
 import pytest
@@ -117,3 +118,22 @@ def test_equities_without_prices_on_disk_give_a_warning() -> None:
     at.multiselect(key="equity_symbols").set_value(["NEO.TO"]).run()  # not in the snapshot
     assert not at.exception
     assert any("prices on disk" in w.value for w in at.warning)
+
+
+def test_a_scenario_too_large_to_chart_says_so_and_keeps_the_chart(at: AppTest) -> None:
+    """Base 1e308 growing 100% a year used to overflow to infinity: an empty chart, no word."""
+    scope = "rare-earth magnets"
+    at.selectbox(key="scope").set_value(scope).run()
+    at.toggle(key=f"scenario_on_{scope}").set_value(True)
+    at.number_input(key=f"scenario_base_{scope}").set_value(1e308)
+    at.number_input(key=f"scenario_cagr_{scope}").set_value(100.0).run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("too large to chart" in w and "Lower the base" in w for w in warnings), warnings
+    rows = chart_rows(at, 0)
+    assert rows and not any(r.get("series") == "Your scenario" for r in rows)
+    assert all(math.isfinite(r["value"]) for r in rows if isinstance(r.get("value"), float))
+    # Back to a sane base: the scenario is drawn again and the warning is gone.
+    at.number_input(key=f"scenario_base_{scope}").set_value(10.0).run()
+    assert not any("too large to chart" in w.value for w in at.warning)
+    assert any(r.get("series") == "Your scenario" for r in chart_rows(at, 0))

@@ -8,12 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hst
 
 from lib.datafiles import read_raw
+from lib.outlook import consensus as cs
+from lib.outlook import growth as gr
 from lib.outlook import ndpr as nd
 from lib.outlook import projections as pj
 from lib.prices import PriceStore
 from lib.ui.views import outlook as outlook_view
+from tests import hypothesis_profiles  # noqa: F401  (loads the ci/fuzz profile)
 
 C, W, B, L, U, S = (
     pj.FLAG_CAGR,
@@ -261,7 +266,7 @@ def test_consensus_never_mixes_scopes() -> None:
             ("all permanent magnets", "USD bn", "E", 2030, 300.0),
         ]
     )
-    c = pj.consensus(toy).set_index("scope")
+    c = cs.consensus(toy).set_index("scope")
     assert c.loc["rare-earth magnets", ["min", "median", "max", "n"]].tolist() == [10, 20, 30, 2]
     assert c.loc["all permanent magnets", ["min", "median", "max", "n"]].tolist() == [
         100,
@@ -274,12 +279,12 @@ def test_consensus_never_mixes_scopes() -> None:
 def test_consensus_refuses_a_scope_with_two_units() -> None:
     toy = _toy_paths([("x", "USD bn", "A", 2030, 1.0), ("x", "kt", "B", 2030, 2.0)])
     with pytest.raises(ValueError, match="mix units"):
-        pj.consensus(toy)
+        cs.consensus(toy)
 
 
 def test_real_consensus_stays_inside_its_own_scope(paths: pd.DataFrame) -> None:
-    inputs = pj.consensus_inputs(paths)
-    cons = pj.consensus(inputs)
+    inputs = cs.consensus_inputs(paths)
+    cons = cs.consensus(inputs)
     for (scope, year), row in cons.set_index(["scope", "year"]).iterrows():
         own = inputs[(inputs["scope"] == scope) & (inputs["year"] == year)]
         assert row["min"] >= own["value"].min() - 1e-9
@@ -291,17 +296,17 @@ def test_real_consensus_stays_inside_its_own_scope(paths: pd.DataFrame) -> None:
 def test_consensus_inputs_drop_superseded_lower_bounds_and_optionally_unverified(
     paths: pd.DataFrame,
 ) -> None:
-    ids = set(pj.consensus_inputs(paths)["id"])
+    ids = set(cs.consensus_inputs(paths)["id"])
     assert {"M2", "M11", "M12", "R1b", "M6", "R9"}.isdisjoint(ids)
     # M13 and R3 gave way to their newer editions M14 and R11, so those are the ones kept.
     assert {"M13", "R3", "R10"}.isdisjoint(ids)
     assert {"M3", "M14", "R1", "R6", "R11"} <= ids
-    verified_only = set(pj.consensus_inputs(paths, include_unverified=False)["id"])
+    verified_only = set(cs.consensus_inputs(paths, include_unverified=False)["id"])
     assert {"R4", "R5", "R6", "R7"}.isdisjoint(verified_only)
 
 
 def test_one_release_gets_one_vote(paths: pd.DataFrame) -> None:
-    cons = pj.consensus(pj.consensus_inputs(paths)).set_index(["scope", "year"])
+    cons = cs.consensus(cs.consensus_inputs(paths)).set_index(["scope", "year"])
     assert cons.loc[("NdFeB magnets", 2026), "n"] == 1  # M4 and M4b both give 2026
     assert cons.loc[("NdFeB magnets", 2026), "median"] == 28.34
     assert cons.loc[("rare-earth magnets", 2026), "n"] == 2  # Reportprime + PMR Jan 2026
@@ -311,8 +316,8 @@ def test_one_release_gets_one_vote(paths: pd.DataFrame) -> None:
 
 
 def test_rebasing_puts_every_series_at_100_and_keeps_growth(paths: pd.DataFrame) -> None:
-    inputs = pj.consensus_inputs(paths[paths["scope"] == "all permanent magnets"])
-    rebased = pj.rebase_paths(inputs, 2025)
+    inputs = cs.consensus_inputs(paths[paths["scope"] == "all permanent magnets"])
+    rebased = cs.rebase_paths(inputs, 2025)
     assert set(rebased["unit"]) == {"index"}
     starts = rebased[rebased["year"] == 2025]
     assert starts["value"].tolist() == pytest.approx([100.0] * len(starts))
@@ -322,30 +327,76 @@ def test_rebasing_puts_every_series_at_100_and_keeps_growth(paths: pd.DataFrame)
 
 
 def test_rebasing_drops_series_that_do_not_cover_the_start(paths: pd.DataFrame) -> None:
-    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
-    rebased = pj.rebase_paths(inputs, 2024)
+    inputs = cs.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
+    rebased = cs.rebase_paths(inputs, 2024)
     assert rebased["series"].nunique() == 1  # PMR's current edition starts in 2026
     assert rebased["publisher"].unique().tolist() == ["Reportprime"]
 
 
 def test_growth_years_and_best_start(paths: pd.DataFrame) -> None:
-    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
-    years = pj.growth_years(inputs)
+    inputs = cs.consensus_inputs(paths[paths["scope"] == "rare-earth elements"])
+    years = cs.growth_years(inputs)
     # R11 (PMR Jan 2026 edition, 2026-33) replaced R3 (2024-31): the last start year with a
     # following year is now 2032, and 2026 is the first year R2, R6 and R11 all cover.
     assert years[0] == 2023 and years[-1] == 2032
-    assert pj.best_start_year(inputs, years) == 2026
-    assert pj.best_start_year(inputs, []) is None
+    assert cs.best_start_year(inputs, years) == 2026
+    assert cs.best_start_year(inputs, []) is None
 
 
 def test_scenario_path() -> None:
-    s = pj.scenario_path(2025, 20.0, 10.0, 2028)
+    s = cs.scenario_path(2025, 20.0, 10.0, 2028)
     assert s["year"].tolist() == [2025, 2026, 2027, 2028]
     assert s["value"].tolist() == pytest.approx([20.0, 22.0, 24.2, 26.62])
-    with pytest.raises(ValueError):
-        pj.scenario_path(2025, 0.0, 5.0, 2030)
-    with pytest.raises(ValueError):
-        pj.scenario_path(2030, 1.0, 5.0, 2025)
+    with pytest.raises(cs.ScenarioError, match="positive market size"):
+        cs.scenario_path(2025, 0.0, 5.0, 2030)
+    with pytest.raises(cs.ScenarioError, match="end in or after"):
+        cs.scenario_path(2030, 1.0, 5.0, 2025)
+
+
+@pytest.mark.parametrize(
+    ("base", "cagr", "year"),
+    [
+        (1e308, 100.0, 2025),  # overflows to inf in the first step: used to draw an empty chart
+        (1e308, 0.0, 2025),
+        (1e14, 100.0, 2029),  # 1.6e15 in 2029
+        (1.0, 100.0, 2075),  # 2**50 = 1.1e15 after 50 years
+    ],
+)
+def test_a_scenario_too_large_to_chart_is_refused_with_the_year(
+    base: float, cagr: float, year: int
+) -> None:
+    end = 2090
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.scenario_path(2025, base, cagr, end)
+    message = str(info.value)
+    assert f"by {year}" in message and "Lower the base or the growth rate" in message
+
+
+@pytest.mark.parametrize(
+    ("base", "cagr"), [(math.inf, 5.0), (math.nan, 5.0), (10.0, math.nan), (10.0, -100.0)]
+)
+def test_a_scenario_without_finite_inputs_is_refused(base: float, cagr: float) -> None:
+    with pytest.raises(cs.ScenarioError):
+        cs.scenario_path(2025, base, cagr, 2030)
+
+
+@given(
+    base=hst.floats(min_value=1e-3, max_value=1e308),
+    cagr=hst.floats(min_value=-50.0, max_value=100.0),
+    years=hst.integers(0, 30),
+)
+def test_every_drawn_scenario_is_finite_and_within_the_ceiling(
+    base: float, cagr: float, years: int
+) -> None:
+    """What the page's inputs allow either draws finite values or is refused with a sentence."""
+    try:
+        s = cs.scenario_path(2025, base, cagr, 2025 + years)
+    except cs.ScenarioError as exc:
+        assert str(exc).endswith(".")
+    else:
+        assert len(s) == years + 1
+        assert np.isfinite(s["value"]).all() and (s["value"] > 0).all()
+        assert (s["value"] <= cs.MAX_SCENARIO_VALUE).all()
 
 
 # --------------------------------------------------------------------------- equities vs forecasts
@@ -365,30 +416,30 @@ def test_compare_growth_verdicts(equity_rate: float, verdict: str) -> None:
     days = pd.bdate_range("2024-01-02", "2026-06-30")
     t = (days - days[0]).days / 365.25
     level = pd.Series(100 * (1 + equity_rate) ** t, index=days)
-    cmp = pj.compare_growth(level, _curve(0.10, range(2024, 2031)), 2024)
+    cmp = gr.compare_growth(level, _curve(0.10, range(2024, 2031)), 2024)
     assert cmp is not None
     assert cmp.equity_cagr == pytest.approx(equity_rate, abs=1e-9)
     assert cmp.consensus_cagr == pytest.approx(0.10, abs=1e-9)
     assert cmp.verdict == verdict
-    assert verdict in pj.growth_sentence(cmp, "rare-earth magnets", "the basket")
+    assert verdict in gr.growth_sentence(cmp, "rare-earth magnets", "the basket")
 
 
 def test_compare_growth_stops_at_the_last_forecast_year() -> None:
     days = pd.bdate_range("2024-01-02", "2026-06-30")
     level = pd.Series(np.linspace(100, 200, len(days)), index=days)
-    cmp = pj.compare_growth(level, _curve(0.05, range(2024, 2026)), 2024)
+    cmp = gr.compare_growth(level, _curve(0.05, range(2024, 2026)), 2024)
     assert cmp is not None and cmp.end <= pd.Timestamp("2025-01-01")
 
 
 def test_compare_growth_needs_half_a_year() -> None:
     days = pd.bdate_range("2026-01-02", "2026-03-31")
     level = pd.Series(100.0, index=days)
-    assert pj.compare_growth(level, _curve(0.05, range(2026, 2030)), 2026) is None
+    assert gr.compare_growth(level, _curve(0.05, range(2026, 2030)), 2026) is None
 
 
 def test_equity_index_on_snapshot_matches_the_price_ratio(tmp_path: Path) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
-    idx = pj.equity_growth_index(tidy, 2024)
+    idx = gr.equity_growth_index(tidy, 2024)
     # The base is the last close of 2023 (2023-12-29), as every period return is measured
     # since issue 14 (it was the first session of 2024 before).
     mp = tidy[tidy["date"] >= "2023-12-29"].set_index("date")["adj_close"].dropna()
@@ -399,19 +450,21 @@ def test_equity_index_on_snapshot_matches_the_price_ratio(tmp_path: Path) -> Non
 
 def test_equity_basket_ends_where_all_members_have_prices(tmp_path: Path) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP", "LYC.AX"])
-    idx = pj.equity_growth_index(tidy, 2024)
-    assert idx["date"].max() == pd.Timestamp("2026-01-02")  # LYC.AX snapshot ends here
+    idx = gr.equity_growth_index(tidy, 2024)
+    ends = tidy.dropna(subset=["adj_close"]).groupby("symbol")["date"].max()
+    assert ends["LYC.AX"] < ends["MP"]  # the snapshot's Lynas series stops first
+    assert idx["date"].max() == ends.min() == ends["LYC.AX"]
     assert idx["members"].max() == 2
-    longer = pj.equity_growth_index(tidy, 2024, common_end=False)
+    longer = gr.equity_growth_index(tidy, 2024, common_end=False)
     assert longer["date"].max() > idx["date"].max()
 
 
 def test_snapshot_comparison_for_rare_earth_magnets(tmp_path: Path, paths: pd.DataFrame) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
-    idx = pj.equity_growth_index(tidy, 2024).set_index("date")["level"]
-    inputs = pj.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
-    growth = pj.consensus(pj.rebase_paths(inputs, 2024))
-    cmp = pj.compare_growth(idx, growth, 2024)
+    idx = gr.equity_growth_index(tidy, 2024).set_index("date")["level"]
+    inputs = cs.consensus_inputs(paths[paths["scope"] == "rare-earth magnets"])
+    growth = cs.consensus(cs.rebase_paths(inputs, 2024))
+    cmp = gr.compare_growth(idx, growth, 2024)
     assert cmp is not None
     assert cmp.consensus_cagr == pytest.approx(0.0628, abs=0.0005)  # Reportprime M1 alone
     years = (cmp.end - cmp.start).days / 365.25
@@ -488,10 +541,10 @@ def test_paths_export_is_full_resolution_csv(paths: pd.DataFrame) -> None:
 
 
 def test_scope_consensus_slices_one_scope_and_builds_its_band(paths: pd.DataFrame) -> None:
-    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    sc = cs.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
     assert set(sc.paths["scope"]) == {"rare-earth magnets"}
     assert sc.unit == str(sc.paths["unit"].iloc[0])
-    expected = pj.consensus(pj.consensus_inputs(sc.paths, include_unverified=True))
+    expected = cs.consensus(cs.consensus_inputs(sc.paths, include_unverified=True))
     pd.testing.assert_frame_equal(sc.band, expected)
 
 
@@ -499,23 +552,23 @@ def test_equity_vs_consensus_returns_a_typed_comparison(
     tmp_path: Path, paths: pd.DataFrame
 ) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
-    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
-    res = pj.equity_vs_consensus(sc.inputs, tidy, 2024)
-    assert isinstance(res, pj.EquityGrowth)
-    assert isinstance(res.comparison, pj.GrowthComparison)
+    sc = cs.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    res = gr.equity_vs_consensus(sc.inputs, tidy, 2024)
+    assert isinstance(res, gr.EquityGrowth)
+    assert isinstance(res.comparison, gr.GrowthComparison)
     assert res.comparison.consensus_cagr == pytest.approx(0.0628, abs=0.0005)
     assert res.basket["level"].iloc[0] == pytest.approx(100.0)
     # a start year after the prices end: nothing to compare, said with None (not an object)
-    assert pj.equity_vs_consensus(sc.inputs, tidy, 2031).comparison is None
+    assert gr.equity_vs_consensus(sc.inputs, tidy, 2031).comparison is None
 
 
 def test_comparable_years_need_prices_and_half_a_year(tmp_path: Path, paths: pd.DataFrame) -> None:
     tidy = PriceStore(cache_dir=tmp_path).load(["MP"])
-    sc = pj.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
-    got = pj.comparable_years(sc.inputs, tidy)
+    sc = cs.scope_consensus(paths, "rare-earth magnets", include_unverified=True)
+    got = gr.comparable_years(sc.inputs, tidy)
     last_day = tidy["date"].max()
     assert got.years and all(pd.Timestamp(y, 7, 1) <= last_day for y in got.years)
     assert all(y >= tidy["date"].min().year for y in got.years)
     assert got.default in got.years and got.default < last_day.year
     short = tidy[(tidy["date"] >= "2025-01-01") & (tidy["date"] < "2025-03-01")]
-    assert pj.comparable_years(sc.inputs, short) == pj.GrowthYears([], None)  # < half a year
+    assert gr.comparable_years(sc.inputs, short) == gr.GrowthYears([], None)  # < half a year

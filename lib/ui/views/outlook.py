@@ -15,16 +15,10 @@ from pandas.io.formats.style import Styler
 
 from lib.export import export_filename
 from lib.outlook import charts as outlook_charts
-from lib.outlook import ndpr, projections
-from lib.outlook.projections import (
-    FLAG_CAGR,
-    FLAG_WINDOW,
-    TOLERANCE_PP,
-    GrowthComparison,
-    GrowthYears,
-    ScopeConsensus,
-    growth_sentence,
-)
+from lib.outlook import consensus, growth, ndpr, projections
+from lib.outlook.consensus import ScenarioError, ScopeConsensus
+from lib.outlook.growth import GrowthComparison, GrowthYears, growth_sentence
+from lib.outlook.projections import FLAG_CAGR, FLAG_WINDOW, TOLERANCE_PP
 from lib.ui import data, vega
 from lib.universe import basket_members, symbol_key
 from lib.xlsx import TableSource
@@ -59,7 +53,7 @@ def scopes() -> dict[str, str]:
 @st.cache_data(max_entries=64, show_spinner=False)
 def scope_consensus(scope: str, include_unverified: bool) -> ScopeConsensus:
     """The scope's paths, consensus inputs and band, once per choice."""
-    return projections.scope_consensus(
+    return consensus.scope_consensus(
         outlook_tables()[1], scope, include_unverified=include_unverified
     )
 
@@ -70,6 +64,24 @@ def scenario_defaults(sc: ScopeConsensus) -> tuple[int, float]:
         return 2025, 10.0
     first = sc.band.iloc[0]
     return int(first["year"]), round(float(first["median"]), 2)
+
+
+Scenario = tuple[int, float, float]  # base year, base value, CAGR in percent
+
+
+def _scenario_end(sc: ScopeConsensus, scenario: Scenario) -> int:
+    """The scenario runs to the scope's last forecast year (at least one year)."""
+    last = int(sc.paths["year"].max()) if not sc.paths.empty else scenario[0]
+    return max(scenario[0] + 1, last)
+
+
+def scenario_problem(sc: ScopeConsensus, scenario: Scenario) -> str | None:
+    """Why the user's scenario cannot be drawn (a sentence), or None when it can."""
+    try:
+        consensus.scenario_path(*scenario, _scenario_end(sc, scenario))
+    except ScenarioError as exc:
+        return str(exc)
+    return None
 
 
 def band_note(sc: ScopeConsensus) -> str:
@@ -92,16 +104,16 @@ def outlook_paths_chart(
     log_scale: bool,
     show_superseded: bool,
     include_unverified: bool,
-    scenario: tuple[int, float, float] | None,
+    scenario: Scenario | None,
 ) -> vega.Spec:
     """The projection-paths chart for one set of choices, as a finished spec (building and
-    converting the Altair chart dominated a rerun)."""
+    converting the Altair chart dominated a rerun). A scenario :func:`scenario_problem`
+    rejects is left out (the page says why)."""
     sc = scope_consensus(scope, include_unverified)
     shown = sc.paths if show_superseded else sc.paths[~sc.paths["superseded"]]
     scen = None
-    if scenario is not None:
-        y0, v0, g = scenario
-        scen = projections.scenario_path(y0, v0, g, max(y0 + 1, int(sc.paths["year"].max())))
+    if scenario is not None and scenario_problem(sc, scenario) is None:
+        scen = consensus.scenario_path(*scenario, _scenario_end(sc, scenario))
     return vega.to_spec(
         outlook_charts.projection_paths_chart(
             shown, sc.band, unit=sc.unit, log_scale=log_scale, scenario=scen
@@ -151,7 +163,7 @@ def growth_years(
     tidy = data.display_prices(symbols, currency="local")[0] if symbols else None
     if tidy is None or tidy.empty:
         return None
-    return projections.comparable_years(scope_consensus(scope, include_unverified).inputs, tidy)
+    return growth.comparable_years(scope_consensus(scope, include_unverified).inputs, tidy)
 
 
 @dataclass(frozen=True)
@@ -177,7 +189,7 @@ def _outlook_growth(
 ) -> OutlookGrowth:
     inputs = scope_consensus(scope, include_unverified).inputs
     tidy = data.display_prices(symbols, "local", False)[0]
-    res = projections.equity_vs_consensus(inputs, tidy, start_year)
+    res = growth.equity_vs_consensus(inputs, tidy, start_year)
     equity = res.basket.assign(series="Equities (equal-weighted)")
     chart = outlook_charts.growth_vs_equity_chart(res.growth, equity, log_scale=log_scale)
     basket = res.basket

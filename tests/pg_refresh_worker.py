@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         now=Clock(datetime.combine(TODAY, dtime(22, 0))),
         token_ttl_s=0,
     )
-    store.ensure_schema()
+    store.backend.ensure_schema()
     print(json.dumps({"ready": True}), flush=True)
     if args.go is not None:
         while not args.go.exists():  # a start signal from the test, not a timing assumption

@@ -42,7 +42,7 @@ def seed_mp_row(url: str) -> None:
     """Write one MP close newer than the snapshot straight into the shared table."""
     store = PgPriceStore(url)
     try:
-        store.ensure_schema()
+        store.backend.ensure_schema()
         row = pd.DataFrame(
             {
                 "symbol": ["MP"],
@@ -51,7 +51,7 @@ def seed_mp_row(url: str) -> None:
                 "volume": [1000],
             }
         )
-        with store.engine.begin() as conn:
+        with store.backend.engine.begin() as conn:
             _upsert_rows(conn, row)
     finally:
         store.dispose()

@@ -23,8 +23,10 @@ import pytest
 import sqlalchemy as sa
 
 from lib.prices import FetchResult, PriceStore, YahooFetcher, read_snapshot
+from lib.prices.file_cache import FileCache
 from lib.prices.pg_store import (
     REFRESH_LOCK_KEY,
+    PgCache,
     PgPriceStore,
     is_postgres_url,
     price_rows_t,
@@ -110,7 +112,7 @@ def make_store(db_url: str, tmp_path: Path) -> Iterator[Callable[..., PgPriceSto
 
 
 def table_rows(store: PgPriceStore) -> list[tuple[Any, ...]]:
-    with store.engine.connect() as conn:
+    with store.backend.engine.connect() as conn:
         stmt = sa.select(price_rows_t).order_by(price_rows_t.c.symbol, price_rows_t.c.date)
         return [tuple(r) for r in conn.execute(stmt)]
 
@@ -151,8 +153,8 @@ def test_database_row_wins_over_snapshot_on_the_same_date(
     make_store: Callable[..., PgPriceStore],
 ) -> None:
     store = make_store()
-    store.ensure_schema()
-    with store.engine.begin() as conn:
+    store.backend.ensure_schema()
+    with store.backend.engine.begin() as conn:
         conn.execute(
             sa.insert(price_rows_t).values(
                 symbol="MP", date=date(2025, 6, 30), close=99.5, adj_close=99.5
@@ -177,7 +179,7 @@ def test_failed_refresh_changes_no_row_and_keeps_the_token(
     assert report.failed == ["MP", "SPY"] and not report.written
     assert table_rows(store) == rows
     assert store.cache_token() == token
-    with store.engine.connect() as conn:
+    with store.backend.engine.connect() as conn:
         errors = dict(conn.execute(sa.select(state_t.c.symbol, state_t.c.error)).all())
     assert errors == {"MP": "fake failure", "SPY": "fake failure"}
 
@@ -243,7 +245,7 @@ def test_rebased_history_replaces_the_symbol_wholesale(
     assert len(mp) == len(real)  # no snapshot row of the old basis left in between
     merged = mp.merge(real, on="date", suffixes=("", "_real"))
     assert (merged["adj_close"] / merged["adj_close_real"]).round(9).eq(0.5).all()
-    assert store.read_state().full_history("MP")
+    assert store.backend.read_state().full_history("MP")
 
 
 # --------------------------------------------------------------------------- several servers
@@ -278,8 +280,8 @@ def test_refresh_while_another_server_holds_the_lock_downloads_nothing(
 ) -> None:
     fetcher = MemoryFetcher()
     store = make_store(fetcher)
-    store.ensure_schema()
-    other = sa.create_engine(store.engine.url)
+    store.backend.ensure_schema()
+    other = sa.create_engine(store.backend.engine.url)
     try:
         with other.connect() as conn:
             lock = sa.func.pg_try_advisory_lock(REFRESH_LOCK_KEY)
@@ -315,7 +317,7 @@ def test_unreachable_database_serves_the_snapshot_with_a_message(
             tries.append(1)
             raise AssertionError("connected again right after a failure")
 
-        store.engine.connect = connect  # type: ignore[method-assign]
+        store.backend.engine.connect = connect  # type: ignore[method-assign]
         assert store.cache_token() == "unreachable" and len(store.load(["MP"])) == len(mp)
         assert tries == []
     finally:
@@ -327,11 +329,11 @@ def test_select_price_store_by_url(tmp_path: Path) -> None:
         return PriceStore(cache_dir=tmp_path)
 
     pg = select_price_store("postgresql+psycopg://u@db.internal/rer", file_store=file_store)
-    assert isinstance(pg, PgPriceStore) and isinstance(pg.fetcher, YahooFetcher)
+    assert isinstance(pg.backend, PgCache) and isinstance(pg.fetcher, YahooFetcher)
     pg.dispose()
     for url in (None, "", "sqlite:///x.db", "not a url"):
         store = select_price_store(url, file_store=file_store)
-        assert type(store) is PriceStore
+        assert isinstance(store.backend, FileCache)
     assert is_postgres_url("postgresql://u@h/d") and not is_postgres_url("sqlite://")
 
 

@@ -99,7 +99,7 @@ def test_merge_after_refresh_adds_rows(tmp_path: Path, online: None) -> None:
 def test_cache_wins_over_snapshot_on_same_date(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     row = store.load(["MP"]).tail(1).assign(close=99.5, adj_close=99.5)
-    write_cache_file(store.cache_path, row, CacheState())
+    write_cache_file(store.backend.path, row, CacheState())
     mp = store.load(["MP"])
     assert close_on(mp, "MP", "2025-06-30") == pytest.approx(99.5)
     assert not mp.duplicated(["symbol", "date"]).any()
@@ -108,13 +108,13 @@ def test_cache_wins_over_snapshot_on_same_date(tmp_path: Path) -> None:
 def test_failed_refresh_leaves_cache_byte_for_byte_intact(tmp_path: Path, online: None) -> None:
     store = make_store(tmp_path)
     store.refresh(["MP"])
-    blob, mtime = store.cache_path.read_bytes(), store.cache_path.stat().st_mtime_ns
+    blob, mtime = store.backend.path.read_bytes(), store.backend.path.stat().st_mtime_ns
     store.fetcher = MemoryFetcher(fail=["MP", "SPY"])
     store.now = Clock(NOW + timedelta(days=1))
     report = store.refresh(["MP", "SPY"], force=True)
     assert report.failed == ["MP", "SPY"]
-    assert store.cache_path.read_bytes() == blob
-    assert store.cache_path.stat().st_mtime_ns == mtime
+    assert store.backend.path.read_bytes() == blob
+    assert store.backend.path.stat().st_mtime_ns == mtime
 
 
 def test_partial_refresh_keeps_failed_symbols_rows(tmp_path: Path, online: None) -> None:
@@ -150,7 +150,7 @@ def test_stale_symbols_auto_skip_window(tmp_path: Path, online: None) -> None:
     assert store.stale_symbols(["MP", "SPY"]) == ["SPY"]
     assert store.stale_symbols(["MP", "SPY"], auto=True) == []  # SPY tried just now
     # A fresh process sees the attempt in the cache file's state, too.
-    other = PriceStore(store.snapshot_path, store.cache_dir, now=Clock(NOW))
+    other = PriceStore(store.snapshot_path, store.backend.cache_dir, now=Clock(NOW))
     assert other.stale_symbols(["SPY"], auto=True) == []
     later = Clock(NOW + AUTO_RETRY_AFTER + timedelta(minutes=1))
     store.now = later
@@ -306,3 +306,28 @@ def test_probe_result_is_remembered_until_forgotten() -> None:
 def test_probe_of_unresolvable_host_is_false() -> None:
     # Name resolution is blocked in tests; the probe must answer False, not raise.
     assert probe_reachable("query2.finance.yahoo.com", 443, timeout=1.0, ttl=0) is False
+
+
+# --------------------------------------------------------------------------- one protocol
+
+
+def test_both_backends_satisfy_the_protocol_without_overriding_the_store() -> None:
+    """The rules live once, in PriceStore; a backend only keeps rows (no subclass overrides)."""
+    import inspect
+
+    from lib.prices import backend, pg_store
+    from lib.prices.file_cache import FileCache
+
+    members = [
+        m for m in vars(backend.CacheBackend) if not m.startswith("_") and m not in ("problem",)
+    ]
+    for cls in (FileCache, pg_store.PgCache):
+        for name in members:
+            assert hasattr(cls, name), f"{cls.__name__} lacks {name}"
+    subclasses = [
+        obj
+        for mod in (pg_store, backend)
+        for _, obj in inspect.getmembers(mod, inspect.isclass)
+        if issubclass(obj, PriceStore) and obj is not PriceStore
+    ]
+    assert subclasses == []

@@ -426,8 +426,8 @@ def test_c6_make_refresh_exits_non_zero_on_a_write_failure(
         fetcher=_StubFetcher(),
         now=lambda: datetime(2026, 10, 9, 12, 0),
     )
-    _write_cache_file(store.cache_path, _good_rows(), CacheState({}))
-    before = store.cache_path.read_bytes()
+    _write_cache_file(store.backend.path, _good_rows(), CacheState({}))
+    before = store.backend.path.read_bytes()
 
     def full(path: Path, data: bytes, *args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -436,4 +436,4 @@ def test_c6_make_refresh_exits_non_zero_on_a_write_failure(
     assert refresh.main(["--force", "--symbols", "MP"], store=store) == 1
     out = capsys.readouterr()
     assert "No space left on device" in out.out + out.err
-    assert store.cache_path.read_bytes() == before
+    assert store.backend.path.read_bytes() == before

@@ -112,12 +112,12 @@ def test_partial_failure_keeps_good_symbols_and_failed_rows(
 
 def test_total_failure_leaves_cache_byte_identical(fake_yahoo: FakeYahoo, tmp_path: Path) -> None:
     store = seeded_store(fake_yahoo, tmp_path)
-    before = file_fingerprint(store.cache_path)
+    before = file_fingerprint(store.backend.path)
     fake_yahoo.fail("*", STATUS, status=503)
     report = store.refresh(["MP", "SPY"])
     assert report.failed == ["MP", "SPY"]
     assert not report.written
-    assert file_fingerprint(store.cache_path) == before
+    assert file_fingerprint(store.backend.path) == before
     # Still fully usable: the cached rows are served.
     assert close_on(store.load(["MP"]), "MP", "2025-07-08") == pytest.approx(31.19)
     # ... and page loads do not retry the failed symbols every time (in-memory memo).
@@ -127,12 +127,12 @@ def test_total_failure_leaves_cache_byte_identical(fake_yahoo: FakeYahoo, tmp_pa
 
 def test_unreachable_yahoo_changes_nothing(fake_yahoo: FakeYahoo, tmp_path: Path) -> None:
     store = seeded_store(fake_yahoo, tmp_path)
-    before = file_fingerprint(store.cache_path)
+    before = file_fingerprint(store.backend.path)
     fake_yahoo.stop()  # the port is now closed: the probe fails fast
     report = store.refresh(["MP", "SPY"])
     assert report.offline
     assert "unreachable" in report.summary()
-    assert file_fingerprint(store.cache_path) == before
+    assert file_fingerprint(store.backend.path) == before
 
 
 # --------------------------------------------------------------------------- rate limiting
@@ -144,7 +144,7 @@ def test_rate_limit_backoff_is_bounded(fake_yahoo: FakeYahoo, tmp_path: Path) ->
         fake_yahoo, tmp_path, max_retries=2, backoff_s=1.0, max_backoff_total_s=6.0,
         sleep=sleeps.append,
     )  # fmt: skip
-    before = file_fingerprint(store.cache_path)
+    before = file_fingerprint(store.backend.path)
     fake_yahoo.fail("*", STATUS, status=429)
     report = store.refresh(["MP", "SPY"])
     assert report.rate_limited
@@ -155,7 +155,7 @@ def test_rate_limit_backoff_is_bounded(fake_yahoo: FakeYahoo, tmp_path: Path) ->
     # 3 attempts x 2 symbols x (tz probe + chart) x yfinance's one cookie-strategy retry.
     assert 6 <= fake_yahoo.chart_requests() <= 24
     assert fake_yahoo.total_requests() <= 80
-    assert file_fingerprint(store.cache_path) == before
+    assert file_fingerprint(store.backend.path) == before
 
 
 def test_rate_limit_backoff_respects_total_cap(fake_yahoo: FakeYahoo, tmp_path: Path) -> None:
@@ -199,12 +199,12 @@ def test_hanging_server_is_cut_off_by_the_client_timeout(
 def test_overall_deadline_bounds_one_download(fake_yahoo: FakeYahoo, tmp_path: Path) -> None:
     store = seeded_store(fake_yahoo, tmp_path, timeout=30.0, deadline_s=1.0)
     fake_yahoo.fail("*", HANG, hang_s=60)
-    before = file_fingerprint(store.cache_path)
+    before = file_fingerprint(store.backend.path)
     report = store.refresh(["MP", "SPY"])
     assert fake_yahoo.hanging >= 1
     assert report.failed == ["MP", "SPY"]
     assert all("timed out" in report.symbols[s].message for s in ("MP", "SPY"))
-    assert file_fingerprint(store.cache_path) == before
+    assert file_fingerprint(store.backend.path) == before
 
 
 # --------------------------------------------------------------------------- malformed data
@@ -349,20 +349,20 @@ def test_corrupt_cache_falls_back_to_snapshot_and_rebuilds(
     fake_yahoo: FakeYahoo, tmp_path: Path, how: str
 ) -> None:
     store = seeded_store(fake_yahoo, tmp_path)
-    _corrupt(store.cache_path, how)
-    damaged = file_fingerprint(store.cache_path)
-    fresh = PriceStore(snapshot_path=store.snapshot_path, cache_dir=store.cache_dir)
+    _corrupt(store.backend.path, how)
+    damaged = file_fingerprint(store.backend.path)
+    fresh = PriceStore(snapshot_path=store.snapshot_path, cache_dir=store.backend.cache_dir)
     mp = fresh.load(["MP"])
     assert fresh.cache_problem and "unreadable" in fresh.cache_problem
     assert mp["date"].max() == pd.Timestamp("2025-06-30")  # the snapshot, still usable
     # A refresh never overwrites a file it could not read.
     report = store.refresh(["MP"])
     assert report.failed == ["MP"] and not report.written
-    assert file_fingerprint(store.cache_path) == damaged
+    assert file_fingerprint(store.backend.path) == damaged
     # Rebuild moves it aside (kept for inspection); the next refresh starts clean.
     aside = store.rebuild_cache()
     assert aside is not None and aside.exists() and aside.read_bytes() == damaged[0]
-    assert not store.cache_path.exists()
+    assert not store.backend.path.exists()
     assert store.cache_problem is None
     assert store.refresh(["MP"]).updated == ["MP"]
     assert close_on(store.load(["MP"]), "MP", "2025-07-10") == pytest.approx(45.23)

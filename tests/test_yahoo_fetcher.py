@@ -84,7 +84,7 @@ def test_refused_connection_fails_cleanly_and_writes_nothing(
     report = store.refresh(["MP", "SPY"], force=True)
     assert report.failed == ["MP", "SPY"]
     assert not report.written
-    assert not store.cache_path.exists()
+    assert not store.backend.path.exists()
     assert _close(store.load(["MP"]), "MP", "2025-07-10") == pytest.approx(45.23)
 
 
@@ -103,7 +103,7 @@ def test_refused_port_is_detected_as_offline_by_the_probe(
     assert report.offline
     assert report.attempted == []
     assert "unreachable" in report.summary()
-    assert not store.cache_path.exists()
+    assert not store.backend.path.exists()
 
 
 # --------------------------------------------------------------------------- make refresh
@@ -145,7 +145,7 @@ def test_cli_offline_exits_0_with_message(
     store = PriceStore(cache_dir=tmp_path / "cache", fetcher=fetcher)
     assert refresh_cli.main(["--symbols", "MP", "--force"], store=store) == 0
     assert "unreachable" in capsys.readouterr().out
-    assert not store.cache_path.exists()
+    assert not store.backend.path.exists()
 
 
 def test_cli_default_symbols_cover_universe_and_fx() -> None:

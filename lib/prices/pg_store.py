@@ -2,14 +2,15 @@
 
 The file cache (:class:`lib.prices.PriceStore`) is right for one machine; with N servers it
 means N Yahoo refreshes and possibly N different as-of dates. :class:`PgPriceStore` keeps the
-same layers and rules with the cache rows in PostgreSQL instead of a Parquet file:
+same layers and rules (they live once, in the store) with the rows in PostgreSQL instead of a
+Parquet file: :class:`PgCache` is the store's backend here.
 
 1. the shipped snapshot is still the floor (read from the file, never copied into the database);
 2. the cached rows live in one table, ``price_rows`` (one row per symbol and day), written with
    ``INSERT ... ON CONFLICT DO UPDATE``; they win over the snapshot on the same date, and a
    symbol whose adjustment basis changed is replaced wholesale (``full_history``), never mixed;
    per-symbol bookkeeping (last attempt, last error, full_history) sits in ``price_symbol_state``;
-3. Yahoo is reached only by :meth:`PgPriceStore.refresh`, and only by one process at a time:
+3. Yahoo is reached only by ``PriceStore.refresh``, and only by one process at a time:
    the refresh holds ``pg_try_advisory_lock``. A server that cannot take the lock does not
    wait and does not download; it reports "busy" and reads what the refreshing server writes.
 
@@ -25,7 +26,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,16 +35,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
+from lib.prices.backend import Batch, StoreUnavailableError
 from lib.prices.cache_file import CacheState
-from lib.prices.schema import (
-    PRICE_FIELDS,
-    SNAPSHOT_PATH,
-    Fetcher,
-    SymbolReport,
-    empty_prices,
-    normalise,
-)
-from lib.prices.store import PriceStore, RefreshReport, coverage_table, layered
+from lib.prices.schema import PRICE_FIELDS, SNAPSHOT_PATH, Fetcher, empty_prices, normalise
+from lib.prices.store import PriceStore
 
 log = logging.getLogger(__name__)
 
@@ -104,38 +98,16 @@ def is_postgres_url(url: str | None) -> bool:
         return False
 
 
-@dataclass
-class PgRefreshReport(RefreshReport):
-    """A refresh report that can also say "another server is refreshing right now"."""
+class PgCache:
+    """The :class:`~lib.prices.backend.CacheBackend` on PostgreSQL: rows in ``price_rows``.
 
-    busy: bool = False
-
-    def summary(self) -> str:
-        if self.busy:
-            return (
-                "Another app server is updating prices from Yahoo right now; "
-                "its results show here as soon as it finishes."
-            )
-        return super().summary()
-
-
-class PgPriceStore(PriceStore):
-    """Snapshot + shared PostgreSQL cache + optional fetcher; the file store's API and rules.
-
-    ``cache_problem`` is set (and the snapshot alone is served) while the database is
-    unreachable, so a page still renders; ``rebuild_cache`` has nothing to set aside.
+    ``problem`` is set (and the snapshot alone is served) while the database is unreachable,
+    so a page still renders; there is never a file to set aside.
     """
 
-    def __init__(
-        self,
-        url_or_engine: str | Engine,
-        snapshot_path: Path = SNAPSHOT_PATH,
-        fetcher: Fetcher | None = None,
-        now: Callable[[], datetime] = datetime.now,
-        token_ttl_s: float = TOKEN_TTL_S,
-    ) -> None:
-        # No cache folder: the base class's file paths are never used by this store.
-        super().__init__(snapshot_path, Path("/nonexistent"), fetcher, now)
+    label = "Yahoo (shared database)"
+
+    def __init__(self, url_or_engine: str | Engine, token_ttl_s: float = TOKEN_TTL_S) -> None:
         if isinstance(url_or_engine, Engine):
             self.engine = url_or_engine
         else:
@@ -144,6 +116,7 @@ class PgPriceStore(PriceStore):
             libpq = url.get_driver_name() in ("psycopg", "psycopg2")
             connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if libpq else {}
             self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        self.problem: str | None = None
         self.token_ttl_s = token_ttl_s
         self._token: tuple[float, str] | None = None
         self._schema_ready = False
@@ -168,24 +141,23 @@ class PgPriceStore(PriceStore):
             yield conn
 
     def _unreachable(self, exc: Exception) -> None:
-        self.cache_problem = (
+        self.problem = (
             f"The shared price database is unreachable ({type(exc).__name__}); "
             "showing the shipped snapshot only."
         )
         self._schema_ready = False
         if time.monotonic() >= self._down_until:
-            log.error("%s: %s", self.cache_problem, exc)
+            log.error("%s: %s", self.problem, exc)
             self._down_until = time.monotonic() + RETRY_AFTER_FAILURE_S
 
     def dispose(self) -> None:
         self.engine.dispose()
 
-    # ---- the file store's storage primitives, on PostgreSQL
-    @property
-    def cache_path(self) -> Path:  # no file; kept so callers that print it do not break
-        return Path(f"postgresql:{self.engine.url.render_as_string(hide_password=True)}")
+    def describe(self) -> str:
+        return "postgresql:" + self.engine.url.render_as_string(hide_password=True)
 
-    def cache_token(self) -> str:
+    # ---- the protocol
+    def token(self) -> str:
         """Changes whenever a refresh changed any row (max write sequence); reused briefly."""
         now = time.monotonic()
         if self._token is not None and now - self._token[0] < self.token_ttl_s:
@@ -196,7 +168,7 @@ class PgPriceStore(PriceStore):
         except sa.exc.DBAPIError as exc:
             self._unreachable(exc)
             return "unreachable"
-        self.cache_problem = None
+        self.problem = None
         token = f"pg-{seq or 0}"
         self._token = (now, token)
         return token
@@ -222,12 +194,14 @@ class PgPriceStore(PriceStore):
         cols = [price_rows_t.c[c] for c in ("date", "symbol", *_VALUE_COLS)]
         stmt = sa.select(*cols)
         if symbols is not None:
+            if not symbols:
+                return empty_prices()
             stmt = stmt.where(price_rows_t.c.symbol.in_(sorted(symbols)))
         result = conn.execute(stmt)
         df = pd.DataFrame(result.all(), columns=list(result.keys()))
         return normalise(df) if not df.empty else empty_prices()
 
-    def read_cache(self, symbols: Sequence[str] | None = None) -> tuple[pd.DataFrame, CacheState]:
+    def read(self, symbols: Sequence[str] | None = None) -> tuple[pd.DataFrame, CacheState]:
         """The cached rows (all, or for ``symbols``) and the bookkeeping; empty if unreachable."""
         wanted = None if symbols is None else {s.upper() for s in symbols}
         try:
@@ -237,148 +211,79 @@ class PgPriceStore(PriceStore):
         except sa.exc.DBAPIError as exc:
             self._unreachable(exc)
             return empty_prices(), CacheState()
-        self.cache_problem = None
+        self.problem = None
         return rows, state
 
-    def rebuild_cache(self) -> Path | None:
-        """Nothing to move aside: the database validates rows on the way in."""
-        return None
-
-    # ---- reading
-    def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
-        """Tidy daily prices for ``symbols`` (all if None), database rows win over the snapshot."""
-        cache, state = self.read_cache(symbols)
-        return layered(self.snapshot(), cache, state, symbols)
-
-    def coverage(self) -> pd.DataFrame:
-        """Per symbol: first and last date, rows, and which layer the latest row came from."""
-        combined = self.load()
-        if combined.empty:
-            return coverage_table(combined, pd.Series(), "")  # typed empty (sidebar uses .dt)
-        cache_last = pd.Series(dtype="datetime64[ns]")
+    def last_dates(self) -> pd.Series:
         try:
             with self._read() as conn:
                 stmt = sa.select(price_rows_t.c.symbol, sa.func.max(price_rows_t.c.date))
                 got = conn.execute(stmt.group_by(price_rows_t.c.symbol)).all()
-            cache_last = pd.Series({s: pd.Timestamp(d) for s, d in got}, dtype="datetime64[ns]")
         except sa.exc.DBAPIError as exc:
             self._unreachable(exc)
-        return coverage_table(combined, cache_last, "Yahoo (shared database)")
+            return pd.Series(dtype="datetime64[ns]")
+        return pd.Series({s: pd.Timestamp(d) for s, d in got}, dtype="datetime64[ns]")
 
-    # ---- refreshing
-    def attempt_state(self) -> CacheState:
-        """Attempts live in the shared table, so one server's failure spares the others."""
-        try:
-            return self.read_state()
-        except sa.exc.DBAPIError as exc:
-            self._unreachable(exc)
-            return CacheState()
-
-    def refresh(
-        self,
-        symbols: Sequence[str],
-        *,
-        auto: bool = False,
-        force: bool = False,
-        progress: Callable[[str, str], None] | None = None,
-    ) -> RefreshReport:
-        """Refresh under the cluster-wide lock; without the lock, download nothing ("busy").
-
-        Staleness is decided after the lock is taken, so a server that waited its turn sees
-        the rows the previous holder wrote and does not fetch them again.
-        """
-        try:
-            with self._refresh_lock() as got_lock:
-                if not got_lock:
-                    report = PgRefreshReport(busy=True)
-                    log.info("price refresh skipped: another server holds the refresh lock")
-                    return report
-                inner = super().refresh(symbols, auto=auto, force=force, progress=progress)
-        except sa.exc.DBAPIError as exc:
-            self._unreachable(exc)
-            report = PgRefreshReport()
-            report.warnings.append(self.cache_problem or "database unreachable")
-            for sym in dict.fromkeys(s.upper() for s in symbols):
-                report.symbols[sym] = SymbolReport(sym, "failed", message="database unreachable")
-            return report
-        report = PgRefreshReport(**{k: getattr(inner, k) for k in inner.__dataclass_fields__})
-        self._token = None
-        return report
+    def set_aside(self, now: datetime) -> Path | None:
+        """Nothing to move aside: the database validates rows on the way in."""
+        return None
 
     @contextmanager
-    def _refresh_lock(self) -> Iterator[bool]:
-        """``pg_try_advisory_lock`` on a dedicated connection; released on exit or disconnect."""
-        with self._read() as conn:
-            got = bool(
-                conn.execute(sa.select(sa.func.pg_try_advisory_lock(REFRESH_LOCK_KEY))).scalar()
-            )
-            conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    # If the connection died, the server has already released the lock.
-                    with suppress(sa.exc.DBAPIError):
-                        conn.execute(sa.select(sa.func.pg_advisory_unlock(REFRESH_LOCK_KEY)))
-                        conn.commit()
+    def refresh_lock(self) -> Iterator[bool]:
+        """``pg_try_advisory_lock`` on a dedicated connection; released on exit or disconnect.
 
-    def _merge_and_write(
-        self,
-        targets: list[str],
-        rows: pd.DataFrame,
-        errors: dict[str, str],
-        full_history: set[str],
-        now: datetime,
-        report: RefreshReport,
-        notify: Callable[[str, str], None],
-    ) -> None:
-        """Upsert the fetched rows and the bookkeeping in one transaction.
-
-        Symbols that failed are not touched (only their last attempt and error are noted);
-        a symbol fetched whole replaces its old cached rows and hides its snapshot rows.
+        A server that cannot take it does not wait and does not download ("busy").
         """
-        got = set(rows["symbol"].unique()) if not rows.empty else set()
-        rows = rows.drop_duplicates(["symbol", "date"], keep="last")
-        before = self.load(targets)  # snapshot + database, as the user saw it
-        if self.cache_problem:
-            # Never write on top of rows we could not read.
-            report.warnings.append(self.cache_problem)
-            for sym in targets:
-                report.symbols[sym] = SymbolReport(sym, "failed", message="database unreachable")
-            return
-        with self.engine.begin() as conn:
-            for sym in targets:
-                if sym not in got:
-                    msg = errors.get(sym, "no data returned")
-                    report.symbols[sym] = SymbolReport(sym, "failed", message=msg)
-                    notify(sym, f"failed: {msg}")
-                    continue
-                new = rows[rows["symbol"] == sym]
-                old_dates = set(before.loc[before["symbol"] == sym, "date"])
-                if sym in full_history:
-                    # Old cached rows of another adjustment basis go; the snapshot's are
-                    # hidden by the full_history flag. The new rows replace both.
-                    conn.execute(sa.delete(price_rows_t).where(price_rows_t.c.symbol == sym))
-                _upsert_rows(conn, new)
-                added = int((~new["date"].isin(old_dates)).sum())
-                status = "rebased" if sym in full_history and old_dates else "updated"
-                if added == 0 and status == "updated":
-                    status = "unchanged"
-                report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
-                notify(sym, f"{status}: {added} new row(s)")
-            for sym in targets:
-                self._attempts[sym] = now
-                values: dict[str, Any] = {"symbol": sym, "last_attempt": now}
-                if sym in got:
-                    values.update(last_success=now, error=None)
-                else:
-                    values["error"] = report.symbols[sym].message
-                if sym in full_history and sym in got:
-                    values["full_history"] = True
-                stmt = pg_insert(state_t).values(**values)
-                update = {k: stmt.excluded[k] for k in values if k != "symbol"}
-                conn.execute(stmt.on_conflict_do_update(index_elements=["symbol"], set_=update))
-            report.written = bool(got)
+        try:
+            with self._read() as conn:
+                got = bool(
+                    conn.execute(sa.select(sa.func.pg_try_advisory_lock(REFRESH_LOCK_KEY))).scalar()
+                )
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    self._token = None
+                    if got:
+                        # If the connection died, the server has already released the lock.
+                        with suppress(sa.exc.DBAPIError):
+                            conn.execute(sa.select(sa.func.pg_advisory_unlock(REFRESH_LOCK_KEY)))
+                            conn.commit()
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            raise StoreUnavailableError(
+                self.problem or "database unreachable", "database unreachable"
+            ) from exc
+
+    def write(self, batch: Batch) -> bool:
+        """Upsert the fetched rows and the bookkeeping in one transaction."""
+        got = batch.fetched
+        try:
+            with self.engine.begin() as conn:
+                for sym in sorted(got):
+                    if sym in batch.replace:
+                        # Old cached rows of another adjustment basis go; the snapshot's
+                        # are hidden by the full_history flag. The new rows replace both.
+                        conn.execute(sa.delete(price_rows_t).where(price_rows_t.c.symbol == sym))
+                    _upsert_rows(conn, batch.rows[batch.rows["symbol"] == sym])
+                for sym, error in batch.attempts.items():
+                    values: dict[str, Any] = {"symbol": sym, "last_attempt": batch.at}
+                    if error is None:
+                        values.update(last_success=batch.at, error=None)
+                    else:
+                        values["error"] = error
+                    if sym in batch.replace and sym in got:
+                        values["full_history"] = True
+                    stmt = pg_insert(state_t).values(**values)
+                    update = {k: stmt.excluded[k] for k in values if k != "symbol"}
+                    conn.execute(stmt.on_conflict_do_update(index_elements=["symbol"], set_=update))
+        except sa.exc.DBAPIError as exc:
+            self._unreachable(exc)
+            raise StoreUnavailableError(
+                self.problem or "database unreachable", "database unreachable"
+            ) from exc
+        self._token = None
+        return bool(got)
 
 
 def _upsert_rows(conn: Connection, rows: pd.DataFrame) -> None:
@@ -403,6 +308,22 @@ def _upsert_rows(conn: Connection, rows: pd.DataFrame) -> None:
         where=changed,
     )
     conn.execute(stmt, records)
+
+
+def PgPriceStore(
+    url_or_engine: str | Engine,
+    snapshot_path: Path = SNAPSHOT_PATH,
+    fetcher: Fetcher | None = None,
+    now: Callable[[], datetime] = datetime.now,
+    token_ttl_s: float = TOKEN_TTL_S,
+) -> PriceStore:
+    """The price store with its downloaded rows in PostgreSQL (same rules, shared backend)."""
+    return PriceStore(
+        snapshot_path,
+        fetcher=fetcher,
+        now=now,
+        backend=PgCache(url_or_engine, token_ttl_s=token_ttl_s),
+    )
 
 
 def select_price_store(

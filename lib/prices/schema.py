@@ -83,6 +83,8 @@ class RefreshReport:
     rate_limited: bool = False
     written: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: Another server holds the shared store's refresh lock; nothing was downloaded here.
+    busy: bool = False
 
     @property
     def failed(self) -> list[str]:
@@ -97,6 +99,11 @@ class RefreshReport:
         return sorted(s for s, r in self.symbols.items() if r.status in ("updated", "rebased"))
 
     def summary(self) -> str:
+        if self.busy:
+            return (
+                "Another app server is updating prices from Yahoo right now; "
+                "its results show here as soon as it finishes."
+            )
         if self.offline:
             return "Yahoo Finance is unreachable; using the data already on disk."
         if self.skipped and not self.attempted:

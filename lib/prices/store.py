@@ -17,7 +17,6 @@ If nothing was fetched, nothing is written, so the file stays byte-identical.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,21 +25,14 @@ import pandas as pd
 
 from lib import settings
 from lib.paths import user_data_dir
-from lib.prices.cache_file import (
-    CACHE_FILE,
-    CacheState,
-    file_lock,
-    naive_utc_text,
-    read_cache_file,
-    write_cache_file,
-)
+from lib.prices.backend import Batch, CacheBackend, StoreUnavailableError
+from lib.prices.cache_file import CacheState
 from lib.prices.calendar import last_expected_session
 from lib.prices.cleaning import basis_changed, clean_rows
+from lib.prices.file_cache import FileCache
 from lib.prices.fx import fx_symbols_for
 from lib.prices.schema import (
     SNAPSHOT_PATH,
-    CacheCorruptError,
-    CacheWriteError,
     Fetcher,
     FetchResult,
     RefreshReport,
@@ -68,9 +60,11 @@ MAX_EXTRA_SYMBOLS = 100
 
 
 class PriceStore:
-    """Snapshot + local cache + optional fetcher, behind one small API.
+    """Snapshot + stored downloads (a :class:`CacheBackend`) + optional fetcher, one small API.
 
-    Side effects (cache folder, fetcher, clock) are injected so tests need no patching.
+    The rules live here once; the backend only keeps rows (a local file by default, or a
+    PostgreSQL table shared by several servers, see ``lib.prices.pg_store``). Side effects
+    (backend, fetcher, clock) are injected so tests need no patching.
     """
 
     def __init__(
@@ -81,89 +75,52 @@ class PriceStore:
         now: Callable[[], datetime] = datetime.now,
         keep: Sequence[str] | None = None,
         max_extra_symbols: int = MAX_EXTRA_SYMBOLS,
+        *,
+        backend: CacheBackend | None = None,
     ) -> None:
         self.snapshot_path = snapshot_path
         # The symbols the cache always keeps (default: universe + FX); others are capped.
         self._keep = frozenset(keep) if keep is not None else None
         self.max_extra_symbols = max_extra_symbols
-        self.cache_dir = cache_dir if cache_dir is not None else user_data_dir() / "prices"
+        if backend is None:
+            backend = FileCache(cache_dir if cache_dir is not None else user_data_dir() / "prices")
+        self.backend: CacheBackend = backend
         self.fetcher = fetcher
         self.now = now
         self._snapshot: pd.DataFrame | None = None
-        self.cache_problem: str | None = None
         # Attempts remembered in memory too: a refresh where everything failed writes
         # nothing (the file stays byte-identical), yet must not be retried on every page load.
         self._attempts: dict[str, datetime] = {}
 
-    # ---- files
     @property
-    def cache_path(self) -> Path:
-        return self.cache_dir / CACHE_FILE
-
-    @property
-    def lock_path(self) -> Path:
-        return self.cache_dir / ".lock"
+    def cache_problem(self) -> str | None:
+        """Why stored rows cannot be read right now (the snapshot is served alone), or None."""
+        return self.backend.problem
 
     def cache_token(self) -> str:
-        """A small value that changes whenever the cache file changes (a cache key for pages)."""
-        try:
-            st = self.cache_path.stat()
-        except FileNotFoundError:
-            return "none"
-        return f"{st.st_mtime_ns}-{st.st_size}"
+        """A small value that changes whenever stored rows change (a cache key for pages)."""
+        return self.backend.token()
 
     def snapshot(self) -> pd.DataFrame:
         if self._snapshot is None:
             self._snapshot = read_snapshot(self.snapshot_path)
         return self._snapshot
 
-    def read_cache(self) -> tuple[pd.DataFrame, CacheState]:
-        """The cache rows, or empty if there is none; corruption is recorded, not raised."""
-        if not self.cache_path.exists():
-            return empty_prices(), CacheState()
-        try:
-            df, state = read_cache_file(self.cache_path)
-        except CacheCorruptError as exc:
-            self.cache_problem = str(exc)
-            log.error("%s; falling back to the snapshot", exc)
-            return empty_prices(), CacheState()
-        self.cache_problem = None
-        return df, state
+    def read_cache(self, symbols: Sequence[str] | None = None) -> tuple[pd.DataFrame, CacheState]:
+        """The stored rows and bookkeeping; empty if unreadable (recorded, not raised)."""
+        return self.backend.read(symbols)
 
     def rebuild_cache(self) -> Path | None:
-        """Move an unreadable cache aside (kept for inspection) so the next refresh starts clean."""
-        try:
-            return self._set_cache_aside()
-        except OSError as exc:  # the lock file itself may be refused (read-only folder)
-            raise CacheWriteError(
-                f"The price cache folder refused a write ({exc.strerror or exc}); "
-                "the snapshot is still shown."
-            ) from exc
+        """Move unreadable stored rows aside (kept for inspection) so a refresh starts clean."""
+        return self.backend.set_aside(self.now())
 
-    def _set_cache_aside(self) -> Path | None:
-        with file_lock(self.lock_path):
-            if not self.cache_path.exists():
-                return None
-            try:
-                read_cache_file(self.cache_path)
-                return None
-            except CacheCorruptError:
-                stamp = self.now().strftime("%Y%m%dT%H%M%S")
-                aside = self.cache_path.with_name(f"{CACHE_FILE}.corrupt-{stamp}")
-                try:
-                    os.replace(self.cache_path, aside)
-                except OSError as exc:
-                    raise CacheWriteError(
-                        "The damaged price cache could not be set aside "
-                        f"({exc.strerror or exc}); the snapshot is still shown."
-                    ) from exc
-                self.cache_problem = None
-                return aside
+    def dispose(self) -> None:
+        self.backend.dispose()
 
     # ---- reading
     def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
-        """Tidy daily prices for ``symbols`` (all if None), cache rows winning over the snapshot."""
-        cache, state = self.read_cache()
+        """Tidy daily prices for ``symbols`` (all if None); stored rows win over the snapshot."""
+        cache, state = self.read_cache(symbols)
         return layered(self.snapshot(), cache, state, symbols)
 
     def coverage(self) -> pd.DataFrame:
@@ -171,14 +128,12 @@ class PriceStore:
         combined = self.load()
         if combined.empty:
             return empty_coverage()
-        cache, _ = self.read_cache()
-        cache_last = cache.groupby("symbol")["date"].max() if not cache.empty else pd.Series()
-        return coverage_table(combined, cache_last, "Yahoo (cache)")
+        return coverage_table(combined, self.backend.last_dates(), self.backend.label)
 
     # ---- refreshing
     def attempt_state(self) -> CacheState:
-        """Per-symbol refresh attempts as stored (the shared store reads them from its table)."""
-        _, state = self.read_cache()
+        """Per-symbol refresh attempts as stored (shared by every server on a shared backend)."""
+        _, state = self.read_cache(())
         return state
 
     def stale_symbols(self, symbols: Sequence[str], *, auto: bool = False) -> list[str]:
@@ -213,22 +168,49 @@ class PriceStore:
         force: bool = False,
         progress: Callable[[str, str], None] | None = None,
     ) -> RefreshReport:
-        """Bring ``symbols`` up to date from the fetcher; never loses or corrupts good rows."""
+        """Bring ``symbols`` up to date from the fetcher; never loses or corrupts good rows.
+
+        The backend's refresh lock is held throughout: on a shared backend a server that
+        cannot take it downloads nothing and reports "busy"; staleness is decided after the
+        lock is taken, so a server that waited sees the rows the previous holder wrote.
+        """
         report = RefreshReport()
         notify = progress or (lambda _sym, _msg: None)
         if settings.current().offline or self.fetcher is None:
             report.offline = True
             return report
+        try:
+            with self.backend.refresh_lock() as got_lock:
+                if not got_lock:
+                    report.busy = True
+                    log.info("price refresh skipped: another server holds the refresh lock")
+                    return report
+                self._refresh_locked(symbols, auto, force, report, notify)
+        except StoreUnavailableError as exc:
+            report.warnings.append(str(exc))
+            for sym in dict.fromkeys(s.upper() for s in symbols):
+                report.symbols[sym] = SymbolReport(sym, "failed", message=exc.reason)
+        return report
+
+    def _refresh_locked(
+        self,
+        symbols: Sequence[str],
+        auto: bool,
+        force: bool,
+        report: RefreshReport,
+        notify: Callable[[str, str], None],
+    ) -> None:
+        assert self.fetcher is not None
         targets = [s.upper() for s in symbols] if force else self.stale_symbols(symbols, auto=auto)
         targets = list(dict.fromkeys(targets))
         if not targets:
-            return report
+            return
         if not self.fetcher.available():
             report.offline = True
-            return report
+            return
         targets = self._within_extra_cap(targets, report)
         if not targets:
-            return report
+            return
         report.attempted = targets
         now = self.now()
         today = now.date()
@@ -287,7 +269,6 @@ class PriceStore:
             for sym in targets:
                 report.symbols[sym] = SymbolReport(sym, "failed", message=why)
                 notify(sym, f"failed: {why}")
-        return report
 
     @property
     def keep(self) -> frozenset[str]:
@@ -343,50 +324,46 @@ class PriceStore:
         report: RefreshReport,
         notify: Callable[[str, str], None],
     ) -> None:
+        """Decide each symbol's outcome, then hand the backend one batch to write atomically.
+
+        Symbols that failed are not touched (only their attempt and error are noted); a
+        symbol fetched whole replaces its old stored rows and hides its snapshot rows.
+        """
+        rows = rows.drop_duplicates(["symbol", "date"], keep="last")
         got = set(rows["symbol"].unique()) if not rows.empty else set()
-        with file_lock(self.lock_path):
-            cache, state = self.read_cache()
-            if self.cache_problem:
-                report.warnings.append(self.cache_problem + " (left in place; not overwritten)")
-                # Never overwrite a file we could not read: the user may want it back.
-                for sym in targets:
-                    report.symbols[sym] = SymbolReport(sym, "failed", message="cache unreadable")
-                return
-            before = self.load(targets)
+        before = self.load(targets)  # snapshot + stored rows, as the user saw them
+        if self.cache_problem:
+            # Never write on top of rows we could not read: the user may want them back.
+            report.warnings.append(self.cache_problem + " (left in place; not overwritten)")
             for sym in targets:
-                if sym not in got:
-                    msg = errors.get(sym, "no data returned")
-                    report.symbols[sym] = SymbolReport(sym, "failed", message=msg)
-                    notify(sym, f"failed: {msg}")
-                    continue
-                new = rows[rows["symbol"] == sym]
-                if sym in full_history:
-                    cache = cache[cache["symbol"] != sym]
-                    state.entry(sym)["full_history"] = True
-                old_dates = set(before.loc[before["symbol"] == sym, "date"])
-                added = int((~new["date"].isin(old_dates)).sum())
-                cache = pd.concat([cache, new], ignore_index=True)
-                status = "rebased" if sym in full_history and old_dates else "updated"
-                if added == 0 and status == "updated":
-                    status = "unchanged"
-                report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
-                notify(sym, f"{status}: {added} new row(s)")
+                report.symbols[sym] = SymbolReport(sym, "failed", message="cache unreadable")
+            return
+        batch = Batch(at=now, rows=rows[rows["symbol"].isin(targets)])
+        for sym in targets:
+            self._attempts[sym] = now
+            if sym not in got:
+                msg = errors.get(sym, "no data returned")
+                report.symbols[sym] = SymbolReport(sym, "failed", message=msg)
+                batch.attempts[sym] = msg
+                notify(sym, f"failed: {msg}")
+                continue
+            batch.attempts[sym] = None
+            new = rows[rows["symbol"] == sym]
+            if sym in full_history:
+                batch.replace.add(sym)
+            old_dates = set(before.loc[before["symbol"] == sym, "date"])
+            added = int((~new["date"].isin(old_dates)).sum())
+            status = "rebased" if sym in full_history and old_dates else "updated"
+            if added == 0 and status == "updated":
+                status = "unchanged"
+            report.symbols[sym] = SymbolReport(sym, status, new_rows=added)
+            notify(sym, f"{status}: {added} new row(s)")
+        try:
+            report.written = self.backend.write(batch)
+        except StoreUnavailableError as exc:
+            report.warnings.append(str(exc))
             for sym in targets:
-                self._attempts[sym] = now
-                entry = state.entry(sym)
-                entry["last_attempt"] = naive_utc_text(now)
-                if sym in got:
-                    entry["last_success"] = entry["last_attempt"]
-                    entry.pop("error", None)
-                else:
-                    entry["error"] = report.symbols[sym].message
-            if not got:
-                # Nothing fetched: leave the file exactly as it was (byte-identical).
-                return
-            cache = cache.drop_duplicates(["symbol", "date"], keep="last")
-            cache = cache.sort_values(["symbol", "date"], ignore_index=True)
-            write_cache_file(self.cache_path, cache, state)
-            report.written = True
+                report.symbols[sym] = SymbolReport(sym, "failed", message=exc.reason)
 
 
 def coverage_table(combined: pd.DataFrame, stored_last: pd.Series, stored: str) -> pd.DataFrame:

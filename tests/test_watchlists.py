@@ -503,12 +503,15 @@ def test_failed_import_into_a_list_writes_nothing(store: WatchlistStore) -> None
 def test_export_round_trips_through_import(store: WatchlistStore) -> None:
     from lib.export import to_csv_bytes
 
-    lid = store.create(ALICE, "L", [NewItem("MP", "=cmd|' /C calc'!A0"), NewItem("SPY", "ok")])
-    frame = wl.items_frame(store.get(ALICE, lid), {"MP": "MP Materials"})
-    data = to_csv_bytes(frame[["symbol", "note"]])
-    assert b"'=cmd" in data  # formula neutralised on the way out
-    assert wl.parse_import_csv(data) == [NewItem("MP", "'=cmd|' /C calc'!A0"), NewItem("SPY", "ok")]
+    items = [NewItem("MP", "=cmd|' /C calc'!A0"), NewItem("SPY", "-5% since added")]
+    lid = store.create(ALICE, "L", items)
+    frame = wl.export_frame(store.get(ALICE, lid), {"MP": "MP Materials"})
+    data = to_csv_bytes(frame)
+    assert b"'=cmd" in data and b"'-5%" in data  # formulas neutralised on the way out
+    assert wl.parse_import_csv(data) == items  # and our own import reads the notes back exactly
     assert list(frame.columns)[:2] == ["symbol", "note"] and frame["name"].iloc[0] == "MP Materials"
+    # A file with only symbol and note is not our export: a quote there is the user's own.
+    assert wl.parse_import_csv(b"symbol,note\nMP,'-5%\n") == [NewItem("MP", "'-5%")]
 
 
 @pytest.mark.parametrize(

@@ -16,17 +16,19 @@ from lib.watchlists.db import (
     migrate,
     resolve_database_url,
 )
-from lib.watchlists.io import export_name, items_frame, parse_import_csv, parse_pasted, share_query
-from lib.watchlists.store import (
-    STARTER_LISTS,
-    AddResult,
-    PriceLookup,
-    Watchlist,
-    WatchlistItem,
-    WatchlistStore,
-    WatchlistSummary,
-    starter_lists,
+from lib.watchlists.io import (
+    export_frame,
+    export_name,
+    guard_cell,
+    items_frame,
+    parse_import_csv,
+    parse_pasted,
+    share_query,
+    unguard_cell,
 )
+from lib.watchlists.starters import STARTER_LISTS, starter_lists
+from lib.watchlists.store import WatchlistStore
+from lib.watchlists.types import AddResult, PriceLookup, Watchlist, WatchlistItem, WatchlistSummary
 from lib.watchlists.validate import (
     LOCAL_OWNER,
     MAX_IMPORT_BYTES,
@@ -35,10 +37,12 @@ from lib.watchlists.validate import (
     MAX_NOTE_LEN,
     MAX_OWNER_LEN,
     MAX_SYMBOLS_PER_LIST,
+    STALE_MESSAGE,
     UNKNOWN_SYMBOL_NOTE,
     DuplicateNameError,
     ImportProblem,
     NewItem,
+    StaleWatchlistError,
     WatchlistError,
     WatchlistNotFoundError,
     clean_name,
@@ -61,6 +65,7 @@ __all__ = [
     "MAX_SYMBOLS_PER_LIST",
     "MIGRATIONS",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "STALE_MESSAGE",
     "STARTER_LISTS",
     "UNKNOWN_SYMBOL_NOTE",
     "AddResult",
@@ -68,6 +73,7 @@ __all__ = [
     "ImportProblem",
     "NewItem",
     "PriceLookup",
+    "StaleWatchlistError",
     "Watchlist",
     "WatchlistError",
     "WatchlistItem",
@@ -79,7 +85,9 @@ __all__ = [
     "clean_owner",
     "current_version",
     "describe_url",
+    "export_frame",
     "export_name",
+    "guard_cell",
     "insert_ignore",
     "items_frame",
     "make_engine",
@@ -91,4 +99,5 @@ __all__ = [
     "share_query",
     "starter_lists",
     "symbol_status",
+    "unguard_cell",
 ]

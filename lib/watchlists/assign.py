@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from lib.watchlists.db import insert_ignore as _insert_ignore
 from lib.watchlists.db import owners_t, watchlists_t
 from lib.watchlists.store import WatchlistStore
-from lib.watchlists.validate import MAX_LISTS_PER_OWNER, WatchlistError, clean_owner
+from lib.watchlists.validate import MAX_LISTS_PER_OWNER, WatchlistError, clean_owner, name_key
 
 
 class AssignError(WatchlistError):
@@ -50,18 +50,18 @@ def assign_lists(store: WatchlistStore, from_owner: str, to_owner: str) -> list[
     writer = store.engine.execution_options(rer_write=True)
     try:
         with writer.begin() as conn:
-            q = sa.select(watchlists_t.c.id, watchlists_t.c.owner, watchlists_t.c.name_key)
-            q = q.add_columns(watchlists_t.c.name).where(
+            q = sa.select(watchlists_t.c.id, watchlists_t.c.owner, watchlists_t.c.name).where(
                 watchlists_t.c.owner.in_([src_owner, dst_owner])
             )
             if conn.dialect.name == "postgresql":
                 q = q.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
             rows = conn.execute(q.order_by(watchlists_t.c.created_at, watchlists_t.c.id)).all()
             moving = [r for r in rows if r.owner == src_owner]
-            kept = {r.name_key: r.name for r in rows if r.owner == dst_owner}
+            # Keys recomputed from the names: older rows stored a key that did not fold width.
+            kept = {name_key(r.name): r.name for r in rows if r.owner == dst_owner}
             if not moving:
                 raise AssignError(f"{src_owner!r} has no watchlists; nothing was moved.")
-            clashes = [r.name for r in moving if r.name_key in kept]
+            clashes = [r.name for r in moving if name_key(r.name) in kept]
             if clashes:
                 raise AssignError(
                     f"Nothing was moved: {dst_owner!r} already has watchlists named "
@@ -76,7 +76,11 @@ def assign_lists(store: WatchlistStore, from_owner: str, to_owner: str) -> list[
             conn.execute(
                 watchlists_t.update()
                 .where(watchlists_t.c.owner == src_owner)
-                .values(owner=dst_owner, updated_at=store.now())
+                .values(
+                    owner=dst_owner,
+                    updated_at=store.now(),
+                    revision=watchlists_t.c.revision + 1,  # a tab open on the old owner is stale
+                )
             )
             _insert_ignore(conn, owners_t, {"owner": dst_owner, "starters_seeded_at": store.now()})
     except IntegrityError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -12,8 +13,9 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from lib.export import FORMULA_PREFIXES
 from lib.universe import InvalidSymbolError, normalise_symbol, parse_symbol_list, sanitize_excerpt
-from lib.watchlists.store import Watchlist
+from lib.watchlists.types import Watchlist
 from lib.watchlists.validate import (
     MAX_IMPORT_BYTES,
     MAX_SYMBOLS_PER_LIST,
@@ -23,8 +25,72 @@ from lib.watchlists.validate import (
     clean_note,
 )
 
-#: Cell prefixes a spreadsheet would run as a formula.
+#: Cell prefixes a spreadsheet would run as a formula; an import refuses such cells.
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+#: The guard our CSV export puts before a text cell a spreadsheet would otherwise run.
+GUARD = "'"
+
+#: What gets the guard: formula starts, and a leading quote itself, so that a note which
+#: really starts with a quote ("'=x") is told apart from a guarded one ("=x") on the way back.
+_GUARDED_STARTS = (*FORMULA_PREFIXES, GUARD)
+
+
+def guard_cell(text: str) -> str:
+    """The CSV cell for ``text``: one quote in front when it starts like a formula or a quote.
+
+    A spreadsheet shows the cell as text, and :func:`unguard_cell` gives ``text`` back exactly.
+    """
+    return GUARD + text if text.startswith(_GUARDED_STARTS) else text
+
+
+def unguard_cell(cell: str) -> str:
+    """Exactly the quote :func:`guard_cell` adds, removed; any other cell as it is."""
+    if cell.startswith(GUARD) and cell[1:].startswith(_GUARDED_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), or UTF-16/32 with a BOM (Excel's "Unicode text")."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                name = codec.upper().replace("UTF", "UTF-").replace("--", "-")
+                raise ImportProblem(
+                    f"The file starts like {name} text but does not decode as it; "
+                    "save it as CSV UTF-8 and try again."
+                ) from None
+    if b"\x00" in data:
+        if _looks_utf16(data):
+            raise ImportProblem(
+                "The file looks like UTF-16 text without a byte-order mark; save it as CSV "
+                "UTF-8 (or UTF-16 with a BOM) and try again."
+            )
+        raise ImportProblem("The file contains binary data (NUL bytes); expected a CSV text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportProblem(
+            f"The file is not UTF-8 text (undecodable byte at position {exc.start})."
+        ) from None
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """ASCII-heavy UTF-16 has a NUL in every other byte (even offsets for BE, odd for LE)."""
+    half = len(data) // 2
+    if half < 2:
+        return False
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    return max(even, odd) >= 0.9 * half and min(even, odd) <= 0.1 * half
 
 
 def parse_pasted(text: str) -> list[NewItem]:
@@ -53,14 +119,7 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
         )
     if not data.strip():
         raise ImportProblem("The file is empty.")
-    if b"\x00" in data:
-        raise ImportProblem("The file contains binary data (NUL bytes); expected a CSV text file.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportProblem(
-            f"The file is not UTF-8 text (undecodable byte at position {exc.start})."
-        ) from None
+    text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
@@ -85,6 +144,8 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
         )
     if len(set(header)) != len(header):
         raise ImportProblem("The header repeats a column name.")
+    # Our own export (every column it writes, in its order) carries the formula guard.
+    own_export = header == list(EXPORT_COLUMNS)
     sym_i = header.index("symbol")
     note_i = header.index("note") if "note" in header else None
     body = rows[1:]
@@ -105,6 +166,8 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
                     f"Row {n} has a formula-like cell ('{sanitize_excerpt(cell.strip())}'); "
                     "cells may not start with =, +, - or @."
                 )
+        if own_export:
+            row = [unguard_cell(c) for c in row]
         try:
             sym = normalise_symbol(row[sym_i])
             note = clean_note(row[note_i]) if note_i is not None else ""
@@ -120,6 +183,9 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
 #: Columns our own export adds for reading; an import ignores them (symbol and note are the list).
 EXPORT_ONLY_COLUMNS = ("name", "added_on", "added_price", "added_price_date")
 
+#: The export's header, in order: how an import recognises our own file.
+EXPORT_COLUMNS = ("symbol", "note", *EXPORT_ONLY_COLUMNS)
+
 
 def items_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The list as a table for display and CSV export (re-importable: symbol, note first)."""
@@ -133,8 +199,17 @@ def items_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.Dat
             "added_price": [i.added_price for i in wl.items],
             "added_price_date": [i.added_price_date for i in wl.items],
         },
-        columns=["symbol", "note", "name", "added_on", "added_price", "added_price_date"],
+        columns=list(EXPORT_COLUMNS),
     )
+
+
+def export_frame(wl: Watchlist, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`items_frame` for the CSV export: text cells guarded (:func:`guard_cell`), so a
+    spreadsheet never runs a note and our own import reads every note back exactly."""
+    out = items_frame(wl, names)
+    for col in ("symbol", "note", "name"):
+        out[col] = out[col].map(guard_cell)
+    return out
 
 
 def share_query(symbols: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from lib import returns
 from lib.prices.schema import NO_OFFLINE_DATA
-from lib.watchlists.store import WatchlistItem
+from lib.watchlists.types import WatchlistItem
 from lib.watchlists.validate import UNKNOWN_SYMBOL_NOTE
 
 PERIODS = ("1D", "1M", "YTD", "1Y")

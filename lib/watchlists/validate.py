@@ -43,7 +43,18 @@ class WatchlistNotFoundError(WatchlistError, LookupError):
 
 
 class DuplicateNameError(WatchlistError):
-    """Names are unique per owner, ignoring case."""
+    """Names are unique per owner, ignoring case and width ("Mp" == "ＭＰ")."""
+
+
+class StaleWatchlistError(WatchlistError):
+    """The list changed since the caller read it (another tab or user); nothing was written."""
+
+
+#: What a refused stale write tells the user; the page reloads the list after showing it.
+STALE_MESSAGE = (
+    "This list changed in another tab or window, so nothing was changed; it has been "
+    "reloaded. Check it and try again."
+)
 
 
 class ImportProblem(WatchlistError):
@@ -106,8 +117,9 @@ def clean_name(name: object) -> str:
 
 
 def name_key(name: str) -> str:
-    """Case-insensitive identity of a name ("US Revival" == "us revival")."""
-    return unicodedata.normalize("NFC", name).casefold()
+    """Identity of a name, ignoring case and compatibility forms: "US Revival" ==
+    "us revival", and full-width "Ｍｐ" == "Mp" (NFKC case folding, as Unicode defines it)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def clean_note(note: object) -> str:

@@ -5,9 +5,10 @@ These rules used to live inside Streamlit-cached functions; here they are plain 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 import pandas as pd
 
@@ -107,3 +108,40 @@ def display_prices(
         conv = convert_to_usd(tidy, currency_of, rates if rates is not None else tidy.iloc[0:0])
         tidy, notes = conv.prices, conv.notes
     return DisplayPrices(tidy.reset_index(drop=True), notes)
+
+
+class PriceReader(Protocol):
+    """Anything that loads tidy daily prices for symbols (the price store)."""
+
+    def load(self, symbols: Sequence[str] | None = None) -> pd.DataFrame: ...
+
+
+def load_display_prices(
+    reader: PriceReader,
+    symbols: tuple[str, ...],
+    *,
+    universe: pd.DataFrame,
+    snapshot_meta: pd.DataFrame,
+    currency: str = "local",
+    include_pre_listing: bool = False,
+) -> DisplayPrices:
+    """The one domain call for prices as pages show them, FX included.
+
+    Reads the symbols and, for USD, the FX series they need in one load from the store,
+    then applies :func:`display_prices`' rules (listing trim, traded-close basis, USD).
+    """
+    ccy = currency_map(universe, snapshot_meta)
+    fx = fx_needed(symbols, ccy) if currency == "USD" else []
+    both = reader.load([*symbols, *(s for s in fx if s not in symbols)])
+    tidy = both[both["symbol"].isin(symbols)]
+    rates = both[both["symbol"].isin(fx)] if fx else None
+    return display_prices(
+        tidy,
+        symbols,
+        listed=listing_dates(universe),
+        currency_of=ccy,
+        rates=rates,
+        currency=currency,
+        include_pre_listing=include_pre_listing,
+        snapshot_meta=snapshot_meta,
+    )

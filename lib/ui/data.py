@@ -132,17 +132,13 @@ def load_prices(symbols: Sequence[str]) -> pd.DataFrame:
 def _display_prices(
     symbols: tuple[str, ...], currency: str, include_pre_listing: bool, *, cache_token: str
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    ccy = currency_map()
-    fx_syms = price_display.fx_needed(symbols, ccy) if currency == "USD" else []
-    shown = price_display.display_prices(
-        _prices(symbols),
+    shown = price_display.load_display_prices(
+        price_store(),
         symbols,
-        listed=price_display.listing_dates(universe()),
-        currency_of=ccy,
-        rates=_prices(tuple(fx_syms)) if fx_syms else None,
+        universe=universe(),
+        snapshot_meta=snapshot_meta(),
         currency=currency,
         include_pre_listing=include_pre_listing,
-        snapshot_meta=snapshot_meta(),
     )
     return shown.prices, shown.notes
 

@@ -23,18 +23,6 @@ OWNER_PREFIX = "oidc:"
 HASHED_PREFIX = "oidc-sha256:"
 MAX_LABEL_LEN = 80
 
-#: Keys in a provider section of ``[auth]`` that mark it as an OpenID Connect client.
-_PROVIDER_KEYS = ("client_id", "server_metadata_url")
-#: Friendly names for the usual ``[auth.<name>]`` sections.
-_PROVIDER_LABELS = {
-    "google": "Google",
-    "microsoft": "Microsoft",
-    "entra": "Microsoft Entra",
-    "okta": "Okta",
-    "keycloak": "Keycloak",
-    "auth0": "Auth0",
-}
-
 
 @dataclass(frozen=True)
 class Identity:
@@ -50,16 +38,7 @@ class Identity:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class LoginProvider:
-    """One Sign in button: the ``st.login`` argument (None = the flat ``[auth]`` section)."""
-
-    name: str | None
-    label: str
-    metadata_url: str | None
-
-
-def _clean_claim(value: object) -> str | None:
+def clean_claim(value: object) -> str | None:
     if not isinstance(value, str) or not value or len(value) > 1000:
         return None
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
@@ -73,7 +52,7 @@ def owner_key(claims: Mapping[str, object]) -> str | None:
     Issuers containing ``|``, or pairs too long for the owner column, are hashed so the key
     stays unique and fits; the email is never part of the key.
     """
-    iss, sub = _clean_claim(claims.get("iss")), _clean_claim(claims.get("sub"))
+    iss, sub = clean_claim(claims.get("iss")), clean_claim(claims.get("sub"))
     if iss is None or sub is None:
         return None
     key = f"{OWNER_PREFIX}{iss}|{sub}"
@@ -86,8 +65,8 @@ def owner_key(claims: Mapping[str, object]) -> str | None:
 
 def display_label(claims: Mapping[str, object]) -> str:
     """Name, else email (marked when the provider says it is unverified); never the key."""
-    name = _clean_claim(claims.get("name"))
-    email = _clean_claim(claims.get("email"))
+    name = clean_claim(claims.get("name"))
+    email = clean_claim(claims.get("email"))
     if email and claims.get("email_verified") is False:
         email = f"{email} (unverified)"
     label = (name or email or "your account").strip() or "your account"
@@ -119,65 +98,6 @@ def resolve_identity(user: Mapping[str, object] | None, auth_on: bool) -> Identi
     if auth_on:
         return Identity(owner=None, signed_in=False)
     return Identity(owner=LOCAL_OWNER, signed_in=False)
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-def auth_section(secrets: Mapping[str, object] | None) -> Mapping[str, object] | None:
-    """The ``[auth]`` table of secrets.toml, or None."""
-    if not secrets:
-        return None
-    try:
-        section = secrets.get("auth")
-    except Exception:  # a secrets object that cannot be read counts as "not configured"
-        return None
-    return section if isinstance(section, Mapping) and section else None
-
-
-def login_providers(secrets: Mapping[str, object] | None) -> list[LoginProvider]:
-    """Sign-in buttons to offer: the flat ``[auth]`` client and every ``[auth.<name>]`` one."""
-    section = auth_section(secrets)
-    if section is None:
-        return []
-    out: list[LoginProvider] = []
-    if any(section.get(k) for k in _PROVIDER_KEYS):
-        out.append(LoginProvider(None, "Sign in", _str_or_none(section.get("server_metadata_url"))))
-    for name, sub in section.items():
-        if isinstance(sub, Mapping) and any(sub.get(k) for k in _PROVIDER_KEYS):
-            label = _PROVIDER_LABELS.get(str(name).lower(), str(name).replace("_", " ").title())
-            out.append(
-                LoginProvider(
-                    str(name),
-                    f"Sign in with {label}",
-                    _str_or_none(sub.get("server_metadata_url")),
-                )
-            )
-    return out
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def auth_configured(secrets: Mapping[str, object] | None) -> bool:
-    """True when ``[auth]`` has what ``st.login`` needs: redirect_uri, cookie_secret, a client."""
-    section = auth_section(secrets)
-    if section is None:
-        return False
-    needed = all(_str_or_none(section.get(k)) for k in ("redirect_uri", "cookie_secret"))
-    return needed and bool(login_providers(secrets))
-
-
-def auth_problem(secrets: Mapping[str, object] | None) -> str | None:
-    """What is missing from a present but incomplete ``[auth]`` section, for the log."""
-    section = auth_section(secrets)
-    if section is None or auth_configured(secrets):
-        return None
-    missing = [k for k in ("redirect_uri", "cookie_secret") if not _str_or_none(section.get(k))]
-    if not login_providers(secrets):
-        missing.append("client_id / server_metadata_url")
-    return "The [auth] section in secrets.toml is incomplete: missing " + ", ".join(missing) + "."
 
 
 # --------------------------------------------------------------------------- exposure check

@@ -1,4 +1,7 @@
-"""lib.auth: owner keys, single-user vs signed-in mode, the exposure warning (plain pytest)."""
+"""lib.auth: owner keys, single-user vs signed-in mode, the exposure warning (plain pytest).
+
+The [auth] checks are in tests/test_auth_config.py, the session rows in test_auth_sessions.py.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,6 @@ from lib import auth
 from lib import watchlists as wl
 
 ISS = "https://accounts.example.com"
-AUTH = {
-    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-    "cookie_secret": "s3cret",
-    "client_id": "app",
-    "client_secret": "x",
-    "server_metadata_url": "https://accounts.example.com/.well-known/openid-configuration",
-}
 
 
 def user(**claims: object) -> dict[str, object]:
@@ -108,36 +104,6 @@ def test_modes() -> None:
     broken = auth.resolve_identity({"is_logged_in": True, "email": "a@example.com"}, True)
     assert broken.owner is None and broken.signed_in and broken.problem
     assert auth.resolve_identity({"is_logged_in": True}, auth_on=False).owner is None
-
-
-def test_auth_configured_needs_redirect_secret_and_a_client() -> None:
-    assert auth.auth_configured({"auth": AUTH})
-    assert not auth.auth_configured({})
-    assert not auth.auth_configured(None)
-    assert not auth.auth_configured({"auth": {}})
-    assert not auth.auth_configured({"connections": {"watchlists": {"url": "sqlite://"}}})
-    for key in ("redirect_uri", "cookie_secret"):
-        partial = {k: v for k, v in AUTH.items() if k != key}
-        assert not auth.auth_configured({"auth": partial})
-        assert key in (auth.auth_problem({"auth": partial}) or "")
-    no_client = {k: AUTH[k] for k in ("redirect_uri", "cookie_secret")}
-    assert not auth.auth_configured({"auth": no_client})
-    assert auth.auth_problem({"auth": AUTH}) is None
-    assert auth.auth_problem({}) is None
-
-
-def test_named_providers_each_get_a_button() -> None:
-    shared = {k: AUTH[k] for k in ("redirect_uri", "cookie_secret")}
-    google = {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
-    secrets = {"auth": {**shared, "google": google, "keycloak": {**google, "client_id": "kc"}}}
-    assert auth.auth_configured(secrets)
-    providers = auth.login_providers(secrets)
-    assert [(p.name, p.label) for p in providers] == [
-        ("google", "Sign in with Google"),
-        ("keycloak", "Sign in with Keycloak"),
-    ]
-    assert [p.name for p in auth.login_providers({"auth": AUTH})] == [None]
-    assert auth.login_providers({"auth": AUTH})[0].metadata_url == AUTH["server_metadata_url"]
 
 
 @pytest.mark.parametrize(

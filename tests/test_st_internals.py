@@ -36,3 +36,26 @@ def test_delta_generator_is_what_st_returns() -> None:
 def test_logger_is_a_logger_under_streamlits_config() -> None:
     log = st_internals.get_logger("lib.ui.auth")
     assert isinstance(log, logging.Logger) and log.name == "lib.ui.auth"
+
+
+def test_run_scope_is_fresh_for_every_run() -> None:
+    """lib/ui/auth.py resolves sign-in once per run: the marker must change with each run."""
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        import streamlit as st
+
+        from lib.ui import st_internals
+
+        scope = st_internals.run_scope()
+        assert scope is not None
+        holder, marker = scope
+        seen = st.session_state.setdefault("markers", [])
+        seen.append((id(holder), marker))
+        st.button("again")
+
+    at = AppTest.from_function(script).run()
+    at.button[0].click().run()
+    (_, m1), (_, m2) = at.session_state["markers"]
+    assert m1 is not m2  # (the holder may be new too: Streamlit often starts a new runner)
+    assert st_internals.run_scope() is None  # outside a run

@@ -15,6 +15,7 @@ import pyarrow as pa
 from streamlit import dataframe_util
 from streamlit import logger as _st_logger
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 __all__ = [
     "ALTAIR_LOCK",
@@ -22,6 +23,7 @@ __all__ = [
     "any_to_arrow_bytes",
     "arrow_table_to_bytes",
     "get_logger",
+    "run_scope",
 ]
 
 # Altair's theme and data-transformer switches are process-global: share the lock that
@@ -46,3 +48,16 @@ def any_to_arrow_bytes(data: Any) -> bytes:
 def get_logger(name: str) -> logging.Logger:
     """Streamlit's own logger set-up (its format and ``logger.level``), so our lines match."""
     return _st_logger.get_logger(name)
+
+
+def run_scope() -> tuple[object, object] | None:
+    """(holder, marker) for the script run in progress, or None outside a run.
+
+    ``marker`` is a fresh object for every run, fragment run included (the run context's
+    ``cursors`` dict, replaced in ``ScriptRunContext.reset`` before widget callbacks run);
+    ``holder`` (the context) lives at least as long as the run. lib/ui/auth.py keeps its one
+    sign-in answer per run on the holder, tagged with the marker.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    marker = getattr(ctx, "cursors", None) if ctx is not None else None
+    return None if marker is None else (ctx, marker)

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from lib import watchlists as wl
+from lib.auth_sessions import SessionStore
 from lib.watchlists import NewItem, WatchlistStore
-from lib.watchlists.assign import AssignError, assign_lists, owners
+from lib.watchlists.assign import AssignError, assign_lists, owners, signed_in_owners
 from scripts import watchlists as cli
 from tests.pg_server import fresh_database, pg_cluster
 
@@ -36,9 +37,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_database(admin, f"a_{uuid.uuid4().hex[:12]}")
 
 
+def signed_in(store: WatchlistStore, *owners: str) -> None:
+    """Record a sign-in for each owner, as the app does on their first page load."""
+    for owner in owners:
+        SessionStore(store.engine).admit(f"sid-{owner}"[-64:], owner, None)
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[WatchlistStore]:
+    """The database with ALICE and BOB signed in once (assign only hands lists to them)."""
     s = WatchlistStore.open(db_url)
+    signed_in(s, ALICE, BOB)
     yield s
     s.dispose()
 
@@ -138,6 +147,7 @@ def test_cap_is_respected(store: WatchlistStore, monkeypatch: pytest.MonkeyPatch
 
 def test_cli_owners_and_assign(db_url: str) -> None:
     s = WatchlistStore.open(db_url)
+    signed_in(s, ALICE, BOB)
     s.create("local", "US revival", ["MP"])
     s.create(BOB, "US Revival", ["MP"])
     s.dispose()
@@ -170,9 +180,12 @@ def test_cli_runs_as_documented_and_reads_the_env_url(tmp_path: Path) -> None:
     env = {"RER_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "scripts/watchlists.py", "assign", "--from", "local", "--to", ALICE]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "has never signed in here" in res.stdout  # typo guard
+    forced = [*cmd, "--force"]
+    res = subprocess.run(forced, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "Moved 1 watchlist(s)" in res.stdout
-    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(forced, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 1 and "no watchlists" in res.stdout
 
 
@@ -187,3 +200,52 @@ def test_cli_reads_the_secrets_url(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     # nowhere else shows server paths (issue 16).
     assert (tmp_path / "from-secrets.db").exists()
     assert "SQLite on this server" in out.getvalue()
+
+
+def test_a_target_that_never_signed_in_is_refused_unless_forced(store: WatchlistStore) -> None:
+    """A typo in the long owner key used to hand the lists to nobody, with exit 0."""
+    store.create("local", "Before sign-in", ["MP"])
+    typo = ALICE.replace("alice-sub", "alice-sbu")
+    before = snapshot(store)
+    with pytest.raises(AssignError, match="never signed in here"):
+        assign_lists(store, "local", typo)
+    assert snapshot(store) == before
+    assert assign_lists(store, "local", typo, force=True) == ["Before sign-in"]
+    assert assign_lists(store, typo, "local") == ["Before sign-in"]  # back to local: allowed
+
+
+def test_cli_refuses_a_typo_lists_signed_in_owners_and_ends_sign_ins(db_url: str) -> None:
+    s = WatchlistStore.open(db_url)
+    SessionStore(s.engine).admit("sid-alice", ALICE, "alice@example.com")
+    s.create("local", "Mine", ["MP"])
+    s.dispose()
+    out = io.StringIO()
+    assert cli.main(["--database-url", db_url, "owners"], out=out) == 0
+    assert f"{ALICE}  (alice@example.com)" in out.getvalue()
+    out = io.StringIO()
+    typo = ALICE + "x"
+    assert cli.main(["--database-url", db_url, "assign", "--from", "local", "--to", typo], out) == 1
+    assert "never signed in" in out.getvalue() and "--force" in out.getvalue()
+    out = io.StringIO()
+    assert cli.main(["--database-url", db_url, "sign-out", "--owner", ALICE], out) == 0
+    assert "Ended 1 active sign-in(s)" in out.getvalue()
+    s = WatchlistStore.open(db_url)
+    try:
+        assert SessionStore(s.engine).admit("sid-alice", ALICE).value == "revoked"
+        assert signed_in_owners(s) == {ALICE: "alice@example.com"}
+    finally:
+        s.dispose()
+
+
+def test_cli_refuses_an_unreadable_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secrets.toml that does not parse must not send the move to the local SQLite file."""
+    monkeypatch.delenv(wl.ENV_DATABASE_URL, raising=False)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[connections.watchlists]\nurl = "postgresql://u:pw-value@db/x"\n[connections.watchlists]\n'
+    )
+    out = io.StringIO()
+    assert cli.main(["--secrets", str(secrets), "owners"], out=out) == 1
+    assert "could not be read" in out.getvalue() and "pw-value" not in out.getvalue()

@@ -2,7 +2,9 @@
 
 One transaction on the store's engine: either all lists move or none do. A name the receiving
 owner already uses (names ignore case) refuses the whole move with the clashing names, because
-silently renaming or merging someone's lists would lose track of which is which.
+silently renaming or merging someone's lists would lose track of which is which. A receiver
+that has never signed in (no row in ``auth_sessions``) is refused unless forced: a typo in the
+long ``oidc:<issuer>|<subject>`` key would otherwise hand the lists to nobody.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from lib.watchlists.db import auth_sessions_t, owners_t, watchlists_t
 from lib.watchlists.db import insert_ignore as _insert_ignore
-from lib.watchlists.db import owners_t, watchlists_t
 from lib.watchlists.store import WatchlistStore
-from lib.watchlists.validate import MAX_LISTS_PER_OWNER, WatchlistError, clean_owner, name_key
+from lib.watchlists.validate import (
+    LOCAL_OWNER,
+    MAX_LISTS_PER_OWNER,
+    WatchlistError,
+    clean_owner,
+    name_key,
+)
 
 
 class AssignError(WatchlistError):
@@ -39,10 +47,25 @@ def owners(store: WatchlistStore) -> list[OwnerSummary]:
         return [OwnerSummary(r.owner, int(r.n)) for r in conn.execute(q)]
 
 
-def assign_lists(store: WatchlistStore, from_owner: str, to_owner: str) -> list[str]:
+def signed_in_owners(store: WatchlistStore) -> dict[str, str | None]:
+    """Every owner key that has signed in on this database, with its latest verified email."""
+    q = sa.select(auth_sessions_t.c.owner, auth_sessions_t.c.email).order_by(
+        auth_sessions_t.c.owner, auth_sessions_t.c.last_seen_at
+    )
+    out: dict[str, str | None] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(q):
+            out[row.owner] = row.email or out.get(row.owner)
+    return out
+
+
+def assign_lists(
+    store: WatchlistStore, from_owner: str, to_owner: str, *, force: bool = False
+) -> list[str]:
     """Move all of ``from_owner``'s lists to ``to_owner``; returns the moved names.
 
-    The receiver is marked as seeded, so signing in later does not add starter lists on top.
+    ``to_owner`` must have signed in at least once (or be ``local``), unless ``force``. The
+    receiver is marked as seeded, so signing in later does not add starter lists on top.
     """
     src_owner, dst_owner = clean_owner(from_owner), clean_owner(to_owner)
     if src_owner == dst_owner:
@@ -50,6 +73,15 @@ def assign_lists(store: WatchlistStore, from_owner: str, to_owner: str) -> list[
     writer = store.engine.execution_options(rer_write=True)
     try:
         with writer.begin() as conn:
+            if not force and dst_owner != LOCAL_OWNER:
+                seen = sa.select(auth_sessions_t.c.id).where(auth_sessions_t.c.owner == dst_owner)
+                if conn.execute(seen.limit(1)).first() is None:
+                    raise AssignError(
+                        f"Nothing was moved: {dst_owner!r} has never signed in here, so it may "
+                        "be a typo. `scripts/watchlists.py owners` lists everyone who has "
+                        "signed in; to hand lists to someone who will sign in later, add "
+                        "--force."
+                    )
             q = sa.select(watchlists_t.c.id, watchlists_t.c.owner, watchlists_t.c.name).where(
                 watchlists_t.c.owner.in_([src_owner, dst_owner])
             )

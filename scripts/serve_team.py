@@ -10,6 +10,11 @@ the folder.
 Shared state must live outside the processes: set RER_DATABASE_URL to PostgreSQL for
 watchlists (and prices, once the app selects lib.price_store_pg for it). All processes get
 the same ``server.cookieSecret`` so cookies signed by one (XSRF, st.login) are valid on all.
+
+A team means several people: without ``[auth]`` in .streamlit/secrets.toml they all share one
+set of watchlists, so the script says so before starting (and says what is wrong with an
+``[auth]`` that the app would refuse). The backends listen on loopback, so each also gets
+RER_PUBLIC_ADDRESS (nginx's --host) for the app's own start-up warning.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere
+
+from lib.auth_config import check_auth_config, read_secrets_files  # noqa: E402
+
 TEMPLATE = Path(__file__).with_name("nginx_team.conf.template")
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 HEALTH = "/_stcore/health"
@@ -45,6 +54,33 @@ def find_nginx() -> str | None:
         if path:
             return path
     return None
+
+
+def secrets_paths(root: Path = ROOT) -> list[Path]:
+    """Where ``streamlit run app.py`` (cwd ``root``) looks for secrets.toml by default."""
+    return [Path.home() / ".streamlit" / "secrets.toml", root / ".streamlit" / "secrets.toml"]
+
+
+def auth_warning(paths: list[Path], public_url: str) -> str | None:
+    """The warning to print before a team starts, or None when sign-in is set up.
+
+    Only the checks that need no network (the app also fetches each provider's discovery
+    document on its first page load).
+    """
+    read = read_secrets_files(paths)
+    config = check_auth_config(read.data, read.problems)
+    if config.mode == "sign-in":
+        return None
+    if config.mode == "misconfigured":
+        return (
+            "WARNING: sign-in is misconfigured, so every process will keep watchlists closed "
+            "until it is fixed (docs/auth.md):\n" + "\n".join(f"  - {p}" for p in config.problems)
+        )
+    return (
+        f"WARNING: no [auth] section in {paths[-1]}: everyone who opens {public_url} shares "
+        "one set of watchlists and can rename or delete any list (single-user mode). For a "
+        "team, configure sign-in: docs/auth.md, section 'Part of the team deployment'."
+    )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -168,6 +204,12 @@ class Team:
         assert self.workdir is not None
         return self.workdir / "nginx.conf"
 
+    def backend_env(self) -> dict[str, str]:
+        """A backend's environment: ours, the team's extras, and the address people use."""
+        env = {**os.environ, **self.env}
+        env.setdefault("RER_PUBLIC_ADDRESS", self.host)  # unless a proxy in front says better
+        return env
+
     def start(self) -> Team:
         nginx = find_nginx()
         if nginx is None:
@@ -182,7 +224,7 @@ class Team:
         self.port = self.port or free_port(self.host)
         try:
             for i in range(self.servers):
-                env = {**os.environ, **self.env}
+                env = self.backend_env()
                 if self.per_backend_data_home:
                     home = self.workdir / f"data-b{i}"
                     home.mkdir(exist_ok=True)
@@ -268,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     team = Team(servers=args.servers, port=args.port, host=args.host)
+    if warning := auth_warning(secrets_paths(), f"http://{args.host}:{args.port}"):
+        print(warning, file=sys.stderr)
     try:
         team.start()
         print(f"{args.servers} Streamlit process(es) behind nginx: {team.url}")

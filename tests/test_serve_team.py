@@ -91,3 +91,74 @@ def test_sigterm_stops_nginx_and_every_backend_and_removes_the_folder(nginx: str
         assert time.monotonic() < deadline, "processes left running"
         time.sleep(0.1)
     assert not workdir.exists()
+
+
+# --------------------------------------------------------------------------- issue 25: [auth]
+
+GOOD_AUTH = (
+    "[auth]\n"
+    'redirect_uri = "https://rer.example.com/oauth2callback"\n'
+    'cookie_secret = "Zq3k8rT1vXw0pLm4NcB7yH2dF6gJ9sA5eK1uR8tQ"\n'
+    'client_id = "rer"\n'
+    'client_secret = "client-secret-value"\n'
+    'server_metadata_url = "https://id.example.com/.well-known/openid-configuration"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, "no [auth] section"),
+        ('[connections.watchlists]\nurl = "postgresql+psycopg://db/rer"\n', "no [auth] section"),
+        (GOOD_AUTH, None),
+        (GOOD_AUTH.replace("Zq3k8rT1vXw0pLm4NcB7yH2dF6gJ9sA5eK1uR8tQ", "short"), "shorter than"),
+        (GOOD_AUTH + "[auth]\n", "misconfigured"),
+    ],
+)
+def test_the_team_says_when_sign_in_is_missing_or_broken(
+    tmp_path: Path, text: str | None, expected: str | None
+) -> None:
+    """make serve-team is for several people: without [auth] they all share one set of lists."""
+    from scripts.serve_team import auth_warning
+
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    if text is not None:
+        path.parent.mkdir()
+        path.write_text(text)
+    warning = auth_warning([tmp_path / "absent.toml", path], "http://0.0.0.0:8501")
+    if expected is None:
+        assert warning is None
+    else:
+        assert warning and expected in warning and "docs/auth.md" in warning
+        assert "client-secret-value" not in warning
+
+
+def test_backends_know_the_address_people_use() -> None:
+    """Backends listen on loopback behind nginx; the app's exposure warning needs nginx's host."""
+    from scripts.serve_team import Team
+
+    env = Team(host="0.0.0.0").backend_env()
+    assert env["RER_PUBLIC_ADDRESS"] == "0.0.0.0"
+    assert (
+        Team(host="0.0.0.0", env={"RER_PUBLIC_ADDRESS": "rer.example.com"}).backend_env()[
+            "RER_PUBLIC_ADDRESS"
+        ]
+        == "rer.example.com"
+    )
+
+
+def test_exposure_warning_fires_for_a_team_on_a_network_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app reads RER_PUBLIC_ADDRESS before server.address (loopback behind nginx)."""
+    from lib.auth_config import AuthConfig
+    from lib.ui import auth as ui_auth
+
+    seen: list[str] = []
+    monkeypatch.setattr(ui_auth._LOG, "warning", lambda msg, *a, **k: seen.append(str(msg)))
+    for address, warns in (("0.0.0.0", True), ("127.0.0.1", False)):
+        monkeypatch.setattr(ui_auth, "_exposure_checked", False)
+        monkeypatch.setenv(ui_auth.ENV_PUBLIC_ADDRESS, address)
+        message = ui_auth.check_exposure(AuthConfig("single-user"))
+        assert (message is not None) is warns
+    assert len(seen) == 1 and "0.0.0.0" in seen[0]

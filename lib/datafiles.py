@@ -49,9 +49,13 @@ JURISDICTIONS = ["US", "China", "Australia", "Japan", "EU", "Canada", "other"]
 CATEGORIES = [
     "export control", "tariff", "funding/loan/grant", "equity stake/price floor",
     "alliance/framework", "executive order/legislation", "critical-minerals list",
-    "stockpile", "trade case/WTO", "corporate milestone",
+    "stockpile", "trade case/WTO", "corporate milestone", "state project",
 ]  # fmt: skip
 CONFIDENCE = ["verified", "derived", "unverified"]
+#: Whether an event's date is one on which it happened, or a dated deadline (a suspension
+#: ending, a negotiating deadline) whose outcome our sources may not report. A scheduled row's
+#: ``outcome`` names the occurred row that records what happened; blank = outcome not sourced.
+EVENT_STATUSES = ["occurred", "scheduled"]
 SCOPES = [
     "rare-earth elements", "rare-earth metals", "rare-earth magnets", "NdFeB magnets",
     "rare-earth permanent magnets", "all permanent magnets", "magnet REO consumption value",
@@ -90,6 +94,8 @@ POLICY_EVENTS = [
     _enum("confidence", CONFIDENCE),
     Column("fact_ref", "int", unique=True),
     Column("note", required=False, max_len=200),
+    _enum("status", EVENT_STATUSES),
+    Column("outcome", required=False, pattern=r"^E\d{3}$"),
 ]
 
 MARKET_PROJECTIONS = [
@@ -150,12 +156,32 @@ SHARES_OUTSTANDING = [
 
 #: Keys are paths under data/ (nested folders included); data/supply/ has its own registry
 #: in lib.supply.schema, and data/prices/ is written by `make snapshot`, not by hand.
+#: data/catalysts/: sourced earnings dates (only those a public source gives) and finer target
+#: periods of capacity-pipeline projects ("mid-2026", "Q3 2026"), read by lib.catalysts.
+EARNINGS = [
+    Column("symbol", "symbols"),
+    Column("date", "date"),
+    Column("source_url", "https"),
+    _enum("confidence", CONFIDENCE),
+    Column("as_of", "date"),
+    Column("note", required=False, max_len=200),
+]
+MILESTONES = [
+    Column("pipeline_id", unique=True, pattern=r"^P\d{2}[A-Z]?$"),
+    Column("when", pattern=r"^(\d{4}|\d{4}-\d{2}|Q[1-4] \d{4}|H[12] \d{4}|mid-\d{4})$"),
+    Column("source_url", "https"),
+    _enum("confidence", CONFIDENCE),
+    Column("note", required=False, max_len=300),
+]
+
 SCHEMAS: dict[str, list[Column]] = {
     "universe.csv": UNIVERSE,
     "policy_events.csv": POLICY_EVENTS,
     "market_projections.csv": MARKET_PROJECTIONS,
     "ndpr_prices.csv": NDPR_PRICES,
     "valuation/shares_outstanding.csv": SHARES_OUTSTANDING,
+    "catalysts/earnings.csv": EARNINGS,
+    "catalysts/milestones.csv": MILESTONES,
 }
 
 
@@ -206,6 +232,25 @@ def _cell_problem(col: Column, value: str) -> str | None:
 
 def split_urls(value: str) -> list[str]:
     return [u.strip() for u in value.split(" ; ") if u.strip()]
+
+
+def event_outcome_problems(events: pd.DataFrame, name: str = "policy_events.csv") -> list[str]:
+    """Rules across rows of the event file: only a scheduled row has an ``outcome``, and it
+    names an occurred event dated on or after the scheduled date."""
+    rows = events.set_index("id", drop=False)
+    problems: list[str] = []
+    for i, row in events.iterrows():
+        ref = row["outcome"]
+        where = f"{name} row {int(i) + 2} outcome"
+        if not ref:
+            continue
+        if row["status"] != "scheduled":
+            problems.append(f"{where}: only a scheduled event has an outcome")
+        elif ref not in rows.index:
+            problems.append(f"{where}: '{ref}' is not an event id")
+        elif rows.loc[ref, "status"] != "occurred" or rows.loc[ref, "date"] < row["date"]:
+            problems.append(f"{where}: '{ref}' must be an occurred event on or after {row['date']}")
+    return problems
 
 
 def validate(df: pd.DataFrame, schema: list[Column], name: str = "file") -> list[str]:

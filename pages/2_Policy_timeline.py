@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, state, vega, widgets
+from lib.ui import data, exports, frame, links, state, vega, widgets
 from lib.ui.views import policy as view
 
 frame.page_setup(
@@ -13,7 +13,8 @@ frame.page_setup(
     ":material/timeline:",
     "Export controls, funding, tariffs and alliances from 2010 on, one lane per jurisdiction. "
     "Filled markers are exact days; hollow markers on a shaded span are known only to the month "
-    "or approximately; a dashed outline means unverified.",
+    "or approximately; a dashed outline means unverified; a cross with a dotted outline is a "
+    "scheduled deadline whose outcome may not be in our sources.",
 )
 
 events = data.policy_events()
@@ -23,7 +24,10 @@ BIND = state.BIND
 state.check_link("pt_jur", "jurisdiction", JURISDICTIONS)
 state.check_link("pt_cat", "category", CATEGORIES)
 state.check_link("pt_sym", "symbol", view.event_symbols(events))
-state.check_link("pt_dates", "date", view.date_in(lo, hi))
+if links.first_run("pt_dates"):
+    links.show(links.date_range_link_notes(state.link_values("pt_dates"), lo, hi, "date"))
+if links.first_run("pt_text"):
+    links.show(links.text_link_notes(state.link_values("pt_text"), view.MAX_SEARCH, "search"))
 c1, c2, c3 = st.columns(3)
 places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All", bind=BIND)
 cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All", bind=BIND)
@@ -39,7 +43,7 @@ text = c5.text_input(
     key="pt_text",
     placeholder="e.g. magnets, MOFCOM, price floor",
     bind=BIND,
-    max_chars=200,
+    max_chars=view.MAX_SEARCH,
 )
 start, end, span_note = view.date_span(span, lo, hi)
 if span_note:
@@ -68,8 +72,8 @@ exports.chart_images(
 )
 clicked = view.selected_event_id((picked or {}).get("selection"))
 labels = view.event_option_label(shown)
-state.check_link("pt_event", "event", [*labels, *labels.values()])
-state.accept_short_link("pt_event", labels)
+# Not bound: the link carries the event id (?pt_event=E065), see lib.ui.links.
+links.seed_id_link("pt_event", labels, label="event")
 if clicked in labels and clicked != st.session_state.get("_pt_last_click"):
     st.session_state["pt_event"] = clicked
 st.session_state["_pt_last_click"] = clicked
@@ -77,8 +81,9 @@ if st.session_state.get("pt_event") not in labels:
     st.session_state.pop("pt_event", None)
 event_id = st.selectbox(
     "Event (or click a marker)", list(labels), format_func=labels.get, key="pt_event", index=None,
-    placeholder="Choose an event", bind=BIND,
+    placeholder="Choose an event",
 )  # fmt: skip
+links.sync_id_link("pt_event", event_id, labels)
 
 if event_id:
     e = view.get_event(events, event_id)

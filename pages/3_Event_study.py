@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, state, widgets
+from lib.ui import data, exports, frame, links, state, widgets
 from lib.ui.views import event_study as view
 
 frame.page_setup(
@@ -41,17 +41,18 @@ BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
 BIND = state.BIND
 c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
-state.check_link("es_by", "choose-by", BY)
+if links.first_run("es_by"):
+    links.show(
+        links.choice_link_notes(state.link_values("es_by"), BY, "choose-by", uses="first_valid")
+    )
 by_label = c1.segmented_control("Choose by", list(BY), default="Events", key="es_by", bind=BIND)
 by = BY[by_label or "Events"]
 if by == "event":
     labels = view.event_option_label(events)
-    state.check_link("es_events", "event", [*labels, *labels.values()])
-    state.accept_short_link("es_events", labels, multi=True)
-    values = c2.multiselect(
-        "Events", list(labels), default=["E065"], format_func=labels.get, key="es_events",
-        bind=BIND,
-    )  # fmt: skip
+    # Not bound: the link carries event ids (?es_events=E065), see lib.ui.links.
+    links.seed_id_link("es_events", labels, label="event", multi=True, default=view.DEFAULT_EVENTS)
+    values = c2.multiselect("Events", list(labels), format_func=labels.get, key="es_events")
+    links.sync_id_link("es_events", values, labels, default=view.DEFAULT_EVENTS)
 elif by == "category":
     state.check_link("es_cats", "category", CATEGORIES)
     values = c2.multiselect(
@@ -62,28 +63,35 @@ else:
     values = c2.multiselect(
         "Jurisdictions", JURISDICTIONS, default=["China"], key="es_jur", bind=BIND
     )
+if links.first_run("es_inexact"):
+    notes = links.choice_link_notes(
+        state.link_values("es_inexact"), links.is_link_boolean, "include-inexact choice"
+    )
+    links.show(notes)
 inexact = st.checkbox(
     "Include events whose date is month-only or approximate, or that are unverified",
     key="es_inexact",
     bind=BIND,
 )
 chosen, excluded = view.select_events(by, values, inexact)
-if not excluded.empty:
-    st.caption(
-        f"Left out {len(excluded)} inexact or unverified event(s): "
-        + ", ".join(excluded["id"])
-        + ". Tick the box above to include them."
-    )
+if left_out := view.left_out_caption(excluded):
+    st.caption(left_out)
+if scheduled := view.scheduled_caption(chosen):
+    st.info(scheduled, icon=":material/event_upcoming:")
 
 state.check_link("es_syms", "symbol", universe_symbols)
 state.seed_symbols(
     st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols),
     preferred=[s for s in state.link_values("es_syms") if s in set(universe_symbols)],
+    limit=view.MAX_SYMBOLS,
 )  # fmt: skip
 if left_out := state.left_out_message(st.session_state, "es_syms"):
     st.info(left_out, icon=":material/info:")
 s1, s2 = st.columns([3, 1], vertical_alignment="bottom")
-picked = s1.multiselect("Symbols", universe_symbols, key="es_syms", bind=BIND)
+picked = s1.multiselect(
+    "Symbols", universe_symbols, key="es_syms", bind=BIND, max_selections=view.MAX_SYMBOLS,
+    help=f"Up to {view.MAX_SYMBOLS} symbols; baskets add their members on top.",
+)  # fmt: skip
 state.check_link("es_baskets", "basket", ["West", "China"])
 baskets = s2.pills(
     "Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets", bind=BIND
@@ -91,17 +99,18 @@ baskets = s2.pills(
 symbols = view.resolve_symbols(picked, baskets or [])
 
 w1, w2, w3, w4 = st.columns(4)
-state.check_link("es_win", "event window", state.int_within(-30, 30))
-state.check_link("es_est", "estimation window", state.int_within(-500, -2))
-state.check_link("es_model", "model", [*view.MODELS, *view.MODELS.values()])
-state.accept_short_link("es_model", view.MODELS)
+for key, (lo, hi), name in view.WINDOW_LINKS:
+    if links.first_run(key):
+        links.show(links.range_link_notes(state.link_values(key), lo, hi, name))
 win = w1.slider("Event window (sessions)", -30, 30, (-5, 10), key="es_win", bind=BIND)
 est = w2.slider("Estimation window (sessions)", -500, -2, (-250, -30), key="es_est", bind=BIND)
-model = w3.selectbox(
-    "Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model", bind=BIND
-)
+# Not bound: the link carries the model's id (?es_model=mean_adjusted), see lib.ui.links.
+links.seed_id_link("es_model", view.MODELS, label="model", default=view.DEFAULT_MODEL)
+model = w3.selectbox("Model", list(view.MODELS), format_func=view.MODELS.get, key="es_model")
+links.sync_id_link("es_model", model, view.MODELS, default=view.DEFAULT_MODEL)
 bench_opts = view.benchmark_options()
-state.check_link("es_bench", "benchmark", bench_opts)
+if links.first_run("es_bench"):
+    links.show(links.choice_link_notes(state.link_values("es_bench"), bench_opts, "benchmark"))
 benchmark = w4.selectbox(
     "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
     key="es_bench", disabled=model == "mean_adjusted", bind=BIND,

@@ -85,3 +85,21 @@ def test_validator_catches_duplicates_and_wrong_columns() -> None:
     dup = pd.concat([df, df.iloc[[0]]], ignore_index=True)
     assert any("duplicate value 'MP'" in p for p in datafiles.validate(dup, datafiles.UNIVERSE))
     assert "columns" in datafiles.validate(df.drop(columns="role"), datafiles.UNIVERSE)[0]
+
+
+def test_event_outcomes_point_to_later_occurred_events() -> None:
+    events = datafiles.read_raw("policy_events.csv")
+    assert datafiles.event_outcome_problems(events) == []
+    assert set(events["status"]) == {"occurred", "scheduled"}
+    bad = events.copy()
+    sched = bad.index[bad["id"] == "E125"][0]
+    occurred = bad.index[bad["id"] == "E065"][0]
+    bad.loc[sched, "outcome"] = "E065"  # dated before the deadline
+    bad.loc[occurred, "outcome"] = "E125"  # an occurred row cannot have an outcome
+    problems = datafiles.event_outcome_problems(bad)
+    assert any("must be an occurred event on or after 2026-07-13" in p for p in problems)
+    assert any("only a scheduled event has an outcome" in p for p in problems)
+    bad.loc[sched, "outcome"] = "E999"
+    assert any("'E999' is not an event id" in p for p in datafiles.event_outcome_problems(bad))
+    bad.loc[sched, "status"] = "maybe"
+    assert any("status: 'maybe'" in p for p in datafiles.validate(bad, datafiles.POLICY_EVENTS))

@@ -65,17 +65,23 @@ def test_timeline_draws_inexact_events_hollow_dashed_and_spanned(events):
     spec = ec.timeline_chart(events).to_dict()
     points, solid = _outline_and_solid(spec)
     # only exact events get the solid fill; everything else stays an outline
-    assert solid["transform"][0]["filter"] == "(datum.exact === true)"
+    assert (
+        solid["transform"][0]["filter"] == "((datum.exact === true) && (datum.scheduled === false))"
+    )
     dash = points["encoding"]["strokeDash"]
-    assert "unverified" in dash["condition"][0]["test"]
-    assert dash["condition"][0]["value"] == ec.DASHED
+    assert dash["condition"][0] == {"test": "datum.scheduled", "value": ec.DOTTED}
+    assert "unverified" in dash["condition"][1]["test"]
+    assert dash["condition"][1]["value"] == ec.SOLID and dash["value"] == ec.DASHED
     spans = next(lyr for lyr in _layers(spec) if _mark(lyr) == "rule")
     assert spans["encoding"]["x"]["field"] == "span_start"
     assert spans["encoding"]["x2"]["field"] == "span_end"
     assert spans["transform"][0]["filter"] == "(datum.exact === false)"
     shape = points["encoding"]["shape"]
     assert shape["field"] == "status_label" and shape["title"] == "Date quality"
-    assert shape["scale"]["domain"] == ["exact", "month only", "approximate date", "unverified"]
+    assert shape["scale"]["domain"] == [
+        "exact", "month only", "approximate date", "unverified", "scheduled",
+    ]  # fmt: skip
+    assert "outcome_label" in [t["field"] for t in points["encoding"]["tooltip"]]
 
 
 def test_timeline_data_has_no_inexact_event_on_its_raw_day(events):
@@ -97,7 +103,8 @@ def test_event_rule_layer_limits_range_and_layers_on_a_price_chart(events):
     enc = rules[0]["encoding"]
     assert enc["x"] == {"field": "date", "type": "temporal"}
     assert "title" in [t["field"] for t in enc["tooltip"]]
-    assert enc["strokeDash"]["condition"][0]["test"] == "datum.exact"
+    assert enc["strokeDash"]["condition"][0] == {"test": "datum.scheduled", "value": ec.DOTTED}
+    assert enc["strokeDash"]["condition"][1]["test"] == "datum.exact"
     assert "color" not in enc and enc["stroke"]["legend"] is None  # host's colour scale untouched
     data = layer.data
     assert set(data["id"]) >= {"E065", "E066"} and "E076" not in set(data["id"])
@@ -139,3 +146,11 @@ def test_car_charts():
     grouped = ec.average_car_chart(es.average_car(ar.assign(status="ok"), by=["symbol"]), "symbol")
     line = next(lyr for lyr in _layers(grouped.to_dict()) if _mark(lyr) == "line")
     assert line["encoding"]["color"]["field"] == "symbol"
+
+
+def test_scheduled_events_are_dotted_rules_on_price_charts(events):
+    layer = ec.event_rule_layer(events, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    data = layer.data.set_index("id")
+    assert set(data.index) == {"E126", "E127", "E128"}
+    assert data["scheduled"].all()
+    assert (data["outcome_label"] == "outcome not in our sources").all()

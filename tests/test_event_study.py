@@ -11,6 +11,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from lib.events import benchmarks as bm
+from lib.events import selection as sel
 from lib.events import study as es
 from lib.events.events import load_events
 from lib.prices import PriceStore
@@ -300,13 +302,13 @@ def test_chinese_returns_use_spy_read_on_chinese_sessions(real_prices):
 @pytest.mark.parametrize(
     ("symbol", "model", "event_day", "status"),
     [
-        ("MP", "mean_adjusted", "2026-09-21", "ok"),  # +10 is 2026-10-05; data ends 10-06
+        ("MP", "mean_adjusted", "2026-09-21", "ok"),  # +10 is 2026-10-05; data ends 10-08
         ("MP", "mean_adjusted", "2026-09-30", "past_end"),
-        # SPY ends 2026-07-31 while MP runs to 2026-10-06: the benchmark is what is missing
+        # SPY ends 2026-09-25 while MP runs to 2026-10-08: the benchmark is what is missing
         # (issue 14; this pair used to read "missing_in_window", which blamed MP's returns).
-        ("MP", "market", "2026-07-27", "benchmark_missing"),
-        ("REMX", "market", "2026-07-27", "past_end"),
-        ("REMX", "market", "2026-08-15", "after_end"),
+        ("MP", "market", "2026-09-21", "benchmark_missing"),
+        ("REMX", "market", "2026-09-24", "past_end"),  # REMX ends 2026-10-06
+        ("REMX", "market", "2026-10-15", "after_end"),
         ("MP", "market", "2020-11-20", "before_start"),  # listed 2020-11-18 (SPAC before)
         ("USAR", "market", "2025-04-04", "short_estimation"),  # listed 2025-03-14
     ],
@@ -327,7 +329,7 @@ def test_real_insufficient_data_statuses(real_prices, symbol, model, event_day, 
 
 def test_all_verified_events_times_ten_symbols_keeps_every_pair(real_prices, events):
     symbols = ["MP", "REMX", "600111.SS", "300748.SZ", "AREC", "LIT", "LYC.AX", "URA", "USAR"]
-    chosen = es.study_events(events)
+    chosen = sel.study_events(events)
     assert not chosen["id"].isin(["E046", "E058", "E095"]).any()  # month/approx/unverified
     # NEO.TO, not ILU.AX: the snapshot gained ILU.AX (2024-01-02 to 2026-01-02) from
     # ../shared/market-data, so a symbol that still has no offline data stands in for it.
@@ -338,21 +340,25 @@ def test_all_verified_events_times_ten_symbols_keeps_every_pair(real_prices, eve
 
 
 def test_select_study_events_and_baskets(events):
-    kept, left = es.select_study_events(events, "category", ["export control"])
+    kept, left = sel.select_study_events(events, "category", ["export control"])
     assert set(kept["category"]) == {"export control"}
     assert kept["exact"].all()
-    assert (~left["exact"]).all()
-    kept_all, left_all = es.select_study_events(events, "event", ["E046", "E065"], True)
+    assert (~left["exact"] | left["scheduled"]).all()
+    # a scheduled deadline is day 0 only when picked by id, never via its category
+    assert {"E126", "E128"} <= set(left["id"]) and not kept["scheduled"].any()
+    by_id, _ = sel.select_study_events(events, "event", ["E126", "E065"])
+    assert set(by_id["id"]) == {"E126", "E065"}
+    kept_all, left_all = sel.select_study_events(events, "event", ["E046", "E065"], True)
     assert list(kept_all["id"]) == ["E046", "E065"] and left_all.empty
     uni = load_universe()
-    syms = es.resolve_symbols(uni, ["MP", "SPY"], ["China"])
+    syms = sel.resolve_symbols(uni, ["MP", "SPY"], ["China"])
     assert syms[:2] == ["MP", "SPY"] and "600111.SS" in syms and "6680.HK" not in syms
 
 
 def test_benchmark_note_for_non_us_listing():
-    assert "SSE" in es.benchmark_note("600111.SS", "SSE", "SPY", "market")
-    assert es.benchmark_note("MP", "NYSE", "SPY", "market") == ""
-    assert es.benchmark_note("600111.SS", "SSE", "SPY", "mean_adjusted") == ""
+    assert "SSE" in bm.benchmark_note("600111.SS", "SSE", "SPY", "market")
+    assert bm.benchmark_note("MP", "NYSE", "SPY", "market") == ""
+    assert bm.benchmark_note("600111.SS", "SSE", "SPY", "mean_adjusted") == ""
 
 
 def _uni_maps() -> tuple[dict, dict]:
@@ -366,14 +372,14 @@ def _uni_maps() -> tuple[dict, dict]:
 def test_non_ok_rows_show_only_status_and_reason(real_prices):
     listed, exchanges = _uni_maps()
     res = es.run_event_study(
-        _events(("A", "2020-07-15", "unknown"), ("B", "2026-07-24", "unknown")),
+        _events(("A", "2020-07-15", "unknown"), ("B", "2026-09-21", "unknown")),
         real_prices, ["MP"], "SPY", es.StudySpec(),
         listing_dates=listed, exchanges=exchanges,
     )  # fmt: skip
     summ = res.summary.set_index("event_id")
     assert summ.loc["A", "status"] == "before_start"  # SPAC era before the 2020-11-18 listing
-    assert summ.loc["B", "status"] == "benchmark_missing"  # SPY ends 2026-07-31
-    assert "SPY" in summ.loc["B", "detail"] and "2026-07-31" in summ.loc["B", "detail"]
+    assert summ.loc["B", "status"] == "benchmark_missing"  # SPY ends 2026-09-25
+    assert "SPY" in summ.loc["B", "detail"] and "2026-09-25" in summ.loc["B", "detail"]
     for col in ("event_session", "alpha", "beta", "sigma", "r_squared", "ar_day0", "car", "n_est"):
         assert summ[col].isna().all(), col
     assert res.ar["ar"].isna().all() and res.ar["car"].isna().all()
@@ -381,25 +387,25 @@ def test_non_ok_rows_show_only_status_and_reason(real_prices):
 
 def test_r_squared_per_symbol_warns_for_chinese_and_asx_listings(real_prices, events):
     listed, exchanges = _uni_maps()
-    chosen = es.study_events(events)
+    chosen = sel.study_events(events)
     chosen = chosen[(chosen["date"] >= "2025-01-01") & (chosen["date"] <= "2025-12-31")]
     res = es.run_event_study(
         chosen, real_prices, ["REMX", "600111.SS", "300748.SZ", "LYC.AX"], "SPY", es.StudySpec(),
         listing_dates=listed, exchanges=exchanges,
     )  # fmt: skip
-    fit = es.model_fit(res.summary).set_index("symbol")
+    fit = bm.model_fit(res.summary).set_index("symbol")
     # Measured on the 2025 events: REMX 24 %, while SPY explains ~1 % or less of the Chinese and
     # ASX listings (600111.SS 0.97 %, 300748.SZ 0.21 %, LYC.AX 0.97 %; MP itself is ~4.9 %).
     assert fit.loc["REMX", "r_squared"] > 0.2 and not fit.loc["REMX", "low"]
     for sym in ("600111.SS", "300748.SZ", "LYC.AX"):
         assert fit.loc[sym, "r_squared"] < 0.01 and fit.loc[sym, "low"], sym
-    msg = es.low_fit_message(fit.reset_index())
+    msg = bm.low_fit_message(fit.reset_index())
     assert msg and "600111.SS" in msg and "mean-adjusted" in msg and "REMX" not in msg
 
 
 def test_regional_benchmark_is_the_other_listings_of_the_region(real_prices):
     _, exchanges = _uni_maps()
-    benches = es.regional_benchmarks(real_prices, exchanges, ["MP", "600111.SS", "LYC.AX"])
+    benches = bm.regional_benchmarks(real_prices, exchanges, ["MP", "600111.SS", "LYC.AX"])
     assert "MP" not in benches  # US listings keep the chosen benchmark
     assert benches["600111.SS"].name.startswith("China A-shares peers EW (5, ex 600111.SS)")
     assert benches["LYC.AX"].name == "ASX peers EW (2, ex LYC.AX)"

@@ -21,8 +21,9 @@ def test_file_is_valid_and_fully_loaded(events):
     assert validate(read_raw("policy_events.csv"), POLICY_EVENTS, "policy_events.csv") == []
     # 101 facts.md section-1 events + 13 from issue 14 (the facts "can be added" list and the
     # verified second dates inside rows 33, 39, 67, 92, 99 and the Nechalacho item) + the
-    # unverified Lynas terbium row + 6 sourced events after 2026-02-02 = 121
-    assert len(events) == 121
+    # unverified Lynas terbium row + 6 sourced events after 2026-02-02 = 121; issues 21/24 add
+    # E122-E124 (occurred) and the scheduled deadlines E125-E128 = 128
+    assert len(events) == 128
     assert events["date"].is_monotonic_increasing
 
 
@@ -32,7 +33,9 @@ def test_file_is_valid_and_fully_loaded(events):
         ("E065", True, ("2025-07-10", "2025-07-10"), "2025-07-10", "exact"),
         ("E021", False, ("2021-01-01", "2021-01-31"), "2021-01-16", "month only"),
         ("E058", False, ("2025-04-28", "2025-05-26"), "2025-05-12", "unverified"),
-        ("E095", False, ("2026-01-01", "2026-01-01"), "2026-01-01", "unverified"),
+        ("E058", False, ("2025-04-28", "2025-05-26"), "2025-05-12", "unverified"),
+        # a scheduled step: an exact day, but a deadline whose outcome is not sourced
+        ("E095", True, ("2026-01-01", "2026-01-01"), "2026-01-01", "scheduled"),
     ],
 )
 def test_inexact_events_get_a_span_never_an_exact_day(
@@ -68,7 +71,7 @@ def test_date_label(precision, label):
         ({"start": date(2021, 1, 20), "end": date(2021, 1, 25)}, {"E021"}, {"E065"}),
         ({"text": "price FLOOR"}, {"E065"}, {"E001"}),
         ({"text": "mofcom quota"}, {"E001"}, {"E065"}),
-        ({"exact_only": True}, {"E065"}, {"E021", "E095"}),
+        ({"exact_only": True}, {"E065"}, {"E021", "E058"}),
     ],
 )
 def test_filters(events, kwargs, must_include, must_exclude):
@@ -222,5 +225,84 @@ def test_issue_14_timing_and_exactness(events):
 
 
 def test_timeline_now_reaches_past_february_2026(events):
-    assert events["date"].max() == pd.Timestamp("2026-06-22")
-    assert (events["date"] > pd.Timestamp("2026-02-02")).sum() == 5
+    occurred = events[~events["scheduled"]]
+    assert occurred["date"].max() == pd.Timestamp("2026-06-22")
+    assert (occurred["date"] > pd.Timestamp("2026-02-02")).sum() == 8
+    assert events["date"].max() == pd.Timestamp("2026-11-27")  # a scheduled deadline
+
+
+# Issues 21 and 24: events since February and scheduled deadlines.
+# (id, date, status, confidence, symbols, fact_ref)
+ISSUE_21_ROWS = [
+    ("E122", "2026-02-26", "occurred", "verified", (), 1007),
+    ("E123", "2026-03-10", "occurred", "verified", ("LYC.AX", "2768.T"), 1008),
+    ("E124", "2026-06-18", "occurred", "unverified", ("UUUU", "EFR.TO"), 1009),
+    ("E125", "2026-07-13", "scheduled", "verified", (), 1010),
+    ("E126", "2026-11-10", "scheduled", "verified", (), 285),
+    ("E127", "2026-11-10", "scheduled", "verified", (), 1011),
+    ("E128", "2026-11-27", "scheduled", "verified", (), 1012),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_id", "day", "status", "confidence", "symbols", "fact_ref"),
+    ISSUE_21_ROWS,
+    ids=[r[0] for r in ISSUE_21_ROWS],
+)
+def test_issue_21_rows(events, event_id, day, status, confidence, symbols, fact_ref):
+    row = events.set_index("id").loc[event_id]
+    assert row["date"] == pd.Timestamp(day) and row["status"] == status
+    assert row["confidence"] == confidence and row["symbol_list"] == symbols
+    assert int(row["fact_ref"]) == fact_ref
+    assert all(u.startswith("https://") for u in row["url_list"])
+
+
+def test_single_source_loan_is_flagged_and_never_exact(events):
+    osc = events.set_index("id").loc["E124"]
+    assert len(osc["url_list"]) == 1 and osc["status_label"] == "unverified"
+    assert not osc["exact"]
+
+
+def test_usTR_request_is_not_the_mp_results_row(events):
+    same_day = events[events["date"] == pd.Timestamp("2026-02-26")].set_index("id")
+    assert set(same_day.index) == {"E119", "E122"}
+    assert same_day.loc["E122", "body"] == "USTR" and "MP" not in same_day.loc["E122", "symbols"]
+
+
+def test_scheduled_events_say_their_outcome_is_not_sourced(events):
+    sched = events[events["scheduled"]]
+    assert set(sched["id"]) == {"E095", "E125", "E126", "E127", "E128"}
+    assert (sched["status_label"] == "scheduled").all()
+    assert (sched["outcome_label"] == ev.OUTCOME_UNKNOWN).all()
+    assert (events.loc[~events["scheduled"], "outcome_label"] == "").all()
+    labels = ev.event_option_label(events)
+    assert "(scheduled)" in labels["E125"] and "(scheduled)" not in labels["E065"]
+    picked = ev.get_event(events, "E126")
+    assert picked.scheduled and picked.outcome == ""
+
+
+def test_scheduled_accessor_is_pure_and_ordered(events):
+    from lib.events.scheduled import scheduled_events
+
+    got = scheduled_events(events)
+    assert [s.id for s in got] == ["E095", "E125", "E126", "E127", "E128"]
+    assert all(not s.outcome_known and s.outcome_text == ev.OUTCOME_UNKNOWN for s in got)
+    late = scheduled_events(events, start=date(2026, 11, 1), end=date(2026, 11, 10))
+    assert [(s.id, s.jurisdiction) for s in late] == [("E126", "China"), ("E127", "US")]
+    assert late[0].source.startswith("https://") and late[0].date == date(2026, 11, 10)
+    # a recorded outcome flips the flag
+    known = events.assign(outcome=events["outcome"].where(events["id"] != "E125", "E124"))
+    known = ev.prepare_events(known.drop(columns=[c for c in known if c not in RAW_COLUMNS]))
+    first = next(s for s in scheduled_events(known) if s.id == "E125")
+    assert first.outcome_known and first.outcome_id == "E124"
+    assert scheduled_events(events.iloc[0:0]) == []
+
+
+RAW_COLUMNS = [c.name for c in POLICY_EVENTS]
+
+
+def test_e116_and_e120_fixes(events):
+    e = events.set_index("id")
+    assert "5,600 m" in e.loc["E116", "title"] and "5,600 m" in e.loc["E116", "summary"]
+    assert e.loc["E116", "category"] == "state project"  # a state test, not a company
+    assert e.loc["E120", "jurisdiction"] == "US" and e.loc["E120", "body"] == "USTR"

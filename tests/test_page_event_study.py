@@ -66,10 +66,21 @@ def test_event_study_category_with_basket_marks_insufficient_pairs_and_inexact_o
     assert "no_price_data" in set(summary["status"])  # e.g. 0769.HK has no offline prices
     assert (summary.loc[summary["status"] != "ok", "car"] == "–").all()  # shown as a dash
     left_out = [t for t in texts(at.caption) if t.startswith("Left out")]
+    assert left_out and "scheduled deadline(s): E126, E128" in left_out[-1]
     at.checkbox(key="es_inexact").check().run()
     assert not at.exception
-    if left_out:
-        assert not [t for t in texts(at.caption) if t.startswith("Left out")]
+    # the inexact events are in now; the scheduled deadlines stay out (pick them by event)
+    after = [t for t in texts(at.caption) if t.startswith("Left out")]
+    assert after == ["Left out 2 scheduled deadline(s): E126, E128 (choose them by event to use "
+                     "one as day 0)."]  # fmt: skip
+
+
+def test_a_scheduled_event_picked_by_id_is_day_0_and_says_it_is_a_deadline():
+    at = page_app(STUDY, query={"es_events": ["E125"]})
+    at = ok(at.run())
+    assert at.multiselect(key="es_events").value == ["E125"]
+    infos = [t.replace("\\", "") for t in texts(at.info)]
+    assert any("E125 (outcome not in our sources)" in t and "deadline" in t for t in infos)
 
 
 def test_event_study_overlapping_windows_give_a_clear_error():

@@ -25,8 +25,8 @@ from lib.events.study import (
     StudySpec,
     average_car,
     run_event_study,
-    summary_view,
 )
+from lib.events.study_text import summary_view
 from lib.export import FORMULA_PREFIXES, to_csv_bytes
 from lib.markets.price_view import build_view, export_frame, missing_symbols
 from lib.prices.fx import FX_PAIRS, convert_to_usd

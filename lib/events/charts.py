@@ -2,7 +2,10 @@
 
 Inexact events (month-only or approximate dates) are drawn as a translucent span over the
 period they could fall in, with a hollow marker at its middle; unverified events get a dashed
-outline. Nothing inexact is ever drawn as a solid mark on a single day.
+outline. Nothing inexact is ever drawn as a solid mark on a single day. Scheduled events (a dated
+deadline whose outcome our sources may not report) are a hollow cross with a dotted outline on
+the timeline and a dotted rule on price charts, and their tooltip says whether the outcome is
+known.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from lib.datafiles import CATEGORIES, JURISDICTIONS
 PICK = "pick"
 DASHED = [4, 3]
 SOLID = [1, 0]
+#: A scheduled event: a deadline, not something that happened on that day.
+DOTTED = [1, 3]
 #: Marker shape per date quality, so inexact events are labelled in the legend, not only hover.
 DATE_QUALITY = {
     "exact": "circle",
     "month only": "square",
     "approximate date": "diamond",
     "unverified": "triangle-up",
+    "scheduled": "cross",
 }
 _EVENT_FIELDS = [
     "id", "plot_date", "span_start", "span_end", "jurisdiction", "category", "title",
     "date_label", "source", "confidence", "precision_label", "status_label", "exact",
+    "scheduled", "outcome_label",
 ]  # fmt: skip
 
 
@@ -46,12 +53,28 @@ def _event_tooltip() -> list[alt.Tooltip]:
         alt.Tooltip("jurisdiction:N", title="Jurisdiction"),
         alt.Tooltip("status_label:N", title="Date quality"),
         alt.Tooltip("confidence:N", title="Confidence"),
+        alt.Tooltip("outcome_label:N", title="Outcome"),
         alt.Tooltip("source:N", title="Source"),
     ]
 
 
+def _stroke_dash(exact_solid: bool) -> alt.StrokeDash:
+    """Dotted for a scheduled event, dashed for an unverified (timeline) or inexact (rules) one."""
+    other = alt.datum.exact if exact_solid else alt.datum.confidence != "unverified"
+    return (
+        alt.when(alt.datum.scheduled)
+        .then(alt.value(DOTTED))
+        .when(other)
+        .then(alt.value(SOLID))
+        .otherwise(alt.value(DASHED))
+    )
+
+
 def _event_frame(events: pd.DataFrame) -> pd.DataFrame:
-    return events[_EVENT_FIELDS].reset_index(drop=True)
+    df = events.reindex(columns=_EVENT_FIELDS).reset_index(drop=True)
+    df["scheduled"] = df["scheduled"].fillna(False).astype(bool)
+    df["outcome_label"] = df["outcome_label"].fillna("")
+    return df
 
 
 def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
@@ -77,7 +100,7 @@ def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
     # Exact events get a solid fill underneath; every event gets a clickable outline on top
     # (Vega-Lite gives unfilled points a transparent fill, so the whole marker takes the click).
     solid = (
-        base.transform_filter(alt.datum.exact == True)  # noqa: E712
+        base.transform_filter((alt.datum.exact == True) & (alt.datum.scheduled == False))  # noqa: E712
         .mark_point(filled=True)
         .encode(x=x, color=category_color(), shape=shape, opacity=dim, size=grow)
     )
@@ -89,9 +112,7 @@ def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
             x=x,
             color=category_color(),
             shape=shape,
-            strokeDash=alt.when(alt.datum.confidence == "unverified")
-            .then(alt.value(DASHED))
-            .otherwise(alt.value(SOLID)),
+            strokeDash=_stroke_dash(exact_solid=False),
             opacity=dim,
             size=grow,
             tooltip=_event_tooltip(),
@@ -110,7 +131,8 @@ def event_rule_layer(
     """Vertical rules with tooltips, to layer (``+``) on a chart whose x is ``f"{x_field}:T"``.
 
     Exact events are solid rules on their day; inexact ones a shaded span plus a dashed rule at
-    the middle, labelled in the tooltip. Only events overlapping [start, end] are kept.
+    the middle, labelled in the tooltip; scheduled ones a dotted rule on the deadline. Only
+    events overlapping [start, end] are kept.
     """
     df = _event_frame(events)
     if start is not None:
@@ -128,7 +150,7 @@ def event_rule_layer(
     rules = base.mark_rule(strokeWidth=1.5, opacity=0.8).encode(
         x=f"{x_field}:T",
         stroke=category_color(alt.Stroke, legend=False),
-        strokeDash=alt.when(alt.datum.exact).then(alt.value(SOLID)).otherwise(alt.value(DASHED)),
+        strokeDash=_stroke_dash(exact_solid=True),
         tooltip=_event_tooltip(),
     )
     return alt.layer(spans, rules)

@@ -23,6 +23,9 @@ EVENTS_PATH = DATA_DIR / "policy_events.csv"
 #: Half-width of the span drawn for an "approximate" date: the sources only pin it to weeks.
 APPROXIMATE_HALF_SPAN_DAYS = 14
 PRECISION_LABELS = {"day": "exact day", "month": "month only", "approximate": "approximate date"}
+SCHEDULED = "scheduled"
+#: What a scheduled event says until a row records its outcome.
+OUTCOME_UNKNOWN = "outcome not in our sources"
 
 
 class UnknownEventError(KeyError):
@@ -46,10 +49,16 @@ class PolicyEvent:
     source_urls: tuple[str, ...]
     confidence: str
     note: str
+    status: str = "occurred"
+    outcome: str = ""  # for a scheduled event: the id of the event recording what happened
 
     @property
     def exact(self) -> bool:
         return self.date_precision == "day" and self.confidence != "unverified"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.status == "scheduled"
 
     @property
     def date_label(self) -> str:
@@ -73,6 +82,9 @@ def load_events(path: Path = EVENTS_PATH) -> pd.DataFrame:
 
 def prepare_events(raw: pd.DataFrame) -> pd.DataFrame:
     df = raw.copy()
+    for col, default in (("status", "occurred"), ("outcome", "")):
+        if col not in df:  # an older file, or a hand-built frame in a test
+            df[col] = default
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     df["symbol_list"] = df["symbols"].map(lambda s: tuple(str(s).split()))
     df["url_list"] = df["source_urls"].map(lambda s: tuple(split_urls(str(s))))
@@ -90,10 +102,21 @@ def prepare_events(raw: pd.DataFrame) -> pd.DataFrame:
     df["precision_label"] = df["date_precision"].map(PRECISION_LABELS)
     pairs = zip(df["date"], df["date_precision"], strict=True)
     df["date_label"] = [date_label(d, p) for d, p in pairs]
+    df["scheduled"] = df["status"] == SCHEDULED
+    # A deadline is shown as one, whatever its sourcing: its outcome is the open question.
     df["status_label"] = np.where(
-        df["confidence"] == "unverified",
-        "unverified",
-        np.where(df["exact"], "exact", df["precision_label"]),
+        df["scheduled"],
+        SCHEDULED,
+        np.where(
+            df["confidence"] == "unverified",
+            "unverified",
+            np.where(df["exact"], "exact", df["precision_label"]),
+        ),
+    )
+    df["outcome_label"] = np.where(
+        ~df["scheduled"],
+        "",
+        np.where(df["outcome"] == "", OUTCOME_UNKNOWN, "recorded as " + df["outcome"]),
     )
     return df.sort_values(["date", "id"], ignore_index=True)
 
@@ -172,6 +195,8 @@ def get_event(events: pd.DataFrame, event_id: str) -> PolicyEvent:
         source_urls=tuple(r["url_list"]),
         confidence=str(r["confidence"]),
         note=str(r["note"]),
+        status=str(r["status"]),
+        outcome=str(r["outcome"]),
     )
 
 
@@ -205,8 +230,8 @@ def source_label(url: str) -> str:
 def events_table(events: pd.DataFrame) -> pd.DataFrame:
     """The filtered events as a flat table for display and CSV export (one row per event)."""
     cols = [
-        "id", "date", "date_precision", "confidence", "jurisdiction", "body", "category",
-        "title", "symbols", "source", "source_urls", "summary", "note",
+        "id", "date", "date_precision", "status", "outcome", "confidence", "jurisdiction",
+        "body", "category", "title", "symbols", "source", "source_urls", "summary", "note",
     ]  # fmt: skip
     out = events[cols].copy()
     out["date"] = out["date"].dt.date
@@ -257,7 +282,10 @@ def assign_roles(window: pd.DataFrame, affected: Iterable[str]) -> pd.DataFrame:
 
 def event_option_label(events: pd.DataFrame) -> dict[str, str]:
     """Selectbox labels: 'E065 · 10 Jul 2025 · DoD takes equity stake in MP…'."""
+    flags = events["scheduled"] if "scheduled" in events else pd.Series(False, events.index)
     return {
-        str(i): f"{i} · {d} · {t[:70]}"
-        for i, d, t in zip(events["id"], events["date_label"], events["title"], strict=True)
+        str(i): f"{i} · {d}{' (scheduled)' if s else ''} · {t[:70]}"
+        for i, d, s, t in zip(
+            events["id"], events["date_label"], flags, events["title"], strict=True
+        )
     }

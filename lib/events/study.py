@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib import returns
 from lib.events import timing as event_timing
+from lib.events.benchmarks import benchmark_note
+from lib.events.study_text import STATUS_OK, status_details
 from lib.prices import quality
 from lib.prices.quality import QUALITY_COLUMNS
 
@@ -44,23 +45,6 @@ MODELS: dict[str, str] = {
     "market": "Market model (OLS alpha, beta vs benchmark)",
     "market_adjusted": "Market-adjusted (return minus benchmark)",
     "mean_adjusted": "Mean-adjusted (return minus its estimation mean)",
-}
-US_EXCHANGES = frozenset({"NYSE", "NYSE American", "NYSE Arca", "Nasdaq", "OTC"})
-
-STATUS_OK = "ok"
-STATUS_TEXT: dict[str, str] = {
-    "ok": "Enough data.",
-    "no_price_data": "No price data for this symbol.",
-    "no_benchmark_data": "No benchmark data for this symbol's sessions.",
-    "own_benchmark": "The symbol is its own benchmark, so abnormal returns are zero by design.",
-    "after_end": "The event falls after the last price in the data.",
-    "before_start": "The event window starts before the first usable price (listing, data start).",
-    "past_end": "The event window runs past the end of the data.",
-    "short_estimation": "The estimation window has too few sessions.",
-    "benchmark_missing": "The benchmark has no data inside the event window or its estimation "
-    "window.",
-    "missing_in_window": "The symbol's returns are missing inside the event window.",
-    "gap_in_window": "Prices have a long gap inside the event window.",
 }
 
 AR_COLUMNS = [
@@ -71,8 +55,6 @@ SUMMARY_COLUMNS = [
     "alpha", "beta", "sigma", "r_squared", "ar_day0", "car", "t_stat", "p_value", "status",
     "detail", "note",
 ]  # fmt: skip
-#: Below this market-model R² the benchmark explains almost nothing of the symbol's returns.
-LOW_R_SQUARED = 0.05
 
 
 class EventStudyError(ValueError):
@@ -229,43 +211,6 @@ _STATUS_CODES = (
 )  # fmt: skip
 
 
-def _status_details(
-    symbol: str,
-    status: np.ndarray,
-    n_est: np.ndarray,
-    sessions: pd.DatetimeIndex,
-    spec: StudySpec,
-    bench: pd.Series | None = None,
-) -> list[str]:
-    """One sentence per event x symbol pair saying why it has (or lacks) a CAR."""
-    n = len(sessions)
-    first_s = "n/a" if n == 0 else f"{sessions[0]:%Y-%m-%d}"
-    last_s = "n/a" if n == 0 else f"{sessions[-1]:%Y-%m-%d}"
-    (e1, e2) = spec.estimation_window
-    bench_valid = None if bench is None else bench.dropna()
-    bench_last = (
-        "n/a" if bench_valid is None or bench_valid.empty else f"{bench_valid.index[-1]:%Y-%m-%d}"
-    )
-    bench_name = "" if bench is None else str(bench.name)
-    extra = {
-        "benchmark_missing": f" Benchmark {bench_name}: last price {bench_last}; the {symbol} "
-        "prices are there.",
-        "after_end": f" Last {symbol} price: {last_s}.",
-        "before_start": f" First usable {symbol} price: {first_s}.",
-        "past_end": f" Last {symbol} price: {last_s}.",
-        "gap_in_window": f" Gaps longer than {spec.max_gap_days} calendar days count.",
-    }
-    return [
-        STATUS_TEXT[c]
-        + (
-            f" {ne} usable of {e2 - e1 + 1} (minimum {spec.min_estimation_obs})."
-            if c == "short_estimation"
-            else extra.get(c, "")
-        )
-        for c, ne in zip(status, n_est, strict=True)
-    ]
-
-
 def _symbol_study(
     symbol: str,
     series: pd.Series,
@@ -345,7 +290,17 @@ def _symbol_study(
         "p_value": np.where(ok, p_value, np.nan),
         "status": status,
         "detail": np.array(
-            _status_details(symbol, status, fit.n_est, sessions, spec, bench), dtype=object
+            status_details(
+                symbol,
+                status,
+                fit.n_est,
+                sessions,
+                estimation_window=spec.estimation_window,
+                min_estimation_obs=spec.min_estimation_obs,
+                max_gap_days=spec.max_gap_days,
+                bench=bench,
+            ),
+            dtype=object,
         ),
     }
     ar_out = {
@@ -454,82 +409,6 @@ def reaction_days(events: pd.DataFrame, exchange: str | None) -> tuple[np.ndarra
     return days, np.array([r.extra_sessions for r in out], dtype=int)
 
 
-#: Exchanges grouped into the regions whose listings can form a local peer benchmark.
-REGIONS: dict[str, frozenset[str]] = {
-    "China A-shares": frozenset({"SSE", "SZSE"}),
-    "ASX": frozenset({"ASX"}),
-    "Hong Kong": frozenset({"HKEX"}),
-    "Canada": frozenset({"TSX", "TSX-V"}),
-}
-
-
-def region_of(exchange: str | None) -> str | None:
-    return next((name for name, exs in REGIONS.items() if exchange in exs), None)
-
-
-def regional_benchmarks(
-    prices: pd.DataFrame, exchanges: Mapping[str, str], symbols: Sequence[str]
-) -> dict[str, pd.Series]:
-    """For each non-US symbol, an equal-weighted basket of the OTHER listings of its region.
-
-    No local index is in the offline data, so the region's own listings stand in for one; the
-    symbol itself is left out so it is not measured against itself. US listings (and regions
-    with no other listing with data) keep the chosen benchmark.
-    """
-    clean = quality.without_suspect_rows(prices)
-    have = set(clean.loc[clean["adj_close"].notna(), "symbol"].astype(str))
-    out: dict[str, pd.Series] = {}
-    for sym in dict.fromkeys(symbols):
-        region = region_of(exchanges.get(sym))
-        if region is None:
-            continue
-        peers = sorted(
-            s for s, ex in exchanges.items() if s != sym and s in have and region_of(ex) == region
-        )
-        if not peers:
-            continue
-        wide = returns.to_wide(clean[clean["symbol"].isin(peers)], "adj_close")
-        level = returns.equal_weight_index(wide)["level"].dropna()
-        out[sym] = level.rename(f"{region} peers EW ({len(peers)}, ex {sym})")
-    return out
-
-
-def model_fit(summary: pd.DataFrame) -> pd.DataFrame:
-    """Median market-model R² per symbol over its ``ok`` pairs, flagged below LOW_R_SQUARED."""
-    cols = ["symbol", "r_squared", "pairs", "low"]
-    ok = summary[(summary["status"] == STATUS_OK) & (summary["model"] == "market")]
-    if ok.empty:
-        return pd.DataFrame(columns=cols)
-    g = ok.groupby("symbol", sort=False)["r_squared"].agg(["median", "count"]).reset_index()
-    g.columns = ["symbol", "r_squared", "pairs"]
-    g["low"] = g["r_squared"] < LOW_R_SQUARED
-    return g[cols]
-
-
-def low_fit_message(fit: pd.DataFrame) -> str | None:
-    """A plain warning when the benchmark explains almost nothing of some symbols' returns."""
-    low = fit[fit["low"]]
-    if low.empty:
-        return None
-    names = ", ".join(f"{r.symbol} ({r.r_squared:.1%})" for r in low.itertuples())
-    return (
-        f"The market model explains under {LOW_R_SQUARED:.0%} of daily returns for {names} "
-        "(median R² over the estimation windows). Its abnormal returns are then little more "
-        "than raw returns: try the market-adjusted or mean-adjusted model, or a regional "
-        "benchmark."
-    )
-
-
-def benchmark_note(symbol: str, exchange: str | None, benchmark: str, model: str) -> str:
-    """Say so when a non-US listing is measured against a US benchmark on a different calendar."""
-    if model == "mean_adjusted" or exchange is None or exchange in US_EXCHANGES:
-        return ""
-    return (
-        f"{symbol} trades on {exchange}; benchmark {benchmark} is US-listed, so its returns "
-        f"are read on {symbol}'s sessions (no local market index in the data)."
-    )
-
-
 def average_car(ar: pd.DataFrame, by: Sequence[str] = (), level: float = 0.95) -> pd.DataFrame:
     """Mean CAR path across ``ok`` (event, symbol) pairs, with a cross-sectional t band."""
     cols = [*by, "tau", "mean_car", "lower", "upper", "n"]
@@ -543,42 +422,3 @@ def average_car(ar: pd.DataFrame, by: Sequence[str] = (), level: float = 0.95) -
     out["lower"] = out["mean_car"] - half
     out["upper"] = out["mean_car"] + half
     return out[cols]
-
-
-def study_events(events: pd.DataFrame, include_inexact: bool = False) -> pd.DataFrame:
-    """Events eligible for the study: exact, non-unverified days unless the user opts in."""
-    return events if include_inexact else events[events["exact"]]
-
-
-def select_study_events(
-    events: pd.DataFrame, by: str, values: Sequence[str], include_inexact: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(included, excluded-as-inexact) events chosen by id, category or jurisdiction."""
-    column = {"event": "id", "category": "category", "jurisdiction": "jurisdiction"}[by]
-    chosen = events[events[column].isin(list(values))]
-    kept = study_events(chosen, include_inexact)
-    return kept, chosen[~chosen["id"].isin(kept["id"])]
-
-
-def resolve_symbols(
-    universe: pd.DataFrame, symbols: Sequence[str], baskets: Sequence[str] = ()
-) -> list[str]:
-    """Chosen symbols plus every member of the chosen baskets (West/China), in order, no repeats."""
-    members = universe.loc[universe["basket"].isin(list(baskets)), "symbol"].astype(str)
-    return list(dict.fromkeys([*symbols, *members]))
-
-
-def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary as shown: the verdict first, numbers only where the data allow them."""
-    cols = [
-        "event_id", "symbol", "event_date", "event_session", "status", "car", "t_stat",
-        "p_value", "ar_day0", "beta", "r_squared", "benchmark", "n_est", "detail", "note",
-    ]  # fmt: skip
-    out = summary[cols].copy()
-    out["event_date"] = pd.to_datetime(out["event_date"]).dt.date
-    out["event_session"] = pd.to_datetime(out["event_session"]).dt.date
-    return out.sort_values(["status", "event_id", "symbol"], key=_ok_first, ignore_index=True)
-
-
-def _ok_first(col: pd.Series) -> pd.Series:
-    return (col != STATUS_OK) if col.name == "status" else col

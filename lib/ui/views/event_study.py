@@ -10,9 +10,12 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from lib.events import benchmarks as bm
 from lib.events import charts as event_charts
+from lib.events import selection, study_text
 from lib.events import study as es
 from lib.events.events import event_option_label
+from lib.markets.price_view import MAX_COMPARE
 from lib.prices import quality
 from lib.ui import data, exports, tables, vega
 from lib.ui.widgets import as_percent
@@ -23,6 +26,47 @@ MODELS = es.MODELS
 __all__ = ["MODELS", "EventStudyError", "event_option_label"]
 
 
+#: The event the page opens on, and the model (the first of MODELS).
+DEFAULT_EVENTS = ["E065"]
+DEFAULT_MODEL = "market"
+#: One cap for the symbol picker: its seed, its widget limit and its note all read it.
+MAX_SYMBOLS = MAX_COMPARE
+#: The bound window sliders: (key, (min, max), what a note calls it).
+WINDOW_LINKS = (
+    ("es_win", (-30, 30), "event window"),
+    ("es_est", (-500, -2), "estimation window"),
+)
+
+
+def left_out_caption(excluded: pd.DataFrame) -> str | None:
+    """Name the chosen events the study leaves out, and how to include them."""
+    if excluded.empty:
+        return None
+    sched = excluded["scheduled"] if "scheduled" in excluded else pd.Series(False, excluded.index)
+    parts = []
+    if (~sched).any():
+        ids = ", ".join(excluded.loc[~sched, "id"])
+        parts.append(f"{int((~sched).sum())} inexact or unverified event(s): {ids} (tick the box "
+                     "above to include them)")  # fmt: skip
+    if sched.any():
+        ids = ", ".join(excluded.loc[sched, "id"])
+        parts.append(f"{int(sched.sum())} scheduled deadline(s): {ids} (choose them by event "
+                     "to use one as day 0)")  # fmt: skip
+    return "Left out " + "; ".join(parts) + "."
+
+
+def scheduled_caption(chosen: pd.DataFrame) -> str | None:
+    """A picked scheduled event is a deadline, not a dated outcome: say so."""
+    if chosen.empty or "scheduled" not in chosen or not chosen["scheduled"].any():
+        return None
+    rows = chosen[chosen["scheduled"]]
+    named = ", ".join(f"{i} ({o})" for i, o in zip(rows["id"], rows["outcome_label"], strict=True))
+    return (
+        f"Scheduled deadline(s) used as day 0: {named}. Day 0 is the deadline itself, not a "
+        "reported decision."
+    )
+
+
 def universe_symbols() -> list[str]:
     """The symbols the study offers: the universe, in its order."""
     return [str(s) for s in data.universe()["symbol"]]
@@ -31,13 +75,15 @@ def universe_symbols() -> list[str]:
 def select_events(
     by: str, values: Sequence[str], include_inexact: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(included, left out as inexact or unverified) events chosen by id, category or place."""
-    return es.select_study_events(data.policy_events(), by, values, include_inexact=include_inexact)
+    """(included, left out) events chosen by id, category or place: inexact or unverified ones
+    unless opted in, scheduled ones unless picked by id."""
+    events = data.policy_events()
+    return selection.select_study_events(events, by, values, include_inexact=include_inexact)
 
 
 def resolve_symbols(picked: Sequence[str], baskets: Sequence[str]) -> list[str]:
     """Picked symbols plus every member of the chosen baskets, in order, no repeats."""
-    return es.resolve_symbols(data.universe(), picked, baskets)
+    return selection.resolve_symbols(data.universe(), picked, baskets)
 
 
 #: Benchmark choice that measures each non-US listing against its own region's other listings.
@@ -106,9 +152,9 @@ def _event_study(
         spec,
         listing_dates=dict(zip(uni["symbol"], uni["listing_date"], strict=True)),
         exchanges=exchanges,
-        benchmarks=es.regional_benchmarks(prices, exchanges, symbols) if regional else None,
+        benchmarks=bm.regional_benchmarks(prices, exchanges, symbols) if regional else None,
     )
-    notes = [es.low_fit_message(es.model_fit(res.summary)) or "", *quality.describe(res.quality)]
+    notes = [bm.low_fit_message(bm.model_fit(res.summary)) or "", *quality.describe(res.quality)]
     return res.ar, res.summary, tuple(n for n in notes if n)
 
 
@@ -179,13 +225,13 @@ def benchmark_options() -> list[str]:
 def short_symbols(summary: pd.DataFrame) -> list[str]:
     """Symbols with at least one pair that gets no CAR, in summary order (named on the page,
     so no symbol drops out of the view silently while the Summary tab is closed)."""
-    bad = summary.loc[summary["status"] != es.STATUS_OK, "symbol"]
+    bad = summary.loc[summary["status"] != study_text.STATUS_OK, "symbol"]
     return list(dict.fromkeys(bad.astype(str)))
 
 
 def pairs_ok(summary: pd.DataFrame) -> tuple[int, int]:
     """(pairs with enough data, all pairs)."""
-    ok = summary["status"] == es.STATUS_OK
+    ok = summary["status"] == study_text.STATUS_OK
     return int(ok.sum()), len(summary)
 
 
@@ -204,7 +250,7 @@ def car_paths_chart(ar: pd.DataFrame) -> alt.LayerChart:
 
 def summary_tables(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(shown with CAR and AR in percent points, exported as fractions)."""
-    view = es.summary_view(summary)
+    view = study_text.summary_view(summary)
     return as_percent(view, ["car", "ar_day0", "r_squared"]), view
 
 

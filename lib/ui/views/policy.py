@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,21 +18,14 @@ from lib.ui.widgets import escape_markdown
 # --------------------------------------------------------------------------- the page
 
 
-def date_in(lo: date, hi: date) -> Callable[[str], bool]:
-    """A URL value check for the date range picker: an ISO date within lo..hi."""
-
-    def ok(value: str) -> bool:
-        try:
-            return lo <= date.fromisoformat(value) <= hi
-        except ValueError:
-            return False
-
-    return ok
+#: The search box's limit (a longer link value is cut, and the page says so).
+MAX_SEARCH = 200
 
 
 def date_span(picked: object, lo: date, hi: date) -> tuple[date, date, str | None]:
-    """(start, end, message): a half-set picker falls back to all dates, a reversed one swaps."""
-    dates = [d for d in (picked if isinstance(picked, (tuple, list)) else (picked,)) if d]
+    """(start, end, message): a half-set picker falls back to all dates, a reversed one swaps;
+    a third date (only a link can give one) is not used."""
+    dates = [d for d in (picked if isinstance(picked, (tuple, list)) else (picked,)) if d][:2]
     if len(dates) < 2:
         return lo, hi, "Pick a start and an end date; showing every date."
     start, end = dates[0], dates[1]
@@ -56,9 +48,22 @@ def event_details(e: ev.PolicyEvent) -> None:
             "recorded date and is only indicative.",
             icon=":material/help:",
         )
+    if e.scheduled:
+        st.info(scheduled_text(e), icon=":material/event_upcoming:")
     st.text(e.summary)
     if e.note:
         st.caption(f"Note: {escape_markdown(e.note)}")
+
+
+def scheduled_text(e: ev.PolicyEvent) -> str:
+    """What a scheduled event says: a deadline, and whether our sources report the outcome."""
+    if not e.outcome:
+        return (
+            f"Scheduled for {escape_markdown(e.date_label)}: {ev.OUTCOME_UNKNOWN}. The date is a "
+            "deadline, not a reported decision."
+        )
+    when = escape_markdown(e.date_label)
+    return f"Scheduled for {when}; the outcome is recorded as event {escape_markdown(e.outcome)}."
 
 
 event_symbols = ev.event_symbols

@@ -1,0 +1,252 @@
+"""Link values the Policy timeline and Event study read: each value a link carries is shown,
+or named in a note (``state.link_value_note``) saying what the page did instead.
+
+Two kinds of parameter:
+
+* **Id links** (``?es_model=mean_adjusted``, ``?pt_event=E065``, ``?es_events=E065``): the
+  widget is not bound, because Streamlit's binding writes a selectbox's *label* to the URL and
+  drops a value it does not recognise, the short id included, so the address bar lost the
+  id, re-sharing opened another view and Back needed two presses (the drop pushed a history
+  entry). Here the page reads the id (or an older link's label) itself, keeps the URL as the
+  link wrote it while its meaning matches the widget, and writes ids when the user changes
+  the choice; Back and Forward re-read the URL.
+* **Checks for bound widgets**, run before the widget reads the URL: numbers Streamlit would
+  reject or round (``inf``, ``1e999``, ``-3.5``, one end of a range), dates it cannot parse,
+  text it would cut, and repeated values of a single-valued parameter.
+
+The checks are pure functions returning the notes to show, so tests need no Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import streamlit as st
+
+from lib.ui.state import link_value_note
+
+
+@dataclass(frozen=True)
+class LinkNote:
+    """One note: the values, what they are (``label``) and what the page did instead."""
+
+    label: str
+    values: tuple[str, ...]
+    outcome: str = "it was left out"
+
+
+def show(notes: Sequence[LinkNote]) -> None:
+    for note in notes:
+        link_value_note(note.label, list(note.values), note.outcome)
+
+
+def first_run(key: str) -> bool:
+    """True until the widget ``key`` has run once in this session (only then does the URL
+    hold exactly what the link said)."""
+    return key not in st.session_state
+
+
+# --------------------------------------------------------------------------- pure checks
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _number(value: str) -> float | None:
+    """The value as Streamlit's slider parses it (``float``), None when it cannot."""
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def range_link_notes(values: Sequence[str], lo: int, hi: int, label: str) -> list[LinkNote]:
+    """What a bound integer range slider does with a link's values, as notes.
+
+    Streamlit reads two numbers; anything else (one end, a third value, text, a non-finite
+    or out-of-range number) puts the slider back on its default, and a fraction is cut
+    towards zero (``-3.5`` -> ``-3``).
+    """
+    if not values:
+        return []
+    default = "the page shows its default window"
+    if len(values) != 2:
+        what = "one end only" if len(values) == 1 else f"{len(values)} values"
+        return [LinkNote(f"{label} ({what})", tuple(values), default)]
+    numbers = [_number(v) for v in values]
+    bad = [
+        v for v, x in zip(values, numbers, strict=True)
+        if x is None or not math.isfinite(x) or not lo <= x <= hi
+    ]  # fmt: skip
+    if bad:
+        return [LinkNote(label, tuple(bad), f"{default} (it takes whole numbers {lo} to {hi})")]
+    pairs = zip(values, numbers, strict=True)
+    return [LinkNote(label, (v,), f"it was read as {int(x)}") for v, x in pairs if x != int(x)]
+
+
+def link_day(value: str) -> date | None:
+    """A date as Streamlit's date input parses a link: YYYY-MM-DD or YYYY/MM/DD, else None."""
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def date_range_link_notes(values: Sequence[str], lo: date, hi: date, label: str) -> list[LinkNote]:
+    """What a bound date-range input does with a link's dates, as notes: a date it cannot
+    read (compact ``20240101``, ISO week ``2024-W01-1``) or outside lo..hi resets the range;
+    a third date is not used."""
+    days = [link_day(v) for v in values]
+    bad = [v for v, d in zip(values, days, strict=True) if d is None or not lo <= d <= hi]
+    if bad:
+        outcome = f"the page shows every date (dates are YYYY-MM-DD, {lo} to {hi})"
+        return [LinkNote(label, tuple(bad), outcome)]
+    if len(values) > 2:
+        return [LinkNote(label, tuple(values[2:]), "only a start and an end are used")]
+    return []
+
+
+def text_link_notes(values: Sequence[str], max_chars: int, label: str) -> list[LinkNote]:
+    """A link's text longer than the input takes is cut; a repeated one uses the last."""
+    notes = repeated_link_notes(values, label)
+    if values and len(values[-1]) > max_chars:
+        notes.append(
+            LinkNote(label, (values[-1],), f"only its first {max_chars} characters are used")
+        )
+    return notes
+
+
+def repeated_link_notes(values: Sequence[str], label: str) -> list[LinkNote]:
+    """A single-valued parameter given more than once: Streamlit uses the last value."""
+    if len(values) < 2:
+        return []
+    return [_repeated(label, values[:-1], f"the last, ‘{values[-1][:60]}’, is used")]
+
+
+def _repeated(label: str, dropped: Sequence[str], outcome: str) -> LinkNote:
+    return LinkNote(f"{label} (given more than once)", tuple(dropped), outcome)
+
+
+def choice_link_notes(
+    values: Sequence[str],
+    allowed: Collection[str] | Callable[[str], bool],
+    label: str,
+    *,
+    uses: str = "last",
+) -> list[LinkNote]:
+    """Values a single-choice widget cannot show, as notes. ``uses`` says which of several
+    values Streamlit keeps: ``"last"`` for a selectbox or checkbox (it reads the last value
+    and shows the default when that one is invalid), ``"first_valid"`` for a single-select
+    segmented control or pills (invalid ones are filtered, then the first is kept)."""
+    if not values:
+        return []
+    ok = allowed if callable(allowed) else (lambda v, a=frozenset(allowed): v in a)
+    if uses == "first_valid":
+        bad = [v for v in values if not ok(v)]
+        good = [v for v in values if ok(v)]
+        notes = [LinkNote(label, tuple(bad))] if bad else []
+        if len(good) > 1:
+            notes.append(_repeated(label, good[1:], f"the first, ‘{good[0][:60]}’, is used"))
+        return notes
+    if not ok(values[-1]):
+        return [LinkNote(label, tuple(values), "the page shows its default")]
+    return repeated_link_notes(values, label)
+
+
+BOOLEAN_LINK_VALUES = ("true", "false")
+
+
+def is_link_boolean(value: str) -> bool:
+    """A checkbox link value Streamlit reads: true/false in any case."""
+    return value.lower() in BOOLEAN_LINK_VALUES
+
+
+def resolve_ids(values: Sequence[str], labels: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(ids, unknown): each link value as an option id (the id itself, or an older link's
+    label), in order without repeats, and the values that name no option."""
+    by_label = {label: option for option, label in labels.items()}
+    ids: list[str] = []
+    bad: list[str] = []
+    for v in values:
+        option = v if v in labels else by_label.get(v)
+        if option is None:
+            bad.append(v)
+        elif option not in ids:
+            ids.append(option)
+    return ids, bad
+
+
+# --------------------------------------------------------------------------- id links
+
+
+def _seen(key: str) -> tuple[str, ...] | None:
+    return st.session_state.get(f"_{key}_link_seen")
+
+
+def _raw(key: str) -> tuple[str, ...] | None:
+    """The URL's values for ``key`` as given (None: no such parameter; ('',): given empty)."""
+    values = st.query_params.get_all(key)
+    return tuple(values) if values else None
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [] if value is None else [str(value)]
+
+
+def seed_id_link(
+    key: str,
+    labels: Mapping[str, str],
+    *,
+    label: str,
+    multi: bool = False,
+    default: object = None,
+) -> None:
+    """Before the widget ``key``: take the link's ids into its state on the first run, and
+    again whenever the URL changed without the page writing it (Back, Forward, an edited
+    address). Values naming no option are named; a single choice given twice uses the first;
+    an empty value (``?es_events=``) means no choice, a missing one the default.
+    """
+    ss = st.session_state
+    raw = _raw(key)
+    if key in ss and _seen(key) == raw:
+        return
+    ids, bad = resolve_ids([v for v in raw or () if v], labels)
+    notes = [LinkNote(label, tuple(bad))] if bad else []
+    if not multi and len(ids) > 1:
+        notes.append(LinkNote(f"{label} (one is shown)", tuple(ids[1:]), f"‘{ids[0]}’ is shown"))
+    show(notes)
+    if ids:
+        ss[key] = list(ids) if multi else ids[0]
+    elif raw is not None and not bad:  # given empty: nothing chosen
+        ss[key] = [] if multi else None
+    elif key in ss or default is not None:  # no usable value: the default view
+        ss[key] = list(_as_list(default)) if multi else default
+    ss[f"_{key}_link_seen"] = raw
+
+
+def sync_id_link(
+    key: str, value: object, labels: Mapping[str, str], *, default: object = None
+) -> None:
+    """After the widget: make the URL say ``value`` by id. A link that already means it
+    (an id, or an older label) is left exactly as it is, so opening a link changes nothing
+    in the address bar; the default view has no parameter, an empty choice an empty one."""
+    chosen, plain = _as_list(value), _as_list(default)
+    raw = _raw(key)
+    if raw is None:
+        meant = plain
+    else:
+        ids, bad = resolve_ids([v for v in raw if v], labels)
+        meant = ids if ids or not bad else plain
+    if meant != chosen:
+        if chosen == plain:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = chosen or ""
+    st.session_state[f"_{key}_link_seen"] = _raw(key)

@@ -12,6 +12,7 @@ from lib import settings, watchlists
 from lib.paths import ROOT
 from lib.prices import PriceDataError, forget_probe, refresh_universe_symbols
 from lib.ui import auth, data
+from lib.ui.pickers import id_selectbox
 from lib.ui.widgets import escape_markdown, lazy_expander
 from lib.watchlists.perf import last_price
 
@@ -42,6 +43,7 @@ NAVIGATION: tuple[tuple[str, str, str, str], ...] = (
         ":material/factory:",
         "tonnes, capacity, import dependence",
     ),
+    ("pages/7_Catalysts.py", "Catalysts", ":material/event_upcoming:", "what comes next"),
 )
 
 
@@ -250,10 +252,6 @@ def ensure_starter_watchlists(store: watchlists.WatchlistStore, owner: str) -> N
     st.session_state[flag] = True
 
 
-def _pick_active_watchlist() -> None:
-    st.session_state["active_watchlist_id"] = st.session_state.get("_wl_active_pick")
-
-
 def _set_active(name: str | None, symbols: list[str]) -> None:
     st.session_state["active_watchlist"] = name
     st.session_state["active_watchlist_symbols"] = symbols
@@ -270,22 +268,17 @@ def watchlist_sidebar() -> None:
     except Exception:
         st.caption(":material/error: Watchlists are unavailable: the database could not be read.")
         return
-    names = {wl.id: wl.name for wl in lists}
-    options: list[int | None] = [None, *names]
-    active = st.session_state.get("active_watchlist_id")
-    if active not in names:
-        active = None
-    st.selectbox(
+    labels: dict[int | None, str] = {None: "(none)", **{wl.id: wl.name for wl in lists}}
+    # The value is the list id, kept in active_watchlist_id: a rename elsewhere changes the
+    # label, never which list is active (issue 25).
+    chosen = id_selectbox(
         "Active watchlist",
-        options,
-        index=options.index(active),
-        format_func=lambda i: "(none)" if i is None else names.get(i, "?"),
+        labels,
         key="_wl_active_pick",
-        on_change=_pick_active_watchlist,
+        state_key="active_watchlist_id",
+        default=lambda: None,
         help="Pages that pick symbols start from this list.",
     )
-    chosen = st.session_state.get("_wl_active_pick")
-    st.session_state["active_watchlist_id"] = chosen
     if chosen is None:
         _set_active(None, [])
         return

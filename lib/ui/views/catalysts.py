@@ -1,0 +1,135 @@
+"""Catalysts page: the cached calendar of what comes next (policy deadlines, project
+milestones, earnings), filtered on small keys; the rules are in lib.catalysts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from lib.catalysts import charts, earnings, ics, model, sources
+from lib.paths import user_data_dir
+from lib.ui import data, vega
+
+EARNINGS_CACHE_DIR = "catalysts"
+SOURCE_NOTE = (
+    "Policy deadlines: data/policy_events.csv (scheduled events). Milestones: "
+    "data/supply/capacity_pipeline.csv target years, with finer periods from "
+    "data/catalysts/milestones.csv. Earnings: data/catalysts/earnings.csv, plus Yahoo's "
+    "calendar when online."
+)
+
+
+def earnings_cache_dir() -> Path:
+    return user_data_dir() / EARNINGS_CACHE_DIR
+
+
+def _earnings_stamp() -> str:
+    """Changes whenever an earnings refresh rewrote the cache (part of every cache key)."""
+    try:
+        st = (earnings_cache_dir() / earnings.CACHE_NAME).stat()
+    except OSError:
+        return "none"
+    return f"{st.st_mtime_ns}-{st.st_size}"
+
+
+def calendar() -> pd.DataFrame:
+    """Every catalyst the shipped data and the earnings cache hold, oldest first."""
+    return _calendar(_earnings_stamp())
+
+
+@data.token_cached(ttl="1h", max_entries=4)
+def _calendar(earnings_stamp: str, *, cache_token: str) -> pd.DataFrame:
+    online = earnings.read_cache(earnings_cache_dir() / earnings.CACHE_NAME)
+    return model.combine(
+        model.from_policy_events(data.policy_events()),
+        model.from_pipeline(sources.load_pipeline()),
+        model.from_earnings(earnings.load_offline()),
+        model.from_earnings(online),
+    )
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _selected(
+    horizon: str,
+    kinds: tuple[str, ...],
+    jurisdictions: tuple[str, ...],
+    symbols: tuple[str, ...],
+    today: date,
+    earnings_stamp: str,
+    *,
+    cache_token: str,
+) -> tuple[pd.DataFrame, vega.Spec | None]:
+    table = model.select(
+        _calendar(earnings_stamp),
+        today=today,
+        horizon=horizon,
+        kinds=kinds,
+        jurisdictions=jurisdictions,
+        symbols=symbols,
+    )
+    if table.empty:
+        return table, None
+    lo, hi = model.window(horizon, today)
+    return table, vega.to_spec(charts.timeline_chart(table, today, lo, hi))
+
+
+def selected(
+    horizon: str,
+    kinds: tuple[str, ...],
+    jurisdictions: tuple[str, ...],
+    symbols: tuple[str, ...],
+    today: date,
+) -> tuple[pd.DataFrame, vega.Spec | None]:
+    """The rows in the horizon after the filters, and their timeline spec (None when empty)."""
+    return _selected(horizon, kinds, jurisdictions, symbols, today, _earnings_stamp())
+
+
+def window(horizon: str, today: date) -> tuple[date, date]:
+    """The dates a horizon covers."""
+    return model.window(horizon, today)
+
+
+def has_offline_earnings() -> bool:
+    return not earnings.load_offline().empty
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as shown: when, countdown, kind, title, where, symbols, status, links."""
+    first = table["symbols"].map(lambda s: s[0] if len(s) else "")
+    return pd.DataFrame(
+        {
+            "When": table["when"],
+            "Countdown": table["countdown"],
+            "Kind": table["kind"],
+            "What": table["title"],
+            "Jurisdiction": table["jurisdiction"],
+            "Symbols": table["symbols"].map(", ".join),
+            "Status": table["status"],
+            "Confidence": table["confidence"],
+            "Source": table["source_url"],
+            "Prices": ["/Prices?symbols=" + s if s else None for s in first],
+            "Supply": [
+                "/Supply_gap?sup_company=" + s if s and k == "project milestone" else None
+                for s, k in zip(first, table["kind"], strict=True)
+            ],
+        }
+    )
+
+
+def export_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Full rows for CSV/XLSX: dates as dates, symbols as text, every column kept."""
+    out = table.drop(columns=["symbols"]).assign(symbols=table["symbols"].map(" ".join))
+    out["start"] = out["start"].dt.date
+    out["end"] = out["end"].dt.date
+    return out
+
+
+def ics_bytes(table: pd.DataFrame) -> bytes:
+    return ics.to_ics(table)
+
+
+def refresh_earnings(symbols: tuple[str, ...], today: date) -> earnings.EarningsRefresh:
+    """Ask Yahoo for the symbols' next earnings dates; the last good dates stay on failure."""
+    return earnings.refresh(symbols, earnings.YahooEarnings(), earnings_cache_dir(), today)

@@ -1,0 +1,112 @@
+"""Catalysts: what comes next — policy deadlines, project milestones and earnings dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from lib.catalysts.model import HORIZON_LABELS, KINDS
+from lib.datafiles import JURISDICTIONS
+from lib.ui import data, exports, frame, state, vega, widgets
+from lib.ui.views import catalysts as view
+
+frame.page_setup(
+    "Catalysts",
+    ":material/event_upcoming:",
+    "Dated things to watch: policy deadlines (the status says when the outcome is not in our "
+    "sources), project "
+    "milestones at the precision their source gives (a bar spans a month, quarter or year; no "
+    "day is invented) and earnings dates. Filter, then export the view as CSV, Excel or a "
+    "calendar file.",
+)
+
+today = date.today()
+BIND = state.BIND
+universe = data.universe()
+symbol_options = sorted(universe["symbol"])
+# The bound picker writes its label to the URL; a link may carry the id (?cat_h=past90).
+state.check_link("cat_h", "horizon", {*HORIZON_LABELS, *HORIZON_LABELS.values()})
+state.accept_short_link("cat_h", HORIZON_LABELS)
+state.check_link("cat_kind", "kind", KINDS)
+state.check_link("cat_jur", "jurisdiction", JURISDICTIONS)
+state.check_link("cat_sym", "symbol", symbol_options)
+
+c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+horizon = c1.selectbox(
+    "Horizon", list(HORIZON_LABELS), format_func=HORIZON_LABELS.get, index=1, key="cat_h",
+    bind=BIND,
+)  # fmt: skip
+kinds = c2.multiselect("Kind", KINDS, key="cat_kind", placeholder="All", bind=BIND)
+jurs = c3.multiselect("Jurisdiction", JURISDICTIONS, key="cat_jur", placeholder="All", bind=BIND)
+syms = c4.multiselect("Symbols", symbol_options, key="cat_sym", placeholder="All", bind=BIND)
+active = st.session_state.get("active_watchlist_symbols") or []
+use_list = st.toggle(
+    "Only my active watchlist" + (f" ({len(active)} symbols)" if active else ""),
+    key="cat_wl",
+    disabled=not active,
+    help="Pick an active watchlist in the sidebar to filter by it.",
+)
+wanted = tuple(dict.fromkeys([*syms, *(active if use_list else [])]))
+
+table, spec = view.selected(horizon or "next90", tuple(kinds), tuple(jurs), wanted, today)
+lo, hi = view.window(horizon or "next90", today)
+st.caption(
+    f"{len(table)} catalyst(s) between {widgets.fmt_date(lo)} and {widgets.fmt_date(hi)} "
+    f"(today is {widgets.fmt_date(today)})."
+)
+if "earnings" in (kinds or KINDS) and not view.has_offline_earnings():
+    st.caption("No offline earnings dates; Yahoo's calendar adds them when online.")
+
+if table.empty:
+    if use_list:
+        st.info("None of your active watchlist's symbols has a catalyst in this horizon.")
+    else:
+        st.info(
+            "No catalysts in this horizon with these filters. Widen the horizon or clear a filter."
+        )
+else:
+    vega.show(spec, key="cat_chart", alt_text="Timeline of catalysts; all are listed below.")
+    st.dataframe(
+        view.display_table(table),
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "Source": st.column_config.LinkColumn("Source", display_text="source"),
+            "Prices": st.column_config.LinkColumn("Prices", display_text="prices"),
+            "Supply": st.column_config.LinkColumn("Supply", display_text="supply"),
+        },
+    )
+    row = st.container(horizontal=True, gap="small")
+    with row:
+        widgets.download_csv(
+            lambda: view.export_frame(table),
+            label="Download CSV",
+            file_name=f"catalysts_{horizon}_{today.isoformat()}.csv",
+            key="cat_csv",
+        )
+        exports.download_xlsx(
+            lambda: {"Catalysts": view.export_frame(table)},
+            [exports.TableSource("Catalysts", view.SOURCE_NOTE, today)],
+            file_name=f"catalysts_{horizon}_{today.isoformat()}.xlsx",
+            key="cat_xlsx",
+        )
+        st.download_button(
+            "Calendar (.ics)",
+            data=lambda: view.ics_bytes(table),
+            file_name=f"catalysts_{horizon}_{today.isoformat()}.ics",
+            mime="text/calendar",
+            key="cat_ics",
+            icon=":material/calendar_add_on:",
+            on_click="ignore",
+            help="All-day entries; a month, quarter or year is written in the title.",
+        )
+
+with st.expander("Earnings dates from Yahoo", icon=":material/sync:"):
+    st.caption(
+        "Asks Yahoo for the next earnings date of the symbols above (or of the universe). "
+        "A failed answer keeps the last good dates."
+    )
+    if st.button("Update earnings dates", key="cat_earn"):
+        result = view.refresh_earnings(wanted or tuple(symbol_options), today)
+        st.info(result.summary())

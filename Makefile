@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8501
 N ?= 2
 
-.PHONY: run serve-team test lint format snapshot refresh bench screenshots clean e2e fuzz
+.PHONY: run try-auth serve-team test lint format snapshot refresh bench screenshots clean e2e fuzz
 
 # Runtime dependencies only ([project] dependencies in pyproject.toml).
 $(RUN_STAMP): pyproject.toml
@@ -25,6 +25,16 @@ $(DEV_STAMP): $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+# Try sign-in without any account: a local OpenID Connect provider (oidc-provider-mock, the
+# `try-auth` dependency group) on 127.0.0.1:9400 and the app wired to it; see docs/auth.md
+TRY_AUTH_STAMP := $(VENV)/.installed-try-auth
+$(TRY_AUTH_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet --group try-auth
+	touch $@
+
+try-auth: $(TRY_AUTH_STAMP)
+	$(BIN)/python scripts/try_auth.py --port $(PORT)
 
 # N Streamlit processes behind nginx on one port (Debian package `nginx`); see docs/deploy-team.md
 serve-team: $(RUN_STAMP)

@@ -28,56 +28,68 @@ PROVENANCE: dict[str, dict[str, str]] = {
     "MP": {
         "currency": "USD",
         "adjustment": "raw (no dividends paid); adj_close = close",
-        "source": "Stooq via DrRobAnthony/market-data@021bd8e",
+        "source": "Stooq via DrRobAnthony/market-data@021bd8e to 2026-10-06; "
+        "alm0421/alm0421@913b1f1 2026-10-07 on (91-day overlap identical)",
         "notes": "Rows before 2020-11-18 are the FVAC SPAC.",
         "traded_close": "all",
     },
     "SPY": {
         "currency": "USD",
-        "adjustment": "close: Stooq dividend-adjusted; adj_close: yfinance adjusted (~0.25% apart)",
-        "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
-        "notes": "Use for returns, not as a quoted level.",
-        "traded_close": "none",
+        "adjustment": "one total-return basis: close = adj_close = Stooq dividend-adjusted close "
+        "(dividends to 2026-09-18 reinvested); raw from 2026-09-18",
+        "source": "Stooq via DrRobAnthony/market-data@005b391 to 2026-07-31; "
+        "alm0421/alm0421@02750a1 adjusted close 2026-08-03 on",
+        "notes": "close is not the traded price before 2026-09-18 (use for returns, not as a "
+        "quoted level); no OHLC or volume from 2026-08-03.",
+        "traded_close": "from 2026-09-18",
     },
     "URA": {
         "currency": "USD",
-        "adjustment": "dividend-adjusted (Stooq OHLC; yfinance adj_close)",
-        "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution@096a2ae",
+        "adjustment": "dividend-adjusted before 2025-12-30 (Stooq OHLC, yfinance adj_close); "
+        "raw from 2025-12-30",
+        "source": "Stooq via DrRobAnthony/market-data@005b391; adj_close dsturdy/Factor_Attribution"
+        "@096a2ae; alm0421/alm0421@09a845d 2026-08-03 on",
         "notes": "",
         "traded_close": "from 2025-12-30",
     },
     "USAR": {
         "currency": "USD",
-        "adjustment": "yfinance adjusted close only (no OHLCV)",
-        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "adjustment": "adjusted close only (no OHLCV); no distribution in the window",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae; Tiingo via "
+        "fmorae30/base-datos-acciones@06f8681 2026-08-03 on",
         "notes": "Rows before 2025-03-14 are the IPXX SPAC.",
         "traded_close": "none",
     },
     "UUUU": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
-        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
-        "notes": "",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae; alm0421/alm0421@913b1f1 "
+        "2026-08-03 on",
+        "notes": "A distribution after the source's snapshot would not be reflected.",
         "traded_close": "none",
     },
     "AREC": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
-        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
-        "notes": "Unexplained drop 2024-12-31 -> 2025-01-02 kept as in source.",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae; raw Close of "
+        "o-bensalah/survivorship-bias-free-data@023a111 2026-08-03 to 2026-08-13",
+        "notes": "Unexplained drop 2024-12-31 -> 2025-01-02 kept as in source; stops before the "
+        "2026-08-14 ex-date (0.043 distribution not on this basis).",
         "traded_close": "none",
     },
     "REMX": {
         "currency": "USD",
-        "adjustment": "yfinance adjusted close only (no OHLCV)",
-        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "adjustment": "yfinance adjusted close only (no OHLCV); raw from 2025-12-22",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae; alm0421/alm0421@cf1c4f9 "
+        "2026-08-03 on",
         "notes": "",
         "traded_close": "none",
     },
     "LIT": {
         "currency": "USD",
         "adjustment": "yfinance adjusted close only (no OHLCV)",
-        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae",
+        "source": "yfinance via dsturdy/Factor_Attribution@096a2ae; alm0421/alm0421@0d4d86f "
+        "2026-08-03 on",
         "notes": "",
         "traded_close": "none",
     },
@@ -97,24 +109,52 @@ PROVENANCE: dict[str, dict[str, str]] = {
     },
     "LYC.AX": {
         "currency": "AUD",
-        "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
-        "source": "yfinance via naveenf/asxscreener@d523c62 (whole file)",
-        "notes": "2025-08-28 trading halt (volume 0) kept as in source; source ends 2026-01-02.",
+        "adjustment": "yfinance auto-adjusted to 2026-01-02 (no dividends/splits); raw ASX prices "
+        "from 2026-01-05",
+        "source": "yfinance via naveenf/asxscreener@d523c62 (whole file) to 2026-01-02; "
+        "asxgym/asx_data_daily@6605828 2026-01-05 on",
+        "notes": "2025-08-28 trading halt (volume 0) kept; source gap 2026-03-11 to 2026-03-27 "
+        "(the 2026-03-30 change spans three weeks); volume is not one measure across the splice.",
         "traded_close": "all",
     },
     "ILU.AX": {
         "currency": "AUD",
-        "adjustment": "yfinance auto-adjusted (dividends): close before 2025-09-02 is not the traded close",
-        "source": "yfinance via naveenf/asxscreener@d523c62",
-        "notes": "Dividend-scaled before 2025-09-02 (use for returns, not as a quoted level); source ends 2026-01-02.",
+        "adjustment": "yfinance auto-adjusted (dividends) to 2026-01-02: close before 2025-09-02 "
+        "is not the traded close; raw and NOT dividend-adjusted from 2026-01-05",
+        "source": "yfinance via naveenf/asxscreener@d523c62 to 2026-01-02; "
+        "asxgym/asx_data_daily@6605828 2026-01-05 on",
+        "notes": "Dividends after 2026-01-02 are not adjusted (returns across an ex-date understate "
+        "total return); source gap 2026-03-11 to 2026-03-27; 2026-01-02 row may be a "
+        "non-final bar.",
         "traded_close": "from 2025-09-02",
     },
     "ARU.AX": {
         "currency": "AUD",
-        "adjustment": "yfinance auto-adjusted (no dividends/splits in window)",
-        "source": "yfinance via naveenf/asxscreener@d523c62",
-        "notes": "Halt days with volume 0 and O=H=L=C kept (2024-07-24, 2025-08-18/19, 2025-10-28).",
+        "adjustment": "yfinance auto-adjusted to 2026-01-02 (no dividends/splits); raw ASX prices "
+        "from 2026-01-05",
+        "source": "yfinance via naveenf/asxscreener@d523c62 to 2026-01-02; "
+        "asxgym/asx_data_daily@6605828 2026-01-05 on",
+        "notes": "Halt days with volume 0 and O=H=L=C kept (2024-07-24, 2025-08-18/19, "
+        "2025-10-28); no 2026-05-22 row; source gap 2026-03-11 to 2026-03-27.",
         "traded_close": "all",
+    },
+    "VML.AX": {
+        "currency": "AUD",
+        "adjustment": "raw ASX prices, NOT adjusted for the (presumed 50:1) share consolidation "
+        "of 2025-06-23; adj_close empty",
+        "source": "asxgym/asx_data_daily@6605828 (one file per ASX day)",
+        "notes": "Close 0.002 (2025-06-20) -> 0.1 (2025-06-23): no return may cross that date; "
+        "sub-cent ticks before it; no-trade days missing; source gap 2026-03-11 to 2026-03-27.",
+        "traded_close": "all",
+    },
+    "4063.T": {
+        "currency": "JPY",
+        "adjustment": "yfinance auto-adjusted (half-yearly dividends) as of 2026-06-01; raw from "
+        "2026-03-30",
+        "source": "yfinance via libelolen57-dotcom/j-titan@c33c64c (data/4063.csv)",
+        "notes": "close before 2026-03-30 is an adjusted, not a traded, price; no offline JPY FX "
+        "(no USD view offline).",
+        "traded_close": "from 2026-03-30",
     },
     "000831.SZ": {
         "currency": "CNY",

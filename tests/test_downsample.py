@@ -44,7 +44,7 @@ def test_real_mp_series_keeps_all_time_high(tmp_path) -> None:  # type: ignore[n
     assert len(out) <= 204
     assert out["close"].max() == mp["close"].max() == 98.65
     assert out["date"].iloc[0] == mp["date"].iloc[0]
-    assert out["date"].iloc[-1] == pd.Timestamp("2026-10-06")
+    assert out["date"].iloc[-1] == pd.Timestamp("2026-10-08")
 
 
 @pytest.mark.parametrize(("n", "expected"), [(1, 2000), (3, 2000), (10, 600), (100, 200)])

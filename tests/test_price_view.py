@@ -19,23 +19,24 @@ def tidy(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 def test_range_is_relative_to_data_as_of(tidy: pd.DataFrame) -> None:
     view = price_view.build_view(tidy, "1M", "Rebased to 100", align=False)
-    assert view.as_of == date(2026, 10, 6) and not view.aligned
-    assert view.start == date(2026, 9, 6)
-    # The base is MP's last close on or before the start (Friday 2026-09-04); LYC.AX and SPY
-    # end before the range and leave it instead of standing there as one stale point.
-    assert view.tidy["date"].min() == pd.Timestamp("2026-09-04")
-    assert set(view.tidy["symbol"]) == {"MP"}
+    assert view.as_of == date(2026, 10, 8) and not view.aligned
+    assert view.start == date(2026, 9, 8)
+    # The base is each symbol's last close on or before the start (2026-09-08, the Tuesday after
+    # Labor Day); LYC.AX ends (2026-06-04) before the range and leaves it instead of standing
+    # there as one stale point.
+    assert view.tidy["date"].min() == pd.Timestamp("2026-09-08")
+    assert set(view.tidy["symbol"]) == {"MP", "SPY"}
 
 
 def test_ends_that_differ_align_to_the_common_end_by_default(tidy: pd.DataFrame) -> None:
-    # MP ends 2026-10-06, SPY 2026-07-31, LYC.AX 2026-01-02: issue 14's comparable windows.
+    # MP ends 2026-10-08, SPY 2026-09-25, LYC.AX 2026-06-04: issue 14's comparable windows.
     view = price_view.build_view(tidy, "1Y", "Rebased to 100")
     assert view.aligned and view.end_spread > 5
-    assert view.as_of == view.end == date(2026, 1, 2)
-    assert view.latest == date(2026, 10, 6)
-    assert view.tidy["date"].max() == pd.Timestamp("2026-01-02")
+    assert view.as_of == view.end == date(2026, 6, 4)
+    assert view.latest == date(2026, 10, 8)
+    assert view.tidy["date"].max() == pd.Timestamp("2026-06-04")
     same_end = price_view.build_view(tidy[tidy["symbol"] != "LYC.AX"], "1Y", "Price")
-    assert same_end.as_of == date(2026, 7, 31)  # MP vs SPY: 46 sessions apart, still aligned
+    assert same_end.as_of == date(2026, 9, 25)  # MP vs SPY: 9 sessions apart, still aligned
 
 
 def test_prices_return_matches_the_one_period_definition(tidy: pd.DataFrame) -> None:

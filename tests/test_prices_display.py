@@ -98,7 +98,11 @@ def test_quoted_levels_use_only_traded_closes() -> None:
     mask = traded_close_mask(tidy, meta).set_axis(
         pd.MultiIndex.from_frame(tidy[["symbol", "date"]])
     )
-    assert not mask.loc["SPY"].any()  # never the traded close offline
+    # SPY's close is Stooq's dividend-adjusted close up to its 2026-09-18 ex-date (SOURCES.md,
+    # Extensions 2026-12); from that date adjusted = traded.
+    assert not mask.loc[("SPY", pd.Timestamp("2026-09-17"))]
+    assert mask.loc[("SPY", pd.Timestamp("2026-09-18"))]
+    assert not mask.loc["SPY"].loc[: pd.Timestamp("2026-09-17")].any()
     assert not mask.loc[("ILU.AX", pd.Timestamp("2025-09-01"))]
     assert mask.loc[("ILU.AX", pd.Timestamp("2025-09-02"))]
     assert not mask.loc[("600366.SS", pd.Timestamp("2026-06-26"))]  # +0.001 source offset
@@ -107,7 +111,7 @@ def test_quoted_levels_use_only_traded_closes() -> None:
     assert not mask.loc["REMX"].any()  # adjusted closes only
     # A Yahoo row after the snapshot's end is a traded close (auto_adjust=False).
     later = pd.DataFrame(
-        {"symbol": ["SPY"], "date": [pd.Timestamp("2026-08-03")], "close": [750.0],
+        {"symbol": ["SPY"], "date": [pd.Timestamp("2026-09-28")], "close": [750.0],
          "adj_close": [750.0]}
     )  # fmt: skip
     assert traded_close_mask(later, meta).all()
@@ -123,9 +127,12 @@ def test_summary_and_export_name_the_quote_basis() -> None:
     tidy = snap[snap["symbol"].isin(["SPY", "MP"])].copy()
     tidy["close"] = tidy["close"].where(traded_close_mask(tidy, read_snapshot_meta()))
     table = returns.summary_table(tidy, {}).set_index("symbol")
-    assert table.loc["MP", "quote"] == "traded close" and table.loc["MP", "last"] == 48.53
-    assert table.loc["SPY", "quote"] == "adjusted close"
-    assert table.loc["SPY", "last"] == pytest.approx(747.03)  # yfinance adjusted, labelled
+    assert table.loc["MP", "quote"] == "traded close" and table.loc["MP", "last"] == 46.14
+    # SPY's last offline close (2026-09-25) is after its 2026-09-18 ex-date: a traded close.
+    assert table.loc["SPY", "quote"] == "traded close"
+    assert table.loc["SPY", "last"] == pytest.approx(771.35)
+    old = returns.summary_table(tidy[tidy["date"] <= pd.Timestamp("2026-09-17")], {})
+    assert old.set_index("symbol").loc["SPY", "quote"] == "adjusted close"  # labelled
     view = price_view.build_view(tidy, "1M", "Price", align=False)
     out = price_view.export_frame(view, {}, "Local")
     assert set(out.loc[out["symbol"] == "MP", "price_basis"]) == {"traded close"}

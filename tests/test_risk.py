@@ -105,9 +105,9 @@ def test_correlation_own_calendars_not_forward_filled(real: pd.DataFrame) -> Non
 
 
 def test_thin_overlap_is_nan_with_overlap_reported(real: pd.DataFrame) -> None:
-    # LYC.AX ends 2026-01-02 in the snapshot; from December only a few common days remain.
+    # LYC.AX ends 2026-06-04 in the snapshot; from April only a few common days remain.
     sub = real[real["symbol"].isin(["LYC.AX", "MP"])]
-    c = risk.correlation_matrix(sub, start=pd.Timestamp("2025-12-01"), min_overlap=60)
+    c = risk.correlation_matrix(sub, start=pd.Timestamp("2026-04-01"), min_overlap=60)
     pair = c[(c["symbol_a"] == "LYC.AX") & (c["symbol_b"] == "MP")].iloc[0]
     assert 0 < pair["overlap"] < 60
     assert np.isnan(pair["correlation"])

@@ -49,6 +49,12 @@ def close_on(snap: pd.DataFrame, symbol: str, day: str) -> float:
         ("000970.SZ", "2026-07-17", 13.46),
         ("ILU.AX", "2026-01-02", 5.88),
         ("ARU.AX", "2025-10-14", 0.445),
+        # Extensions (2026-12): new ends and the new files.
+        ("MP", "2026-10-08", 46.14),
+        ("VML.AX", "2025-06-20", 0.002),
+        ("VML.AX", "2025-06-23", 0.1),
+        ("CNY=X", "2026-09-18", 6.6975),
+        ("SPY", "2026-07-31", 745.1796),
     ],
 )
 def test_sanity_prices_from_sources_md(snap: pd.DataFrame, symbol: str, day: str, close: float):
@@ -78,6 +84,55 @@ def test_meta_covers_every_symbol_with_provenance(snap: pd.DataFrame) -> None:
         assert meta.loc[sym, "currency"] == ("AUD" if sym.endswith(".AX") else "CNY")
     assert "2025-09-02" in meta.loc["ILU.AX", "adjustment"]
     assert meta.loc["AUDUSD=X", "last_date"] == "2026-07-31"
+    # The 2026-12 files: currency, basis and caveats recorded per series.
+    assert meta.loc["4063.T", "currency"] == "JPY"
+    assert meta.loc["4063.T", "traded_close"] == "from 2026-03-30"
+    assert "consolidation" in meta.loc["VML.AX", "adjustment"]
+    assert "2025-06-23" in meta.loc["VML.AX", "notes"]
+    assert "NOT dividend-adjusted" in meta.loc["ILU.AX", "adjustment"]
+    assert meta.loc["SPY", "traded_close"] == "from 2026-09-18"
+    assert "yfinance" not in meta.loc["SPY", "adjustment"]  # one basis since 2026-12
+    for sym in ("LYC.AX", "ILU.AX", "ARU.AX", "VML.AX"):
+        assert "2026-03-11 to 2026-03-27" in meta.loc[sym, "notes"], sym
+
+
+def test_spy_adj_close_is_its_close_on_every_row(snap: pd.DataFrame) -> None:
+    spy = snap[snap["symbol"] == "SPY"]
+    assert len(spy) == 1692
+    assert (spy["adj_close"] == spy["close"]).all()
+
+
+def test_vml_consolidation_step_is_in_the_file_unadjusted(snap: pd.DataFrame) -> None:
+    """The raw 0.002 -> 0.1 step (x50) is copied as is; adj_close stays empty (no guess)."""
+    vml = snap[snap["symbol"] == "VML.AX"]
+    assert vml["adj_close"].isna().all()
+    assert close_on(snap, "VML.AX", "2025-06-23") / close_on(snap, "VML.AX", "2025-06-20") == 50
+
+
+def _sources_md_table() -> dict[str, tuple[int, str, str]]:
+    """file stem -> (rows, first, last) from the Files table of SOURCES.md."""
+    out = {}
+    for line in (SHARED / "SOURCES.md").read_text().splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].endswith(".csv") and cells[1].isdigit():
+            out[cells[0][:-4]] = (int(cells[1]), cells[2], cells[3])
+    return out
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/market-data not present")
+def test_every_shared_file_is_in_the_snapshot_with_its_dates(snap: pd.DataFrame) -> None:
+    meta = read_snapshot_meta().set_index("symbol")
+    files = {p.stem for p in SHARED.glob("*.csv")}
+    table = _sources_md_table()
+    assert files == set(table) == set(snap["symbol"].unique()) == set(meta.index)
+    for sym, (rows, first, last) in table.items():
+        got = snap.loc[snap["symbol"] == sym, "date"]
+        assert (len(got), f"{got.min():%Y-%m-%d}", f"{got.max():%Y-%m-%d}") == (rows, first, last)
+        assert (meta.loc[sym, "rows"], meta.loc[sym, "first_date"], meta.loc[sym, "last_date"]) == (
+            rows,
+            first,
+            last,
+        ), sym
 
 
 def test_every_snapshot_equity_is_in_the_universe(snap: pd.DataFrame) -> None:
@@ -92,8 +147,8 @@ def test_values_equal_source_csv_exactly(snap: pd.DataFrame) -> None:
             rows = list(csv.DictReader(fh))
         got = snap[snap["symbol"] == path.stem].reset_index(drop=True)
         assert len(got) == len(rows), path.name
-        for i in (0, len(rows) // 2, len(rows) - 1):
-            for col in ("open", "high", "low", "close", "adj_close"):
-                raw = rows[i][col]
-                value = got.loc[i, col]
-                assert pd.isna(value) if raw == "" else float(raw) == value, (path.name, i, col)
+        assert [f"{d:%Y-%m-%d}" for d in got["date"]] == [r["date"] for r in rows], path.name
+        for col in ("open", "high", "low", "close", "adj_close", "volume"):  # every row
+            want = [float("nan") if r[col] == "" else float(r[col]) for r in rows]
+            have = got[col].astype("float64").to_numpy()
+            assert pd.Series(have).equals(pd.Series(want, dtype="float64")), (path.name, col)

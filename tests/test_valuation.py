@@ -115,7 +115,7 @@ def test_mp_market_cap_is_shares_times_last_traded_close(
     assert row["close"] == last["close"]
     assert row["close_date"] == last["date"]
     assert row["market_cap_usd"] == pytest.approx(177_098_314 * last["close"])
-    assert row["market_cap_usd"] == pytest.approx(8.59e9, rel=0.01)  # 48.53 on 2026-10-06
+    assert row["market_cap_usd"] == pytest.approx(8.17e9, rel=0.01)  # 46.14 on 2026-10-08
     assert row["shares_source_kind"] == "secondary"
     assert row["shares_confidence"] == "unverified"
     assert row["shares_as_of"] == pd.Timestamp("2025-11-05")
@@ -135,10 +135,10 @@ def test_china_northern_converted_with_same_day_cny_rate(
 
 
 def test_reasons_name_what_is_missing(caps: pd.DataFrame) -> None:
-    # Lynas: no sourced count. Its close converts: AUD/USD now runs to 2026-07-31 (snapshot of
-    # 2026-11), so 12.22 AUD on 2026-01-02 is 12.22 x 0.6684 USD.
+    # Lynas: no sourced count. Its close converts: AUD/USD runs to 2026-07-31, past the ASX
+    # data's end (2026-06-04, snapshot of 2026-12), so 18.71 AUD is 18.71 x 0.7143 USD.
     assert caps.loc["LYC.AX", "reason"] == "no sourced share count"
-    assert caps.loc["LYC.AX", "close_usd"] == pytest.approx(12.22 * 0.6684)
+    assert caps.loc["LYC.AX", "close_usd"] == pytest.approx(18.71 * 0.7143)
     # USAR: a sourced count, but the snapshot only has adjusted closes.
     assert caps.loc["USAR", "reason"] == "only adjusted closes in the price data (no traded close)"
     assert pd.isna(caps.loc["USAR", "market_cap_usd"])

@@ -181,7 +181,7 @@ def test_price_when_added_comes_from_the_price_store(store: WatchlistStore, tmp_
     lid = store.create(ALICE, "L", ["MP"], price_lookup=lambda s: last_price(tidy, s))
     item = store.get(ALICE, lid).items[0]
     # MP's last row in the shipped snapshot.
-    assert item.added_price_date == date(2026, 10, 6)
+    assert item.added_price_date == date(2026, 10, 8)
     assert item.added_price == pytest.approx(float(tidy["close"].iloc[-1]))
     assert item.added_at is not None and item.added_at.tzinfo is not None
 
@@ -551,15 +551,15 @@ def test_performance_table_on_real_snapshot_values(snapshot_prices) -> None:  # 
         items, snapshot_prices, {"MP": "USD", "SPY": "USD", "URA": "USD"}, known={"MP", "URA"}
     ).set_index("symbol")
     mp = t.loc["MP"]
-    assert mp["last"] == 48.53 and mp["currency"] == "USD" and mp["as_of"] == date(2026, 10, 6)
-    # Adjusted closes in the snapshot: 46.84 (5 Oct 2026), 50.52 (31 Dec 2025),
-    # 74.33 (6 Oct 2025), 16.39 (2 Jan 2025, the day it was added).
-    assert mp["1D"] == pytest.approx(48.53 / 46.84 - 1)
-    assert mp["YTD"] == pytest.approx(48.53 / 50.52 - 1)
-    assert mp["1Y"] == pytest.approx(48.53 / 74.33 - 1)
-    assert mp["since_added"] == pytest.approx(48.53 / 16.39 - 1)
-    # Sparkline: the last year, from 6 Oct 2025 (74.33) to 6 Oct 2026 (48.53).
-    assert len(mp["trend"]) == 60 and mp["trend"][0] == 74.33 and mp["trend"][-1] == 48.53
+    assert mp["last"] == 46.14 and mp["currency"] == "USD" and mp["as_of"] == date(2026, 10, 8)
+    # Adjusted closes in the snapshot: 46.31 (7 Oct 2026), 50.52 (31 Dec 2025),
+    # 70.59 (8 Oct 2025), 16.39 (2 Jan 2025, the day it was added).
+    assert mp["1D"] == pytest.approx(46.14 / 46.31 - 1)
+    assert mp["YTD"] == pytest.approx(46.14 / 50.52 - 1)
+    assert mp["1Y"] == pytest.approx(46.14 / 70.59 - 1)
+    assert mp["since_added"] == pytest.approx(46.14 / 16.39 - 1)
+    # Sparkline: the last year, from 8 Oct 2025 (70.59) to 8 Oct 2026 (46.14).
+    assert len(mp["trend"]) == 60 and mp["trend"][0] == 70.59 and mp["trend"][-1] == 46.14
     assert list(t.index) == ["MP", "SPY", "ZZZZ", "URA"]  # list order kept
     assert t.loc["ZZZZ", "status"] == wl.UNKNOWN_SYMBOL_NOTE
     assert "no offline data" in t.loc["URA", "status"]  # known but not loaded
@@ -571,7 +571,7 @@ def test_since_added_falls_back_to_the_stored_price(snapshot_prices) -> None:  #
 
     early = wl.WatchlistItem("MP", 0, "", datetime(2019, 1, 2, tzinfo=UTC), 10.0, date(2019, 1, 2))
     t = performance_table([early], snapshot_prices, {"MP": "USD"})
-    assert t.loc[0, "since_added"] == pytest.approx(48.53 / 10.0 - 1)
+    assert t.loc[0, "since_added"] == pytest.approx(46.14 / 10.0 - 1)
 
 
 # --------------------------------------------------------------------------- the PG fixture

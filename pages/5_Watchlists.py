@@ -16,18 +16,8 @@ frame.page_setup(
 auth.watchlists_gate()  # issue 12: signed-out visitors get a sign-in prompt, then stop
 
 
-def flash(kind: str, text: str) -> None:
-    """A message that survives the rerun after a write."""
-    st.session_state["_wl_flash"] = (kind, text)
-
-
 def show_error(exc: Exception) -> None:
     st.error(widgets.escape_markdown(str(exc)), icon=":material/error:")
-
-
-def go_to(list_id: int | None) -> None:
-    st.session_state["_wl_goto"] = list_id
-    st.rerun()
 
 
 try:
@@ -47,25 +37,9 @@ st.caption(
     + (" " if signed_in else "")
     + f"Stored in {widgets.escape_markdown(wl.storage_text())}."
 )
-if msg := st.session_state.pop("_wl_flash", None):
-    getattr(st, msg[0])(widgets.escape_markdown(msg[1]))
+wl.show_flash()
 
-names = {x.id: x.name for x in lists}
-sizes = {x.id: x.size for x in lists}
-
-# Pending navigation (after create/duplicate/delete) is applied before the picker exists.
-if "_wl_goto" in st.session_state:
-    st.session_state["wl_current"] = st.session_state.pop("_wl_goto")
-# Follow the sidebar when the user picks a different active list there.
-active = st.session_state.get("active_watchlist_id")
-if active != st.session_state.get("_wl_seen_active"):
-    st.session_state["_wl_seen_active"] = active
-    if active in names:
-        st.session_state["wl_current"] = active
-if st.session_state.get("wl_current") not in names:
-    st.session_state["wl_current"] = active if active in names else next(iter(names), None)
-
-with st.expander("New watchlist", icon=":material/add:", expanded=not names):
+with st.expander("New watchlist", icon=":material/add:", expanded=not lists):
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     new_name = c1.text_input("Name", key="wl_new_name", max_chars=wl.MAX_NAME_LEN)
     if c2.button("Create", key="wl_create", icon=":material/add:"):
@@ -74,24 +48,22 @@ with st.expander("New watchlist", icon=":material/add:", expanded=not names):
         except wl.WatchlistError as exc:
             show_error(exc)
         else:
-            flash("success", "Watchlist created.")
-            go_to(new_id)
+            wl.flash("success", "Watchlist created.")
+            wl.go_to(new_id)
 
-if not names:
+if not lists:
     st.info("You have no watchlists yet. Create one above.")
     st.stop()
 
-current = st.selectbox(
-    "Watchlist",
-    list(names),
-    format_func=lambda i: f"{names[i]} ({sizes[i]})",
-    key="wl_current",
-)
+current = wl.pick_list(lists)
 try:
     wlist = store.get(owner, current)
 except wl.WatchlistNotFoundError as exc:
     show_error(exc)
     st.stop()
+# Every write below names this list and the revision the user saw: if another tab changed
+# the list since, the store refuses the write and the page reloads (issue 25).
+rev = wl.seen_revision(wlist)
 
 known = wl.known_symbols()
 name_of = wl.name_map()
@@ -145,21 +117,25 @@ with t_edit:
     c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
     to_add = c1.text_input("Add symbols", key="wl_add_text", placeholder="MP, LYC.AX, 600111.SS")
     add_note = c2.text_input("Note (optional)", key="wl_add_note", max_chars=wl.MAX_NOTE_LEN)
-    if c3.button("Add", key="wl_add", icon=":material/add:"):
-        try:
-            items = [wl.NewItem(i.symbol, add_note) for i in wl.parse_pasted(to_add)]
-            res = store.add_symbols(owner, wlist.id, items, price_lookup=wl.watchlist_price_lookup)
-        except wl.WatchlistError as exc:
-            show_error(exc)
-        else:
-            text = f"Added {len(res.added)} symbol(s)."
-            if res.already_there:
-                text += " Already in the list: " + ", ".join(res.already_there) + "."
-            unknown = [s for s in res.added if s not in known]
-            if unknown:
-                text += f" {', '.join(unknown)}: {wl.UNKNOWN_SYMBOL_NOTE}."
-            flash("success" if not unknown else "warning", text)
-            st.rerun()
+    if c3.button("Add", key="wl_add", icon=":material/add:") and (
+        res := wl.run_write(
+            lambda: store.add_symbols(
+                owner,
+                wlist.id,
+                [wl.NewItem(i.symbol, add_note) for i in wl.parse_pasted(to_add)],
+                price_lookup=wl.watchlist_price_lookup,
+                expected_revision=rev,
+            )
+        )
+    ):
+        # Symbols only (validated); show_flash escapes the text, so nothing autolinks.
+        text = f"Added {len(res.added)} symbol(s)."
+        if res.already_there:
+            text += " Already in the list: " + ", ".join(res.already_there) + "."
+        unknown = [s for s in res.added if s not in known]
+        if unknown:
+            text += f" {', '.join(unknown)}: {wl.UNKNOWN_SYMBOL_NOTE}."
+        wl.reload("success" if not unknown else "warning", text)
 
     if wlist.items:
         st.dataframe(
@@ -170,51 +146,48 @@ with t_edit:
         )
         sym = st.selectbox("Symbol", wlist.symbols, key=f"wl_sym_{wlist.id}")
         b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-        if b1.button("Move up", key="wl_up", icon=":material/arrow_upward:"):
-            store.move_symbol(owner, wlist.id, sym, -1)
-            st.rerun()
-        if b2.button("Move down", key="wl_down", icon=":material/arrow_downward:"):
-            store.move_symbol(owner, wlist.id, sym, +1)
-            st.rerun()
+        for col, label, offset, icon in (
+            (b1, "Move up", -1, ":material/arrow_upward:"),
+            (b2, "Move down", +1, ":material/arrow_downward:"),
+        ):
+            if col.button(label, key=f"wl_{'up' if offset < 0 else 'down'}", icon=icon):
+                moved = wl.run_write(
+                    lambda o=offset: store.move_symbol(
+                        owner, wlist.id, sym, o, expected_revision=rev
+                    )
+                )
+                if moved is not None:
+                    st.rerun()
         if b3.button("Remove", key="wl_remove", icon=":material/delete:"):
-            store.remove_symbol(owner, wlist.id, sym)
-            flash("success", f"Removed {sym}.")
-            st.rerun()
+            removed = wl.run_write(
+                lambda: store.remove_symbol(owner, wlist.id, sym, expected_revision=rev)
+            )
+            if removed is not None:
+                wl.reload("success", f"Removed {sym}.")
         item = next(i for i in wlist.items if i.symbol == sym)
         n1, n2 = st.columns([5, 1], vertical_alignment="bottom")
         note = n1.text_input(
             "Note", value=item.note, key=f"wl_note_{wlist.id}_{sym}", max_chars=wl.MAX_NOTE_LEN
         )
-        if n2.button("Save note", key="wl_save_note"):
-            try:
-                store.set_note(owner, wlist.id, sym, note)
-            except wl.WatchlistError as exc:
-                show_error(exc)
-            else:
-                flash("success", "Note saved.")
-                st.rerun()
+        if n2.button("Save note", key="wl_save_note") and wl.run_write(
+            lambda: store.set_note(owner, wlist.id, sym, note, expected_revision=rev) or True
+        ):
+            wl.reload("success", "Note saved.")
 
 with t_manage:
     st.text(f"Watchlist: {wlist.name}")
     r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
     renamed = r1.text_input("New name", key="wl_rename_text", max_chars=wl.MAX_NAME_LEN)
-    if r2.button("Rename", key="wl_rename"):
-        try:
-            store.rename(owner, wlist.id, renamed)
-        except wl.WatchlistError as exc:
-            show_error(exc)
-        else:
-            flash("success", "Watchlist renamed.")
-            st.rerun()
+    if r2.button("Rename", key="wl_rename") and wl.run_write(
+        lambda: store.rename(owner, wlist.id, renamed, expected_revision=rev) or True
+    ):
+        wl.reload("success", "Watchlist renamed.")
     d1, d2, _ = st.columns([1, 1, 3])
-    if d1.button("Duplicate", key="wl_duplicate", icon=":material/content_copy:"):
-        try:
-            copy_id = store.duplicate(owner, wlist.id)
-        except wl.WatchlistError as exc:
-            show_error(exc)
-        else:
-            flash("success", "Watchlist duplicated.")
-            go_to(copy_id)
+    if d1.button("Duplicate", key="wl_duplicate", icon=":material/content_copy:") and (
+        copy_id := wl.run_write(lambda: store.duplicate(owner, wlist.id, expected_revision=rev))
+    ):
+        wl.flash("success", "Watchlist duplicated.")
+        wl.go_to(copy_id)
     if d2.button("Delete…", key="wl_delete", icon=":material/delete_forever:"):
         st.session_state["_wl_confirm_delete"] = wlist.id
     if st.session_state.get("_wl_confirm_delete") == wlist.id:
@@ -225,13 +198,9 @@ with t_manage:
         y, n, _ = st.columns([1, 1, 3])
         if y.button("Yes, delete", key="wl_delete_yes", type="primary"):
             st.session_state.pop("_wl_confirm_delete", None)
-            try:
-                store.delete(owner, wlist.id)
-            except wl.WatchlistError as exc:
-                show_error(exc)
-            else:
-                flash("success", "Watchlist deleted.")
-                go_to(None)
+            if wl.run_write(lambda: store.delete(owner, wlist.id, expected_revision=rev) or True):
+                wl.flash("success", "Watchlist deleted.")
+                wl.go_to(None)
         if n.button("Cancel", key="wl_delete_no"):
             st.session_state.pop("_wl_confirm_delete", None)
             st.rerun()
@@ -241,9 +210,14 @@ with t_io:
     upload = st.file_uploader(
         f"CSV file (up to {wl.MAX_IMPORT_BYTES // 1024} KiB)",
         type=["csv"],
-        key="wl_upload",
+        key=wl.upload_key(),  # a fresh uploader after each import: nothing stale re-imports
         max_upload_size=1,  # MB, the smallest Streamlit allows; the app's own check is 256 KiB
     )
+    if upload is not None:
+        st.caption(
+            f"Ready to import {widgets.escape_markdown(upload.name)} "
+            f"({upload.size / 1024:,.1f} KiB)."
+        )
     target = st.radio("Import into", ["This watchlist", "A new watchlist"], key="wl_import_target")
     import_name = ""
     if target == "A new watchlist":
@@ -251,41 +225,50 @@ with t_io:
             "Name of the new watchlist", key="wl_import_name", max_chars=wl.MAX_NAME_LEN
         )
     if st.button("Import file", key="wl_import", disabled=upload is None):
+        wl.reset_upload()
         try:
             rows = wl.parse_import_csv(upload.getvalue() if upload else b"")
             if target == "A new watchlist":
                 new_id = store.create(
                     owner, import_name, rows, price_lookup=wl.watchlist_price_lookup
                 )
-                flash("success", f"Imported {len(rows)} symbol(s) into a new watchlist.")
-                go_to(new_id)
-            res = store.add_symbols(owner, wlist.id, rows, price_lookup=wl.watchlist_price_lookup)
-        except wl.WatchlistError as exc:
-            st.error(
-                "Nothing was imported. " + widgets.escape_markdown(str(exc)),
-                icon=":material/error:",
+                wl.flash("success", f"Imported {len(rows)} symbol(s) into a new watchlist.")
+                wl.go_to(new_id)
+            res = store.add_symbols(
+                owner,
+                wlist.id,
+                rows,
+                price_lookup=wl.watchlist_price_lookup,
+                expected_revision=rev,
             )
-        else:
-            flash("success", f"Imported {len(res.added)} new symbol(s).")
-            st.rerun()
+        except (wl.StaleWatchlistError, wl.WatchlistNotFoundError) as exc:
+            wl.reload("warning", "Nothing was imported. " + str(exc))
+        except wl.WatchlistError as exc:
+            wl.reload("error", "Nothing was imported. " + str(exc))
+        wl.reload("success", f"Imported {len(res.added)} new symbol(s).")
 
     pasted = st.text_area("Or paste symbols", key="wl_paste", placeholder="MP, LYC.AX, 600111.SS")
     if st.button("Add pasted symbols", key="wl_paste_add"):
         try:
             res = store.add_symbols(
-                owner, wlist.id, wl.parse_pasted(pasted), price_lookup=wl.watchlist_price_lookup
+                owner,
+                wlist.id,
+                wl.parse_pasted(pasted),
+                price_lookup=wl.watchlist_price_lookup,
+                expected_revision=rev,
             )
+        except (wl.StaleWatchlistError, wl.WatchlistNotFoundError) as exc:
+            wl.reload("warning", "Nothing was added. " + str(exc))
         except wl.WatchlistError as exc:
             st.error(
                 "Nothing was added. " + widgets.escape_markdown(str(exc)), icon=":material/error:"
             )
         else:
-            flash("success", f"Added {len(res.added)} new symbol(s).")
-            st.rerun()
+            wl.reload("success", f"Added {len(res.added)} new symbol(s).")
 
     st.markdown("**Export** this watchlist (re-importable: symbol and note come first).")
     widgets.download_csv(
-        lambda: wl.items_frame(wlist, name_of),
+        lambda: wl.export_frame(wlist, name_of),
         label="Download watchlist (CSV)",
         file_name=wl.export_name(wlist.name, wl.today()),
         key="wl_export_csv",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import NoReturn, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -13,8 +14,9 @@ from lib.markets.price_view import MAX_COMPARE
 from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import data, tables
 from lib.ui.frame import ensure_starter_watchlists, watchlist_owner, watchlist_price_lookup
+from lib.ui.pickers import id_selectbox
 from lib.ui.valuation import market_cap_columns, market_cap_table, refresh_button
-from lib.ui.widgets import as_percent
+from lib.ui.widgets import as_percent, escape_markdown
 from lib.watchlists import (
     LOCAL_OWNER,
     MAX_IMPORT_BYTES,
@@ -22,11 +24,14 @@ from lib.watchlists import (
     MAX_NOTE_LEN,
     UNKNOWN_SYMBOL_NOTE,
     NewItem,
+    StaleWatchlistError,
     Watchlist,
     WatchlistError,
     WatchlistNotFoundError,
     WatchlistStore,
+    WatchlistSummary,
     describe_url,
+    export_frame,
     export_name,
     items_frame,
     parse_import_csv,
@@ -43,9 +48,11 @@ __all__ = [
     "MAX_NOTE_LEN",
     "UNKNOWN_SYMBOL_NOTE",
     "NewItem",
+    "StaleWatchlistError",
     "WatchlistError",
     "WatchlistNotFoundError",
     "describe_url",
+    "export_frame",
     "export_name",
     "items_frame",
     "parse_import_csv",
@@ -57,12 +64,101 @@ __all__ = [
 #: The Prices page compares at most 12 symbols, so a share link carries at most that many.
 MAX_SHARE = MAX_COMPARE
 
+T = TypeVar("T")
+
+#: Session keys: the list shown (its id), and the (id, revision) the last run showed.
+CURRENT, SEEN = "_wl_current_id", "_wl_seen"
+
+#: A revision no list has (they start at 0 and only grow): a write carrying it is refused.
+NO_REVISION = -1
+
 
 def open_store() -> tuple[WatchlistStore, str]:
     """(store, owner) with the starter lists seeded; raises if the database cannot be read."""
     store, owner = data.watchlist_store(), watchlist_owner()
     ensure_starter_watchlists(store, owner)
     return store, owner
+
+
+# --------------------------------------------------------------------------- state and writes
+
+
+def flash(kind: str, text: str) -> None:
+    """A message that survives the rerun after a write."""
+    st.session_state["_wl_flash"] = (kind, text)
+
+
+def show_flash() -> None:
+    """The message a write left; its text (symbols, names, store messages) is made inert."""
+    if msg := st.session_state.pop("_wl_flash", None):
+        getattr(st, msg[0])(escape_markdown(msg[1]))
+
+
+def pick_list(lists: Sequence[WatchlistSummary]) -> int:
+    """The Watchlists picker: its value is the list id (label: name and size), kept across
+    renames, adds and duplicates. Follows the sidebar's active list when that changes."""
+    ss = st.session_state
+    ids = [x.id for x in lists]
+    if "_wl_goto" in ss:  # after create / duplicate / delete
+        ss[CURRENT] = ss.pop("_wl_goto")
+    active = ss.get("active_watchlist_id")
+    if active != ss.get("_wl_seen_active"):
+        ss["_wl_seen_active"] = active
+        if active in ids:
+            ss[CURRENT] = active
+    return id_selectbox(
+        "Watchlist",
+        {x.id: f"{x.name} ({x.size})" for x in lists},
+        key="wl_current",
+        state_key=CURRENT,
+        default=lambda: active if active in ids else ids[0],
+    )
+
+
+def seen_revision(wlist: Watchlist) -> int:
+    """The revision of ``wlist`` the user saw (the previous run drew it); records this run's.
+
+    An action is a rerun: the list it refers to was drawn by the run before, so its revision
+    is the one a write must expect. If that run showed another list (or none), NO_REVISION.
+    """
+    seen = st.session_state.get(SEEN)
+    st.session_state[SEEN] = (wlist.id, wlist.revision)
+    if isinstance(seen, tuple) and len(seen) == 2 and seen[0] == wlist.id:
+        return int(seen[1])
+    return NO_REVISION
+
+
+def run_write(write: Callable[[], T]) -> T | None:
+    """Run one store write. A refused stale write (another tab changed or deleted the list)
+    reloads the page with a warning; any other refusal is shown here and returns None."""
+    try:
+        return write()
+    except (StaleWatchlistError, WatchlistNotFoundError) as exc:
+        reload("warning", str(exc))
+    except WatchlistError as exc:
+        st.error(escape_markdown(str(exc)), icon=":material/error:")
+    return None
+
+
+def reload(kind: str, text: str) -> NoReturn:
+    flash(kind, text)
+    st.rerun()
+
+
+def go_to(list_id: int | None) -> NoReturn:
+    st.session_state["_wl_goto"] = list_id
+    st.rerun()
+
+
+def upload_key() -> str:
+    """The uploader's key; :func:`reset_upload` gives a fresh, empty uploader."""
+    return f"wl_upload_{st.session_state.get('_wl_upload_gen', 0)}"
+
+
+def reset_upload() -> None:
+    """After an import (or a refused one) nothing of that file stays to be imported again:
+    a file the browser refuses as too large otherwise leaves the previous one in place."""
+    st.session_state["_wl_upload_gen"] = st.session_state.get("_wl_upload_gen", 0) + 1
 
 
 def storage_text() -> str:

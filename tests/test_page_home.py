@@ -17,7 +17,8 @@ PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.
 
 @pytest.mark.parametrize("page", [None, *PAGES], ids=["app.py", *PAGES])
 def test_every_page_runs_without_exception(page: str | None) -> None:
-    at = page_app(page).run()
+    """Inside the frame: Home runs first, then the page (the other page tests deep-link)."""
+    at = page_app(page, framed=True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.markdown, "shared sidebar (data freshness) missing"
     assert any("Prices as of" in m.value for m in at.sidebar.markdown)
@@ -30,6 +31,12 @@ def test_landing_page_shows_baskets_kpis_and_links() -> None:
     # Return KPIs are signed, never "125%" (the supply-gap cards below them are shares).
     returns = [m for m in at.metric if "YTD" in m.label or "1 year" in m.label]
     assert len(returns) == 6 and all(m.value.startswith(("+", "-")) for m in returns)
+    # Issue 21: each card carries its own date beside the figure: MP's latest close, and the
+    # baskets' common date, said as such (not only in a note under the chart).
+    captions = [c.value for c in at.caption]
+    assert captions.count("to 8 Oct 2026, its latest close") == 2  # MP YTD, MP 1 year
+    assert captions.count("to 6 Oct 2026, its latest close") == 2  # REMX
+    assert captions.count("to 17 Jul 2026, the last date both baskets have data") == 2
     assert len(at.get("vega_lite_chart")) >= 1
 
 

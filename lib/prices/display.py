@@ -14,6 +14,7 @@ import pandas as pd
 
 from lib import returns
 from lib.prices.fx import convert_to_usd, fx_symbols_for
+from lib.prices.quality import return_basis
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,11 @@ def display_prices(
     ``rates`` holds the FX series from :func:`fx_needed` (None or empty when none is needed).
     With ``snapshot_meta``, a ``close`` that is not the traded close is blanked, so quoted
     levels fall back to the adjusted close visibly (``price_basis``) instead of passing an
-    adjusted figure off as a quote; returns always use ``adj_close``.
+    adjusted figure off as a quote; returns always use ``adj_close``, cut at each series'
+    return break (:func:`lib.prices.quality.return_basis`: no return crosses VML.AX's
+    unadjusted consolidation).
     """
+    tidy = return_basis(tidy)
     if snapshot_meta is not None and not tidy.empty and "close" in tidy:
         tidy = tidy.assign(close=tidy["close"].where(traded_close_mask(tidy, snapshot_meta)))
     if not include_pre_listing:

@@ -15,7 +15,14 @@ from lib.ui.frame import pages
 from lib.ui.policy_events import event_overlay_layers, latest_events_list
 from lib.universe import basket_members
 
-__all__ = ["home_chart", "home_exports", "home_overview", "latest_events_list", "page_links"]
+__all__ = [
+    "home_chart",
+    "home_exports",
+    "home_overview",
+    "kpi_cards",
+    "latest_events_list",
+    "page_links",
+]
 
 #: Market-moving kinds of event marked on the landing chart (all are on Policy timeline).
 HOME_EVENT_CATEGORIES = (
@@ -58,11 +65,23 @@ def page_links() -> None:
         st.page_link(path, label=f"{label}: {blurb}", icon=icon)
 
 
+def kpi_cards(home: overview.HomeOverview) -> None:
+    """One card per KPI, each with its own date on the card: a symbol's figure is as of its
+    latest close, the basket comparison as of the baskets' common date (and says so)."""
+    if not home.kpis:
+        st.caption(":material/info: No price data for the key figures.")
+        return
+    for col, kpi in zip(st.columns(len(home.kpis)), home.kpis, strict=True):
+        with col.container(border=True):
+            st.metric(kpi.label, widgets.fmt_pct(kpi.value), help=kpi.detail)
+            st.caption(kpi.dated)
+
+
 def kpi_table(home: overview.HomeOverview) -> pd.DataFrame:
-    """The KPI cards as a table (fractions, for the workbook)."""
+    """The KPI cards as a table (fractions, for the workbook), each with its date and basis."""
     return pd.DataFrame(
-        [(k.label, k.value, k.as_of, k.detail) for k in home.kpis],
-        columns=["kpi", "value", "as_of", "detail"],
+        [(k.label, k.value, k.as_of, k.basis, k.detail) for k in home.kpis],
+        columns=["kpi", "value", "as_of", "as_of_basis", "detail"],
     )
 
 

@@ -49,7 +49,11 @@ use_list = st.toggle(
 )
 wanted = tuple(dict.fromkeys([*syms, *(active if use_list else [])]))
 
-table, spec = view.selected(horizon or "next90", tuple(kinds), tuple(jurs), wanted, today)
+owner = view.my_owner()
+mine = view.my_events(owner)
+table, spec = view.selected(
+    horizon or "next90", tuple(kinds), tuple(jurs), wanted, today, mine=mine
+)
 lo, hi = view.window(horizon or "next90", today)
 st.caption(
     f"{len(table)} catalyst(s) between {widgets.fmt_date(lo)} and {widgets.fmt_date(hi)} "
@@ -110,3 +114,60 @@ with st.expander("Earnings dates from Yahoo", icon=":material/sync:"):
     if st.button("Update earnings dates", key="cat_earn"):
         result = view.refresh_earnings(wanted or tuple(symbol_options), today)
         st.info(result.summary())
+
+with st.expander("My events", icon=":material/edit_calendar:"):
+    if owner is None:
+        st.caption("Sign in to keep your own dated events; they are visible only to you.")
+    else:
+        st.caption(
+            "Your own dated notes, visible only to you: they join this calendar and its "
+            "calendar file. A month or year precision spans that period."
+        )
+        labels = view.event_labels(mine)
+        pick = st.selectbox(
+            "Event", [None, *labels], format_func=lambda i: "New event" if i is None else labels[i],
+            key="cat_my_pick",
+        )  # fmt: skip
+        row = view.event_row(mine, pick)
+        with st.form("cat_my_form", clear_on_submit=pick is None, border=False):
+            f1, f2 = st.columns([1, 1])
+            day = f1.date_input(
+                "Date", value=row["date"].date() if row is not None else today,
+                min_value=date(1990, 1, 1), max_value=date(2100, 12, 31), key="cat_my_date",
+            )  # fmt: skip
+            prec = f2.selectbox(
+                "Known to the", ["day", "month", "year"],
+                index=["day", "month", "year"].index(row["precision"]) if row is not None else 0,
+                key="cat_my_prec",
+            )  # fmt: skip
+            title = st.text_input("Title", value=row["title"] if row is not None else "",
+                                  max_chars=200, key="cat_my_title")  # fmt: skip
+            note = st.text_area("Note", value=row["note"] if row is not None else "",
+                                max_chars=2000, key="cat_my_note")  # fmt: skip
+            g1, g2 = st.columns([1, 1])
+            syms_text = g1.text_input("Symbols (space-separated)",
+                                      value=row["symbols"] if row is not None else "",
+                                      key="cat_my_syms")  # fmt: skip
+            url = g2.text_input("Source URL (https, optional)",
+                                value=row["source_url"] if row is not None else "",
+                                key="cat_my_url")  # fmt: skip
+            saved = st.form_submit_button(
+                "Save event" if pick is None else "Save changes", key="cat_my_save"
+            )
+        if saved:
+            problem = view.save_event(
+                owner, pick, int(row["revision"]) if row is not None else 0,
+                day=day, precision=prec, title=title, note=note, symbols=syms_text,
+                source_url=url,
+            )  # fmt: skip
+            if problem:
+                st.warning(widgets.escape_markdown(problem))
+            else:
+                st.rerun()
+        if pick is not None and st.button("Delete this event", key="cat_my_delete"):
+            problem = view.delete_event(owner, pick, int(row["revision"]))
+            if problem:
+                st.warning(widgets.escape_markdown(problem))
+            else:
+                st.session_state.pop("cat_my_pick", None)
+                st.rerun()

@@ -136,3 +136,25 @@ def test_any_link_renders_and_names_what_it_dropped(h, kind, jur, sym) -> None:
 
     if h and h not in HORIZON_LABELS:
         assert "horizon" in notes
+
+
+def test_my_events_are_added_shown_and_private() -> None:
+    at = run({"cat_h": "next365"})
+    at.date_input(key="cat_my_date").set_value(date(2027, 3, 15))
+    at.text_input(key="cat_my_title").set_value("Lynas half-year results")
+    at.text_input(key="cat_my_syms").set_value("LYC.AX")
+    at.text_input(key="cat_my_url").set_value("https://lynasrareearths.com/")
+    at.button(key="cat_my_save").click().run()
+    ok(at)
+    df = table(at)
+    mine = df[df["Kind"] == "my event"]
+    assert list(mine["What"]) == ["Lynas half-year results"]
+    assert list(mine["Source"]) == ["https://lynasrareearths.com/"]
+
+
+def test_hostile_event_is_refused_with_a_sentence() -> None:
+    at = run({"cat_h": "next365"})
+    at.text_input(key="cat_my_title").set_value("evil\u202ereversed")
+    at.button(key="cat_my_save").click().run()
+    ok(at)
+    assert any("invisible or control character" in t for t in texts(at.warning))

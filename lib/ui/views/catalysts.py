@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 
-from lib.catalysts import charts, earnings, ics, model, sources
+from lib.catalysts import charts, earnings, ics, model, private, sources
+from lib.catalysts.private import PrivateEventStore
 from lib.paths import user_data_dir
-from lib.ui import data, vega
+from lib.ui import auth, data, vega
 
 EARNINGS_CACHE_DIR = "catalysts"
 SOURCE_NOTE = (
@@ -81,9 +83,78 @@ def selected(
     jurisdictions: tuple[str, ...],
     symbols: tuple[str, ...],
     today: date,
+    mine: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, vega.Spec | None]:
-    """The rows in the horizon after the filters, and their timeline spec (None when empty)."""
-    return _selected(horizon, kinds, jurisdictions, symbols, today, _earnings_stamp())
+    """The rows in the horizon after the filters, and their timeline spec (None when empty).
+
+    ``mine`` is the signed-in user's own events (lib.catalysts.private frame): per user and
+    small, so they join the shared cached calendar here, uncached.
+    """
+    if mine is None or mine.empty:
+        return _selected(horizon, kinds, jurisdictions, symbols, today, _earnings_stamp())
+    table = model.select(
+        model.combine(_calendar(_earnings_stamp()), model.from_private_events(mine)),
+        today=today,
+        horizon=horizon,
+        kinds=kinds,
+        jurisdictions=jurisdictions,
+        symbols=symbols,
+    )
+    if table.empty:
+        return table, None
+    lo, hi = model.window(horizon, today)
+    return table, vega.to_spec(charts.timeline_chart(table, today, lo, hi))
+
+
+# --------------------------------------------------------------------------- my events
+
+
+def private_store() -> PrivateEventStore:
+    """Private events live in the watchlist database, next to the owner's lists."""
+    return _private_store(data.watchlist_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _private_store(url: str) -> PrivateEventStore:
+    return PrivateEventStore(data.watchlist_store().engine)
+
+
+def my_owner() -> str | None:
+    """The owner key when this visitor may keep private events, else None."""
+    return auth.identity().owner
+
+
+def my_events(owner: str | None) -> pd.DataFrame:
+    if owner is None:
+        return pd.DataFrame(columns=private.COLUMNS)
+    return private_store().frame(owner)
+
+
+def save_event(owner: str, event_id: int | None, revision: int, **fields: object) -> str | None:
+    """Add (``event_id`` None) or update an event; None on success, else the sentence to show."""
+    try:
+        auth.check_write_access(owner)
+        if event_id is None:
+            private_store().add(owner, **fields)  # type: ignore[arg-type]
+        else:
+            private_store().update(owner, event_id, revision, **fields)  # type: ignore[arg-type]
+    except (private.PrivateEventError, auth.SignInRequired) as exc:
+        return str(exc)
+    return None
+
+
+def delete_event(owner: str, event_id: int, revision: int) -> str | None:
+    try:
+        auth.check_write_access(owner)
+        private_store().delete(owner, event_id, revision)
+    except (private.PrivateEventError, auth.SignInRequired) as exc:
+        return str(exc)
+    return None
+
+
+def event_labels(mine: pd.DataFrame) -> dict[int, str]:
+    """id -> "2027-03-15 · title" for the edit picker (the value is the id)."""
+    return {int(r.id): f"{pd.Timestamp(r.date).date()} · {r.title}" for r in mine.itertuples()}
 
 
 def window(horizon: str, today: date) -> tuple[date, date]:
@@ -133,3 +204,10 @@ def ics_bytes(table: pd.DataFrame) -> bytes:
 def refresh_earnings(symbols: tuple[str, ...], today: date) -> earnings.EarningsRefresh:
     """Ask Yahoo for the symbols' next earnings dates; the last good dates stay on failure."""
     return earnings.refresh(symbols, earnings.YahooEarnings(), earnings_cache_dir(), today)
+
+
+def event_row(mine: pd.DataFrame, event_id: int | None) -> pd.Series | None:
+    """The picked event's fields (None for a new one, or one deleted in another tab)."""
+    if event_id is None or mine.empty or event_id not in set(mine["id"]):
+        return None
+    return mine.set_index("id").loc[event_id]

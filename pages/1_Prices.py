@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.returns import RANGES
 from lib.ui import data, exports, frame, phone, state, vega, widgets
+from lib.ui import prices_state as ps
 from lib.ui.views import prices as view
 from lib.ui.views import prices_summary, risk
 
@@ -17,50 +17,71 @@ frame.page_setup(
     "in range, so late listings and exchange holidays never truncate the others.",
 )
 
-MODES = view.MODES
-state.init_price_state(view.custom_link_window())
+BIND = ps.BIND  # every control below is in the URL (the widget key is the parameter)
+ps.open_link(view.custom_link_window())
 labels = data.symbol_labels()
-if left_out := state.left_out_message(st.session_state, "px_symbols"):
+if left_out := state.left_out_message(st.session_state, ps.SYMBOLS):
     st.info(left_out, icon=":material/info:")
-phone.chart_first("px_chart_box", "px_symbols")
+phone.chart_first("px_chart_box", ps.SYMBOLS)
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
-    options=view.symbol_options(st.session_state.get("px_symbols", [])),
+    options=view.symbol_options(st.session_state.get(ps.SYMBOLS, [])),
     format_func=lambda s: labels.get(s, s),
-    key="px_symbols",
+    key=ps.SYMBOLS,
     accept_new_options=True,
     select_all=False,
     max_selections=view.MAX_COMPARE,
     placeholder="MP, LYC.AX, 600111.SS…",
+    bind=BIND,
 )
 c1, c2, c3 = st.columns([5, 3, 2], vertical_alignment="bottom")
-range_key = c1.segmented_control("Range", [*RANGES, "Custom"], key="px_range") or "1Y"
-mode = c2.segmented_control("Show", MODES, key="px_mode") or MODES[0]
-currency_mode = c3.segmented_control("Currency", ["Local", "USD"], key="px_ccy") or "Local"
+range_key = (
+    c1.segmented_control(
+        "Range", ps.RANGE_CHOICES, default=ps.DEFAULT_RANGE, key=ps.RANGE, bind=BIND
+    )
+    or ps.DEFAULT_RANGE
+)
+mode = (
+    c2.segmented_control("Show", ps.MODES, default=ps.DEFAULT_MODE, key=ps.MODE, bind=BIND)
+    or ps.DEFAULT_MODE
+)
+currency_mode = (
+    c3.segmented_control("Currency", ps.CURRENCIES, default=ps.DEFAULT_CCY, key=ps.CCY, bind=BIND)
+    or ps.DEFAULT_CCY
+)
 c4, c5 = st.columns([1, 4], vertical_alignment="bottom")
-log_scale = c4.toggle("Log scale", key="px_log", disabled=mode == "% change")
-benchmarks = c5.pills("Benchmarks", view.BENCHMARKS, selection_mode="multi", key="px_bench")
+log_scale = c4.toggle("Log scale", key=ps.LOG, disabled=mode == "% change", bind=BIND)
+benchmarks = c5.pills(
+    "Benchmarks", view.BENCHMARKS, selection_mode="multi", key=ps.BENCH, bind=BIND
+)
 
 picked_dates = None
 if range_key == "Custom":
-    picked_dates = st.date_input("Custom range", key="px_custom", value=view.default_custom_range())
-# Runs only when opened; its choices apply (and are kept) while it is closed.
-state.keep(*state.MORE_OPTION_KEYS)
-if (
-    more := widgets.lazy_expander("More options", key="px_more", icon=":material/tune:")
-) is not None:
+    picked_dates = st.date_input(
+        "Custom range", value=view.default_custom_range(), key=ps.CUSTOM, bind=BIND
+    )
+# Its body runs when it is open, or when a choice in it is on (so the URL keeps the choice).
+more = st.expander(
+    "More options", key=ps.MORE, icon=":material/tune:", on_change="rerun", bind=BIND
+)
+if more.open or ps.more_options_on():
     with more:
         st.toggle(
             "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
-            key="px_spac",
+            key=ps.SPAC,
+            bind=BIND,
         )
-        if st.toggle("Overlay policy events", key="px_events"):
+        if st.toggle("Overlay policy events", key=ps.EVENTS, bind=BIND):
             e1, e2 = st.columns(2)
-            e1.multiselect("Event categories", CATEGORIES, key="px_ev_cat", placeholder="All")
-            e2.multiselect("Jurisdictions", JURISDICTIONS, key="px_ev_jur", placeholder="All")
-show_spac, events = state.more_options()
-if more is None and (on := state.more_options_on()):
+            e1.multiselect(
+                "Event categories", CATEGORIES, key=ps.EV_CAT, placeholder="All", bind=BIND
+            )
+            e2.multiselect(
+                "Jurisdictions", JURISDICTIONS, key=ps.EV_JUR, placeholder="All", bind=BIND
+            )
+show_spac, events = ps.more_options()
+if not more.open and (on := ps.more_options_on()):
     st.caption(f":material/tune: On under More options: {on}.")
 
 range_key, custom, range_note = view.resolve_range(range_key, picked_dates)
@@ -69,7 +90,6 @@ if range_note:
 symbols, problems = view.parse_symbols(picked)
 for problem in problems:
     st.warning(widgets.escape_markdown(problem), icon=":material/error:")
-state.sync_price_query_params()
 
 if not symbols:
     st.info("Pick at least one symbol to chart.", icon=":material/info:")
@@ -81,9 +101,16 @@ frame.resolve_unknown_symbols(wanted)
 align = st.session_state.get("px_align")  # None until the user sets it: aligned by default
 choice = view.choice(wanted, ccy, show_spac, range_key, custom, mode, align)
 shown, notes, summary = view.price_view_for(choice)
-for sym in view.missing_symbols(wanted, shown.tidy):
+no_data, out_of_range = view.range_gaps_for(choice)
+for sym in no_data:
     sym_md = widgets.escape_markdown(sym)
     st.warning(f"**{sym_md}**: {view.NO_OFFLINE_DATA}.", icon=":material/cloud_off:")
+for gap in out_of_range:
+    st.info(
+        f"**{widgets.escape_markdown(gap.symbol)}**: {view.NO_PRICES_IN_RANGE} (its prices run "
+        f"{widgets.fmt_date(gap.first)} to {widgets.fmt_date(gap.last)}).",
+        icon=":material/date_range:",
+    )
 for sym, note in notes.items():
     sym_md, note_md = widgets.escape_markdown(sym), widgets.escape_markdown(note)
     st.info(f"**{sym_md}**: {note_md}", icon=":material/currency_exchange:")
@@ -105,6 +132,7 @@ if shown.end_spread > 0:
         value=shown.aligned,
         key="px_align",
         help="On by default when the symbols' data ends differ by more than five sessions.",
+        persist_state="session",  # not in the URL (its default follows the data); kept
     )
     st.caption(f":material/event_busy: {view.end_dates_note_for(choice)}")
 chart = view.price_chart_for(choice, log_scale, benchmarks or (), y_title, events)
@@ -126,6 +154,8 @@ with st.container(key="px_chart_box"):  # first on a phone (lib.ui.phone)
 
 st.subheader("Summary")
 prices_summary.summary_widget(view.summary_table_for(choice), ccy)
+for note in view.data_notes_for(choice):  # data-quality caveats of the series shown
+    st.caption(f":material/report: {widgets.escape_markdown(note)}")
 d1, d2 = st.columns(2)
 with d1:
     widgets.download_csv(

@@ -27,7 +27,9 @@ def test_prices_default_view_renders_chart_table_and_url() -> None:
     # The Risk section is closed and runs nothing until opened: one chart, one table.
     assert len(at.get("vega_lite_chart")) == 1
     assert len(at.main.dataframe) == 1, "summary table missing"
-    assert at.query_params["symbols"] == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
+    # The seeded symbols are in the address bar (the bound picker writes each one's label).
+    shown = [v.split(" · ")[0] for v in at.query_params["px_symbols"]]
+    assert shown == ["MP", "LYC.AX", "USAR", "UUUU", "600111.SS", "300748.SZ"]
     keys = [b.key for b in at.get("download_button")]
     assert keys == ["px_img_png", "px_img_svg", "px_download", "px_xlsx"]
     # Opened, it runs its open tab only (Drawdown): the drawdown chart, not the others.
@@ -81,19 +83,35 @@ def test_summary_shows_market_cap_with_its_basis() -> None:
     assert table.loc["LYC.AX", "Share count (source, date)"] == "– no sourced share count"
 
 
+def click(at: AppTest, key: str, value: object, default: object) -> None:
+    """Set a URL-bound expander or tab as a click does: its value, and the address bar the
+    browser then writes (AppTest has no browser, and Streamlit reads a bound control's URL
+    parameter when no click came with the run)."""
+    at.session_state[key] = value
+    if value == default:
+        at.query_params.pop(key, None)
+    else:
+        at.query_params[key] = "true" if value is True else str(value)
+
+
 def open_risk_tab(at: AppTest, tab: str) -> AppTest:
     """Open the Risk section and select a tab as clicks would (each reruns; only the open
     section and tab run)."""
-    at.session_state["px_risk_open"] = True
-    at.session_state["px_risk_tabs"] = tab
+    click(at, "px_risk_open", True, False)
+    click(at, "px_risk_tabs", tab, "Drawdown")
     at.run()
     assert not at.exception
     return at
 
 
-def open_more_options(at: AppTest) -> AppTest:
-    """Open "More options" as a click would (it runs only when open)."""
-    at.session_state["px_more"] = True
+def close_risk(at: AppTest) -> AppTest:
+    click(at, "px_risk_open", False, False)
+    return at.run()
+
+
+def open_more_options(at: AppTest, is_open: bool = True) -> AppTest:
+    """Open (or close) "More options" as a click would (it runs only when open)."""
+    click(at, "px_more", is_open, False)
     at.run()
     assert not at.exception
     return at
@@ -136,16 +154,17 @@ def test_risk_section_explains_a_range_too_short_to_correlate() -> None:
     assert "–" in set(betas(at)["Beta"])
 
 
-def test_prices_widgets_update_url_state() -> None:
+def test_prices_widgets_update_the_view() -> None:
+    """The browser writes each choice into the URL (tests/e2e/test_prices.py watches the
+    address bar; test_shareable_views checks every control is bound)."""
     at = page_app(PRICES).run()
     at.multiselect(key="px_symbols").set_value(["MP", "SPY"])
     at.button_group(key="px_range").set_value("Max")
     at.button_group(key="px_mode").set_value("% change")
     at.run()
     assert not at.exception
-    assert at.query_params["symbols"] == ["MP", "SPY"]
-    assert at.query_params["range"] in ("Max", ["Max"])
-    assert at.query_params["mode"] in ("pct", ["pct"])
+    assert at.session_state["px_symbols"] == ["MP", "SPY"]
+    assert (at.session_state["px_range"], at.session_state["px_mode"]) == ("Max", "% change")
     spec = chart_specs(at)[0]
     assert spec["vconcat"][0]["layer"][0]["encoding"]["y"]["axis"]["format"] == "+.0%"
 
@@ -239,18 +258,19 @@ def test_a_universe_symbol_without_offline_data_says_so_without_an_exception() -
 
 
 def test_different_data_ends_are_aligned_by_default_and_said() -> None:
-    """Issue 14: MP runs to 2026-10-06, SPY to 2026-07-31; 1Y must cover the same year."""
+    """Issue 14: MP runs to 2026-10-08, SPY to 2026-09-25 (snapshot of 2026-12); 1Y must
+    cover the same year."""
     at = page_app(PRICES, query={"symbols": ["MP", "SPY"], "range": "1Y"}).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.toggle(key="px_align").value is True
     caps = " ".join(c.value for c in at.caption)
-    assert "common date 31 Jul 2026" in caps
+    assert "common date 25 Sep 2026" in caps
     summary = at.main.dataframe[0].value.set_index("symbol")
-    assert set(summary["to"].astype(str)) == {"2026-07-31"}
+    assert set(summary["to"].astype(str)) == {"2026-09-25"}
     at.toggle(key="px_align").set_value(False).run()
     assert not at.exception
     summary = at.main.dataframe[0].value.set_index("symbol")
-    assert str(summary.loc["MP", "to"]) == "2026-10-06"
+    assert str(summary.loc["MP", "to"]) == "2026-10-08"
     assert "not comparable" in " ".join(c.value for c in at.caption)
 
 
@@ -258,10 +278,10 @@ def test_risk_choices_survive_closing_the_section() -> None:
     at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "range": "3Y"}).run()
     open_risk_tab(at, "Rolling correlation")
     at.select_slider(key="px_risk_window").set_value(21).run()
-    at.session_state["px_risk_open"] = False
-    at.run()
+    at.query_params["px_risk_window"] = "21"  # what the browser writes for the slider
+    close_risk(at)
     assert not at.exception and len(at.get("vega_lite_chart")) == 1  # closed: nothing runs
-    at.session_state["px_risk_open"] = True
+    click(at, "px_risk_open", True, False)
     at.run()
     assert at.select_slider(key="px_risk_window").value == 21
     assert "21-session correlation" in json.dumps(chart_specs(at))  # the tab stayed open too
@@ -271,11 +291,15 @@ def test_more_options_apply_while_closed_and_say_so() -> None:
     at = page_app(PRICES, query={"symbols": ["MP"], "range": "Max"}).run()
     assert not at.get("toggle") or "px_spac" not in {t.key for t in at.get("toggle")}
     open_more_options(at).toggle(key="px_spac").set_value(True).run()
-    at.session_state["px_more"] = False
-    at.run()
-    assert not at.exception
-    assert "px_spac" not in {t.key for t in at.get("toggle")}  # closed: not drawn...
+    at.query_params["px_spac"] = "true"  # what the browser writes for the toggle
+    open_more_options(at, is_open=False)
+    assert not at.expander(key="px_more").proto.expanded  # closed, its choice on: ...
+    assert at.toggle(key="px_spac").value is True  # ...drawn inside, so the URL keeps it
     layers = chart_specs(at)[0]["vconcat"][0]["layer"]
-    assert any("Before this date" in json.dumps(layer) for layer in layers)  # ...but applied
+    assert any("Before this date" in json.dumps(layer) for layer in layers)  # and applied
     assert any("On under More options: SPAC history" in c.value for c in at.caption)
-    assert open_more_options(at).toggle(key="px_spac").value is True  # kept
+    at.toggle(key="px_spac").set_value(False).run()
+    at.query_params.pop("px_spac")
+    at.run()
+    assert "px_spac" not in {t.key for t in at.get("toggle")}  # all off: closed runs nothing
+    assert open_more_options(at).toggle(key="px_spac").value is False

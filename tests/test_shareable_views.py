@@ -1,9 +1,9 @@
 """Shareable views: a link opened as the first request shows exactly that view.
 
-Policy timeline, Event study, Market outlook and Supply gap bind their controls to the URL with
-Streamlit's own ``bind="query-params"`` (the widget key is the parameter name). Prices keeps its
-own short parameters (``?symbols=MP&symbols=LYC.AX&range=1Y``), which must keep working. Invalid
-values fall back and the page says which value it left out, escaped.
+Every page binds its controls to the URL with Streamlit's own ``bind="query-params"`` (the
+widget key is the parameter name). Prices' older short parameters (``?symbols=MP&range=1Y``)
+must keep working (tests/test_prices_links.py has the full table). Invalid values fall back and
+the page says which value it left out, escaped.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ def test_prices_legacy_link_still_opens_that_view() -> None:
     assert at.multiselect(key="px_symbols").value == ["MP", "LYC.AX"]
     assert at.session_state["px_range"] == "3Y"
     assert at.session_state["px_mode"] == "% change"
+    # The address bar now says it in today's names (the widget keys Streamlit binds).
+    assert _url(at) == {
+        "px_symbols": _labels("MP", "LYC.AX"),
+        "px_range": ["3Y"],
+        "px_mode": ["% change"],
+    }
 
 
 def _as_lists(link: dict[str, str | list[str]]) -> dict[str, list[str]]:
@@ -41,6 +47,14 @@ def _url(at: AppTest) -> dict[str, list[str]]:
     return out
 
 
+def _labels(*symbols: str) -> list[str]:
+    """What the bound symbol picker writes: each symbol's picker label (its format_func)."""
+    from lib.ui import data
+
+    labels = data.symbol_labels()
+    return [labels.get(s, s) for s in symbols]
+
+
 FULL_PRICES_LINK = {
     "symbols": ["MP", "UUUU"],
     "range": "Custom",
@@ -51,14 +65,21 @@ FULL_PRICES_LINK = {
     "ev_cat": ["export control", "tariff"],
     "ev_jur": ["China"],
 }
+#: The same view in today's parameters, as the page writes it.
+FULL_PRICES_URL = {
+    "px_symbols": ["MP", "UUUU"],
+    "px_range": "Custom",
+    "px_custom": ["2025-01-02", "2025-06-30"],
+    "px_spac": "true",
+    "px_events": "true",
+    "px_ev_cat": ["export control", "tariff"],
+    "px_ev_jur": ["China"],
+}
 
 
-def test_prices_link_carries_custom_range_and_more_options() -> None:
-    """A link opens the custom dates and the "More options" choices (closed, but applied),
-    and the page writes the same link back."""
-    at = render("prices", FULL_PRICES_LINK)
-    assert_total(at, full_charts=1, context="full prices link")
+def _assert_full_view(at: AppTest) -> None:
     ss = at.session_state
+    assert at.multiselect(key="px_symbols").value == ["MP", "UUUU"]
     assert ss["px_range"] == "Custom"
     assert tuple(ss["px_custom"]) == (date(2025, 1, 2), date(2025, 6, 30))
     assert ss["px_spac"] is True and ss["px_events"] is True
@@ -66,33 +87,59 @@ def test_prices_link_carries_custom_range_and_more_options() -> None:
     assert ss["px_ev_jur"] == ["China"]
     assert any("SPAC history, policy events" in c.value for c in at.caption)
     assert "02 Jan 2025" in " ".join(c.value for c in at.caption)
-    assert _url(at) == _as_lists(FULL_PRICES_LINK)
 
 
-def test_prices_choices_made_on_the_page_reach_the_url() -> None:
-    def custom(at: AppTest) -> None:
-        at.segmented_control(key="px_range").set_value("Custom")
-
-    def dates(at: AppTest) -> None:
-        at.date_input(key="px_custom").set_value((date(2024, 3, 1), date(2024, 9, 30)))
-
-    def more(at: AppTest) -> None:
-        at.session_state["px_more"] = True
-
-    def options(at: AppTest) -> None:
-        at.toggle(key="px_spac").set_value(True)
-        at.toggle(key="px_events").set_value(True)
-
-    def filters(at: AppTest) -> None:
-        at.multiselect(key="px_ev_jur").set_value(["US", "Australia"])
-
-    at = render("prices", {"symbols": ["MP"]}, then=[custom, dates, more, options, filters])
-    assert_total(at, full_charts=1, context="prices choices to url")
+def test_prices_link_carries_custom_range_and_more_options() -> None:
+    """An old link opens the custom dates and the "More options" choices (closed, but applied
+    and kept in the URL), and the address bar then holds a link that reopens the same view."""
+    at = render("prices", FULL_PRICES_LINK)
+    assert_total(at, full_charts=1, context="full prices link")
+    _assert_full_view(at)
+    assert not at.session_state["px_more"]  # the expander stays closed
     url = _url(at)
-    assert url["range"] == ["Custom"]
-    assert (url["from"], url["to"]) == (["2024-03-01"], ["2024-09-30"])
-    assert url["spac"] == ["1"] and url["events"] == ["1"]
-    assert url["ev_jur"] == ["US", "Australia"] and "ev_cat" not in url
+    assert url == {**_as_lists(FULL_PRICES_URL), "px_symbols": _labels("MP", "UUUU")}
+    again = render("prices", url)  # the address bar, opened by someone else
+    assert_total(again, full_charts=1, context="full prices link, reopened")
+    _assert_full_view(again)
+    assert _url(again) == url
+    ids = render("prices", FULL_PRICES_URL)  # symbols by id, as a hand-written link has them
+    _assert_full_view(ids)
+
+
+def _bound(element: object) -> str:
+    return element.proto.query_param_key  # type: ignore[attr-defined]
+
+
+def test_every_prices_control_is_bound_to_its_url_parameter() -> None:
+    """Streamlit's bind="query-params" writes each choice into the URL as the user makes it
+    (the browser test sees the address bar change): every control carries its parameter."""
+    at = render("prices", {"px_symbols": "MP", "px_range": "Custom", "px_events": "true",
+                           "px_risk_open": "true"})  # fmt: skip
+    assert_total(at, full_charts=2, context="bound controls")
+    widgets = [
+        at.multiselect(key="px_symbols"),
+        at.button_group(key="px_range"),
+        at.button_group(key="px_mode"),
+        at.button_group(key="px_ccy"),
+        at.toggle(key="px_log"),
+        at.button_group(key="px_bench"),
+        at.date_input(key="px_custom"),
+        at.toggle(key="px_spac"),
+        at.toggle(key="px_events"),
+        at.multiselect(key="px_ev_cat"),
+        at.multiselect(key="px_ev_jur"),
+        at.selectbox(key="px_risk_bench"),
+        at.selectbox(key="px_risk_a"),
+        at.selectbox(key="px_risk_b"),
+        at.select_slider(key="px_risk_window"),
+        at.select_slider(key="px_risk_overlap"),
+    ]
+    assert [_bound(w) for w in widgets] == [w.key for w in widgets]
+    assert {"px_more", "px_risk_open"} <= {_bound(e) for e in at.expander}
+    # The Risk tabs: a link in today's names opens the tab Streamlit reads from the URL.
+    beta = render("prices", {"px_symbols": "MP", "px_risk_open": "true", "px_risk_tabs": "Beta"})
+    assert beta.session_state["px_risk_tabs"] == "Beta"
+    assert _url(beta)["px_risk_tabs"] == ["Beta"]
 
 
 def test_prices_link_with_bad_options_says_so_and_keeps_the_rest() -> None:
@@ -109,23 +156,26 @@ def test_prices_link_with_bad_options_says_so_and_keeps_the_rest() -> None:
     at = render("prices", query)
     assert_total(at, full_charts=1, context="bad prices link")
     text = _plain(at)
-    for bad in ("2025-13-01", "[x](//x.invalid/c)", "Mars"):
+    for bad in ("2025-13-01", "[x](//x.invalid/c)", "Mars", "yes"):
         assert bad in text, text
     assert "only one end of a custom range" in text
     ss = at.session_state
     assert ss["px_ev_cat"] == ["tariff"] and ss["px_events"] is True
     assert "px_spac" not in ss or not ss["px_spac"]
     url = _url(at)
-    assert "from" in url and "ev_jur" not in url and "spac" not in url  # default range written
+    assert url["px_range"] == ["Custom"] and url["px_ev_cat"] == ["tariff"]
+    assert not {"px_custom", "px_ev_jur", "px_spac", "from", "to", "ev_jur"} & set(url)
 
 
 def test_prices_link_with_a_date_the_picker_cannot_show_says_so() -> None:
-    at = render(
-        "prices", {"symbols": "MP", "range": "Custom", "from": "1900-01-01", "to": "2025-01-01"}
-    )
-    assert_total(at, full_charts=1, context="prices link far date")
-    assert "1900-01-01" in _plain(at)
-    assert _url(at)["from"] != ["1900-01-01"]
+    for query in (
+        {"symbols": "MP", "range": "Custom", "from": "1900-01-01", "to": "2025-01-01"},
+        {"px_symbols": "MP", "px_range": "Custom", "px_custom": ["1900-01-01", "2025-01-01"]},
+    ):
+        at = render("prices", query)
+        assert_total(at, full_charts=1, context="prices link far date")
+        assert "1900-01-01" in _plain(at)
+        assert "1900-01-01" not in str(_url(at))
 
 
 RISK_LINK = {
@@ -137,6 +187,16 @@ RISK_LINK = {
     "risk_b": "LYC.AX",
     "risk_window": "126",
     "risk_overlap": "40",
+}
+RISK_URL = {
+    "px_range": ["3Y"],
+    "px_risk_open": ["true"],
+    "px_risk_tabs": ["Rolling correlation"],
+    "px_risk_bench": ["REMX"],
+    "px_risk_a": ["MP"],
+    "px_risk_b": ["LYC.AX"],
+    "px_risk_window": ["126"],
+    "px_risk_overlap": ["40"],
 }
 
 
@@ -153,8 +213,13 @@ def test_prices_link_opens_the_risk_section_on_its_tab_and_controls() -> None:
     assert at.select_slider(key="px_risk_window").value == 126
     assert at.select_slider(key="px_risk_overlap").value == 40
     assert "not available" not in _plain(at)
-    at.run()  # the next run writes the same link back
-    assert _url(at) == _as_lists(RISK_LINK)
+    at.run()  # the next run keeps the same link
+    expected = {"px_symbols": _labels("MP", "LYC.AX", "UUUU"), **RISK_URL}
+    assert _url(at) == expected
+    again = render("prices", expected)
+    assert at.select_slider(key="px_risk_window").value == 126
+    assert again.session_state["px_risk_tabs"] == "Rolling correlation"
+    assert _url(again) == expected
 
 
 def test_prices_link_with_bad_risk_values_says_so() -> None:

@@ -30,15 +30,13 @@ STEP_PAUSE_S = 0.05
 
 def _prices() -> None:
     from lib.markets.price_view import DEFAULT_SYMBOLS
-    from lib.ui import data, state
+    from lib.ui import data
+    from lib.ui import prices_state as ps
     from lib.ui.views import prices
 
-    defaults = state._PRICE_DEFAULTS
     data.symbol_labels()
     prices.symbol_options(list(DEFAULT_SYMBOLS))
-    key = prices.choice(
-        DEFAULT_SYMBOLS, "local", False, str(defaults["px_range"]), None, str(defaults["px_mode"])
-    )
+    key = prices.choice(DEFAULT_SYMBOLS, "local", False, ps.DEFAULT_RANGE, None, ps.DEFAULT_MODE)
     prices.price_view_for(key)
     prices.summary_table_for(key)
     prices.price_chart_for(key, False, (), None, None)

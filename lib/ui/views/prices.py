@@ -21,6 +21,7 @@ from lib.markets.price_view import (
     missing_symbols,
     resolve_range,
 )
+from lib.prices import quality
 from lib.prices.schema import NO_OFFLINE_DATA
 from lib.ui import data, valuation, vega
 from lib.ui.policy_events import event_overlay_layers
@@ -141,6 +142,43 @@ def price_view_for(key: PriceChoice) -> tuple[PriceView, dict[str, str], pd.Data
     return _price_view(key)
 
 
+#: Said for a symbol that has prices, but none inside the chosen range.
+NO_PRICES_IN_RANGE = "no prices in this range"
+
+
+class Gap(NamedTuple):
+    """A symbol with prices, none of them in the chosen range: where its prices are."""
+
+    symbol: str
+    first: date
+    last: date
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _range_gaps(key: PriceChoice, *, cache_token: str) -> tuple[tuple[str, ...], tuple[Gap, ...]]:
+    tidy, _ = data.display_prices(key.symbols, key.currency, key.include_pre_listing)
+    view = _price_view(key)[0]
+    no_data = tuple(missing_symbols(key.symbols, tidy))
+    shown = view.tidy
+    if view.start is not None:
+        shown = shown[shown["date"] >= pd.Timestamp(view.start)]
+    have = set(shown["symbol"].unique()) if not shown.empty else set()
+    spans = tidy.groupby("symbol")["date"].agg(["min", "max"]) if not tidy.empty else None
+    notes = []
+    for sym in key.symbols:
+        if sym in no_data or sym in have or spans is None:
+            continue
+        notes.append(Gap(sym, spans.loc[sym, "min"].date(), spans.loc[sym, "max"].date()))
+    return no_data, tuple(notes)
+
+
+def range_gaps_for(key: PriceChoice) -> tuple[tuple[str, ...], tuple[Gap, ...]]:
+    """(symbols with no data at all, the symbols that have prices but none in the chosen
+    range, with their first and last date): "no offline data" and "no prices in this range"
+    are different answers."""
+    return _range_gaps(key)
+
+
 @data.token_cached(ttl="1h", max_entries=64)
 def _summary_table(key: PriceChoice, shares_token: str, *, cache_token: str) -> pa.Table:
     return valuation.summary_display_table(_price_view(key)[2])
@@ -195,6 +233,18 @@ def _end_dates_note(key: PriceChoice, *, cache_token: str) -> str | None:
 def end_dates_note_for(key: PriceChoice) -> str | None:
     """:func:`end_dates_note` for one set of choices, built once per view."""
     return _end_dates_note(key)
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _data_notes(key: PriceChoice, *, cache_token: str) -> list[str]:
+    view, *_ = _price_view(key)
+    return quality.series_notes(view.tidy)
+
+
+def data_notes_for(key: PriceChoice) -> list[str]:
+    """The data-quality caveats of the rows this view uses (lib.prices.quality): a return
+    break, a source gap, unadjusted dividends, adjusted closes, repeated or halted days."""
+    return _data_notes(key)
 
 
 def end_dates_note(view: PriceView, summary: pd.DataFrame) -> str | None:

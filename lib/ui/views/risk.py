@@ -18,14 +18,14 @@ import streamlit as st
 from lib import returns
 from lib.markets import risk, risk_charts
 from lib.markets.price_view import build_view
-from lib.ui import data, exports, state, tables, vega, widgets
+from lib.ui import data, exports, tables, vega, widgets
+from lib.ui import prices_state as ps
 from lib.ui.st_internals import DeltaGenerator
 from lib.universe import basket_members, symbol_key
 
-BASKETS = ("West basket", "China basket")
-RISK_TABS = tuple(state.RISK_TAB_CODES.values())
-#: The section's widgets, kept while the section (or their tab) is closed.
-RISK_KEYS = (*state.RISK_PARAMS.values(), "px_risk_tabs")
+BASKETS = ps.BASKETS
+RISK_TABS = ps.RISK_TABS
+BIND = ps.BIND  # the section, its tab and its controls are in the URL while it is open
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
 
 
@@ -166,14 +166,14 @@ def section() -> DeltaGenerator | None:
     """The Risk section's expander, or None while it is closed.
 
     It runs only when open (``on_change="rerun"``): a page switch to Prices then draws the
-    price chart and its summary without the risk charts, tables and controls; their values
-    are kept while it is closed."""
-    state.keep(*RISK_KEYS)
+    price chart and its summary without the risk charts, tables and controls. Its controls
+    are bound to the URL, so Streamlit keeps their values while it is closed."""
     box = st.expander(
         "Risk: drawdown, correlation, rolling correlation, beta",
         icon=":material/monitoring:",
-        key="px_risk_open",
+        key=ps.RISK_OPEN,
         on_change="rerun",
+        bind=BIND,
     )
     return box if box.open else None
 
@@ -189,21 +189,22 @@ def render(
 ) -> None:
     """The Risk section's body (inside :func:`section`): controls, charts, tables, exports."""
     series = list(dict.fromkeys([*symbols, *benchmarks]))
-    pair_options = [*BASKETS, *series]
-    bench_options = list(dict.fromkeys([*benchmarks, "SPY", "REMX", *symbols]))
-    state.check_risk_link({"px_risk_bench": bench_options, "px_risk_a": pair_options,
-                           "px_risk_b": pair_options})  # fmt: skip
+    options = ps.risk_options(symbols, benchmarks)
     c1, c2, c3 = st.columns(3)
-    benchmark = c1.selectbox("Beta against", bench_options, key="px_risk_bench")
-    a = c2.selectbox("Rolling correlation of", pair_options, index=0, key="px_risk_a")
-    b = c3.selectbox("with", pair_options, index=1, key="px_risk_b")
+    benchmark = c1.selectbox("Beta against", options[ps.RISK_BENCH], key=ps.RISK_BENCH, bind=BIND)
+    a = c2.selectbox(
+        "Rolling correlation of", options[ps.RISK_A], index=0, key=ps.RISK_A, bind=BIND
+    )
+    b = c3.selectbox("with", options[ps.RISK_B], index=1, key=ps.RISK_B, bind=BIND)
     c4, c5 = st.columns(2)
     window = c4.select_slider(
-        "Rolling window (sessions)", risk.WINDOWS, value=risk.ROLLING_WINDOW, key="px_risk_window"
-    )
+        "Rolling window (sessions)", risk.WINDOWS, value=risk.ROLLING_WINDOW,
+        key=ps.RISK_WINDOW, bind=BIND,
+    )  # fmt: skip
     min_overlap = c5.select_slider(
-        "Minimum common trading days", risk.OVERLAPS, value=risk.MIN_OVERLAP, key="px_risk_overlap"
-    )
+        "Minimum common trading days", risk.OVERLAPS, value=risk.MIN_OVERLAP,
+        key=ps.RISK_OVERLAP, bind=BIND,
+    )  # fmt: skip
     # Cached on these small choices only (the symbols as one normalised tuple).
     rv = _risk_view(
         symbol_key(series), currency, include_pre_listing, range_key, custom, benchmark or "SPY",
@@ -215,7 +216,7 @@ def render(
     # Only the open tab runs and draws (on_change="rerun"): a page switch to Prices draws
     # one risk chart, not three.
     dd_tab, corr_tab, roll_tab, beta_tab = st.tabs(
-        list(RISK_TABS), key="px_risk_tabs", on_change="rerun"
+        list(RISK_TABS), key=ps.RISK_TAB, on_change="rerun", bind=BIND
     )
     if dd_tab.open:
         with dd_tab:

@@ -260,14 +260,13 @@ def select(
     kinds: Sequence[str] = (),
     jurisdictions: Sequence[str] = (),
     symbols: Sequence[str] = (),
+    span: tuple[date, date] | None = None,
 ) -> pd.DataFrame:
-    """Rows whose period overlaps the horizon, filtered by kind, jurisdiction and symbols.
-
-    Empty filters mean "all". A symbol filter keeps rows naming any of the symbols.
-    """
+    """Rows whose period overlaps the horizon (or ``span``), filtered by kind, jurisdiction
+    and symbols. Empty filters mean "all"; a symbol filter keeps rows naming any of them."""
     if table.empty:
-        return table
-    lo, hi = window(horizon, today)
+        return table.assign(countdown=pd.Series(dtype=str))
+    lo, hi = span if span is not None else window(horizon, today)
     keep = (table["end"] >= pd.Timestamp(lo)) & (table["start"] <= pd.Timestamp(hi))
     if kinds:
         keep &= table["kind"].isin(list(kinds))

@@ -103,6 +103,10 @@ class FakeYahoo:
         self.shares: dict[str, list[tuple[date, int]]] = {}
         #: Per-symbol failure of that endpoint: "status" (500), "malformed" or "bad-request".
         self.share_faults: dict[str, str] = {}
+        #: Earnings dates served by quoteSummary calendarEvents (Ticker.calendar): symbol -> days.
+        self.earnings: dict[str, list[date]] = {}
+        #: Per-symbol failure of that endpoint: "429", "status" (500), "malformed" or "empty".
+        self.earnings_faults: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.log: list[tuple[str, dict[str, str]]] = []
         self.hanging = 0  # requests currently held open by a HANG fault
@@ -296,6 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._chart(path.rsplit("/", 1)[1].upper(), query)
         elif path.startswith(SHARES_PATH):
             self._shares(path.rsplit("/", 1)[1].upper(), query)
+        elif path.startswith(QUOTE_SUMMARY_PATH):
+            self._calendar(path.rsplit("/", 1)[1].upper(), query)
         else:
             body = {"finance": {"result": None, "error": {"code": "Not Found"}}}
             self._send(404, json.dumps(body).encode())
@@ -323,6 +329,24 @@ class _Handler(BaseHTTPRequestHandler):
             result["timestamp"] = [t for t, _ in points]
             result["shares_out"] = [n for _, n in points]
         body = {"timeseries": {"result": [result], "error": None}}
+        self._send(200, json.dumps(body).encode())
+
+    def _calendar(self, symbol: str, query: dict[str, str]) -> None:
+        """yfinance's Ticker.calendar reads quoteSummary?modules=calendarEvents."""
+        fault = self.fake.earnings_faults.get(symbol)
+        if fault == "429":
+            self._send(429, b"Too Many Requests", "text/plain")
+            return
+        if fault == "status":
+            self._send(500, b'{"finance": {"error": {"code": "Internal Server Error"}}}')
+            return
+        if fault == "malformed":
+            self._send(200, b'{"quoteSummary": {"result": [{"calendarEvents": {"earn')
+            return
+        days = [] if fault == "empty" else self.fake.earnings.get(symbol, [])
+        stamps = [int(datetime.combine(d, time(12), tzinfo=UTC).timestamp()) for d in days]
+        events: dict[str, Any] = {"earnings": {"earningsDate": stamps}} if stamps else {}
+        body = {"quoteSummary": {"result": [{"calendarEvents": events}], "error": None}}
         self._send(200, json.dumps(body).encode())
 
     def _chart(self, symbol: str, query: dict[str, str]) -> None:
@@ -370,6 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 SHARES_PATH = "/ws/fundamentals-timeseries/v1/finance/timeseries/"
+QUOTE_SUMMARY_PATH = "/v10/finance/quoteSummary/"
 
 
 class LoopbackSession(requests.Session):

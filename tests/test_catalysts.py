@@ -168,3 +168,63 @@ def test_offline_earnings_are_sourced() -> None:
     off = earnings.load_offline()
     assert off["source_url"].str.startswith("https://").all()
     assert off.loc[off["symbol"] == "MP", "date"].min() == pd.Timestamp("2025-11-06")
+
+
+# --------------------------------------------------------------------------- online, fake Yahoo
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    from tests.fake_yahoo import running_fake
+
+    with running_fake(tmp_path, monkeypatch) as fy:
+        yield fy
+
+
+def _yahoo(fy) -> earnings.YahooEarnings:
+    from lib.prices.yahoo import probe_reachable
+
+    return earnings.YahooEarnings(
+        session=fy.session(), probe=lambda: probe_reachable("127.0.0.1", fy.port, ttl=0)
+    )
+
+
+def test_online_earnings_through_yfinance(fake, tmp_path) -> None:
+    fake.earnings["MP"] = [date(2027, 2, 18)]
+    fake.earnings["UUUU"] = [date(2027, 2, 24), date(2027, 2, 26)]
+    got = earnings.refresh(["MP", "UUUU"], _yahoo(fake), tmp_path / "c", TODAY)
+    assert got.updated == ["MP", "UUUU"] and not got.kept
+    t = got.table
+    assert set(t.loc[t["symbol"] == "UUUU", "date"].dt.date) == {
+        date(2027, 2, 24),
+        date(2027, 2, 26),
+    }
+    assert (t["as_of"] == TODAY.isoformat()).all() and (t["confidence"] == "unverified").all()
+    cat = model.from_earnings(t)
+    assert "earnings-MP-2027-02-18" in set(cat["uid"])
+
+
+@pytest.mark.parametrize("fault", ["429", "status", "malformed", "empty"])
+def test_online_failure_keeps_the_last_good_cache_and_says_so(fake, tmp_path, fault) -> None:
+    fake.earnings["MP"] = [date(2027, 2, 18)]
+    cache = tmp_path / "c"
+    assert earnings.refresh(["MP"], _yahoo(fake), cache, TODAY).updated == ["MP"]
+    before = (cache / earnings.CACHE_NAME).read_bytes()
+    fake.earnings_faults["MP"] = fault
+    got = earnings.refresh(["MP"], _yahoo(fake), cache, date(2026, 12, 8))
+    assert got.updated == [] and "MP" in got.kept
+    assert (cache / earnings.CACHE_NAME).read_bytes() == before  # nothing rewritten
+    assert got.table.loc[0, "date"] == pd.Timestamp("2027-02-18")
+    assert "kept the last good dates for MP" in got.summary()
+
+
+def test_unreachable_yahoo_is_reported_not_raised(tmp_path) -> None:
+    class Down:
+        def available(self) -> bool:
+            return False
+
+        def earnings_dates(self, symbol):  # pragma: no cover - never asked
+            raise AssertionError
+
+    got = earnings.refresh(["MP"], Down(), tmp_path, TODAY)
+    assert got.offline and got.table.empty and "unreachable" in got.summary()

@@ -88,3 +88,29 @@ def test_usd_symbols_untouched_and_unknown_currency_flagged() -> None:
 )
 def test_fx_symbols_for(currencies: set[str], expected: list[str]) -> None:
     assert fx.fx_symbols_for(currencies) == expected
+
+
+def test_jpy_has_no_offline_rates_so_4063_t_is_not_shown_in_usd(store: PriceStore) -> None:
+    """Issue 21: Shin-Etsu (JPY) follows the AUD/CNY rule: no rate, no USD value, and a note
+    that says why; never a yen price passed off as dollars."""
+    prices = store.load(["4063.T"])
+    assert len(prices) == 585  # the offline series exists...
+    assert store.load(["JPY=X"]).empty  # ...but no yen FX series does
+    conv = fx.convert_to_usd(prices, {"4063.T": "JPY"}, store.load(["JPY=X"]))
+    assert conv.prices[["open", "high", "low", "close", "adj_close"]].isna().all().all()
+    note = conv.notes["4063.T"]
+    assert note.startswith("no JPY=X rates available (no offline JPY FX series")
+    assert note.endswith("not shown in USD")
+    # The same path the pages use: local currency keeps the yen prices untouched.
+    from lib.prices.display import display_prices
+
+    shown = display_prices(
+        prices, ("4063.T",), listed={}, currency_of={"4063.T": "JPY"}, rates=None,
+        currency="local", include_pre_listing=False,
+    )  # fmt: skip
+    assert shown.notes == {} and shown.prices["close"].iloc[-1] == 7758.0
+    usd = display_prices(
+        prices, ("4063.T",), listed={}, currency_of={"4063.T": "JPY"}, rates=None,
+        currency="USD", include_pre_listing=False,
+    )  # fmt: skip
+    assert "4063.T" in usd.notes and usd.prices["adj_close"].isna().all()

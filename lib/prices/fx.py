@@ -83,15 +83,23 @@ def convert_to_usd(
             merged[col] = merged[col] * factor
         missing = merged["rate"].isna()
         if missing.any():
-            notes[str(sym)] = _coverage_note(fx_sym, merged.loc[missing, "date"], rates)
+            notes[str(sym)] = _coverage_note(fx_sym, merged.loc[missing, "date"], rates, ccy)
         frames.append(merged.drop(columns="rate"))
     out = pd.concat(frames, ignore_index=True) if frames else prices.iloc[0:0]
     return Conversion(out, notes)
 
 
-def _coverage_note(fx_sym: str, missing_dates: pd.Series, rates: pd.DataFrame) -> str:
+def _coverage_note(
+    fx_sym: str, missing_dates: pd.Series, rates: pd.DataFrame, ccy: str = ""
+) -> str:
     if rates.empty:
-        return f"no {fx_sym} rates available; not shown in USD"
+        # The snapshot has no series for this currency at all (JPY for 4063.T): say so, in the
+        # same words as a partial gap, rather than leave the reader guessing.
+        what = f"{ccy} FX series" if ccy else "FX series"
+        return (
+            f"no {fx_sym} rates available (no offline {what}; Yahoo adds it when online); "
+            "not shown in USD"
+        )
     first, last = rates["date"].min(), rates["date"].max()
     parts = []
     if (missing_dates < first).any():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, phone, vega, warm, widgets
+from lib.ui import frame, phone, vega, warm
+from lib.ui import scoreboard as supply_gap
 from lib.ui.views import home as view
-from lib.ui.views import supply
 
 frame.page_setup(
     "Rare Earths Revival",
@@ -24,19 +24,14 @@ start = START_CHOICES.get(start_label or "Since Jan 2024")
 phone.chart_first("home_chart_box", "home_start", keep_first=True)
 home = view.home_overview(start)
 
-cols = st.columns(len(home.kpis))
-for col, kpi in zip(cols, home.kpis, strict=True):
-    col.metric(
-        kpi.label,
-        widgets.fmt_pct(kpi.value),
-        help=f"{kpi.detail} · as of {widgets.fmt_date(kpi.as_of)}",
-        border=True,
-    )
+view.kpi_cards(home)  # each card shows its own date (a symbol's latest close / common date)
 
 st.caption(
-    "**The physical gap**: China's latest share of mining and of magnets, US import reliance"
+    "**The physical gap**: China's latest share of mining and of magnets, US import reliance "
+    "(each against the same edition's previous year), and the gap by stage"
 )
-supply.gap_row()
+supply_gap.gap_row()
+supply_gap.scoreboard(compact=True)
 
 with st.container(key="home_chart_box"):  # first on a phone (lib.ui.phone)
     st.subheader("West basket vs China basket")

@@ -9,10 +9,12 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from lib.paths import ROOT
-from lib.supply import model
+from lib.supply import capacity, equities, production
+from lib.supply.editions import editions_newest_first
 from lib.supply.load import load_supply
 from tests.apptest_frame import page_app
 
@@ -22,6 +24,7 @@ LATEST, PREVIOUS = "MCS2026 v1.3", "MCS2025"
 #: Listed companies with prices in the shipped snapshot (derived: the snapshot grows).
 OFFLINE = set(pd.read_parquet(ROOT / "data" / "prices" / "snapshot.parquet")["symbol"])
 CHART_KEYS = [
+    "sup_chart_headline",
     "sup_chart_production",
     "sup_chart_vintage",
     "sup_chart_share",
@@ -37,10 +40,12 @@ def specs(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
-def rows(at: AppTest, i: int) -> list[dict]:
-    """Every data row of the i-th chart (Streamlit ships Altair datasets as Arrow)."""
+def rows(at: AppTest, key: str) -> list[dict]:
+    """Every data row of the chart ``key`` (Streamlit ships Altair datasets as Arrow)."""
     out: list[dict] = []
-    for ds in at.get("vega_lite_chart")[i].proto.datasets:
+    charts = at.get("vega_lite_chart")
+    i = CHART_KEYS.index(key) - (len(CHART_KEYS) - len(charts))  # only the company chart can go
+    for ds in charts[i].proto.datasets:
         out += pa.ipc.open_stream(ds.data.data).read_pandas().to_dict("records")
     return out
 
@@ -68,7 +73,8 @@ def test_page_renders_all_sections_charts_and_exports(at: AppTest) -> None:
     assert any("US net import reliance" in lab for lab in labels)
     assert any(m.value == "67%" for m in at.metric)
     body = text(at)
-    assert "34,000 t/yr" in body and "~240,000 t" in body  # magnet sentence, comparable figures
+    assert "15,200 t/yr" in body and "~240,000 t" in body  # magnet sentence, comparable figures
+    assert "not output" in body  # capacity against output says so
     assert "metal making" in body and "not found" in body  # the gap is shown, not filled
     assert "no earlier figure on the same basis" in body
     for chart in at.get("vega_lite_chart"):  # each chart as shipped: spec + Arrow datasets
@@ -79,20 +85,18 @@ def test_page_renders_all_sections_charts_and_exports(at: AppTest) -> None:
 def test_default_edition_is_latest_and_vintage_compares_previous(at: AppTest) -> None:
     assert at.selectbox(key="sup_edition").value == LATEST
     assert at.selectbox(key=f"sup_compare_{LATEST}").value == PREVIOUS
-    production = rows(at, 0)
+    production = rows(at, "sup_chart_production")
     china = {r["year"]: r["tonnes_reo"] for r in production if r.get("group") == "China"}
     assert china == {2024: 270_000, 2025: 270_000}
-    vintage = [r for r in rows(at, 1) if r.get("year") == 2024]
+    vintage = [r for r in rows(at, "sup_chart_vintage") if r.get("year") == 2024]
     assert {r["edition"]: r["tonnes_reo"] for r in vintage} == {PREVIOUS: 13_000, LATEST: 29_000}
 
 
-@pytest.mark.parametrize(
-    "edition", [e for e in model.editions_newest_first(load_supply().production)]
-)
+@pytest.mark.parametrize("edition", editions_newest_first(load_supply().production))
 def test_every_edition_renders(at: AppTest, edition: str) -> None:
     at.selectbox(key="sup_edition").set_value(edition).run()
     assert not at.exception, [e.value for e in at.exception]
-    production = rows(at, 0)
+    production = rows(at, "sup_chart_production")
     assert production and {r["edition"] for r in production} == {edition}
     if edition.startswith("DS140"):
         assert "cannot be split out" in text(at)
@@ -101,47 +105,51 @@ def test_every_edition_renders(at: AppTest, edition: str) -> None:
 def test_compare_and_country_controls(at: AppTest) -> None:
     at.selectbox(key="sup_edition").set_value(LATEST).run()
     at.selectbox(key=f"sup_compare_{LATEST}").set_value("MCS2024").run()
-    at.selectbox(key="sup_country").set_value(model.REST).run()
+    at.selectbox(key="sup_country").set_value(production.REST).run()
     assert not at.exception
-    vintage = rows(at, 1)
+    vintage = rows(at, "sup_chart_vintage")
     assert {r["edition"] for r in vintage} == {"MCS2024", LATEST}
-    assert {r["country"] for r in vintage} == {model.REST}
+    assert {r["country"] for r in vintage} == {production.REST}
 
 
 def test_share_toggle_hides_earlier_editions(at: AppTest) -> None:
     at.toggle(key="sup_share_earlier").set_value(True).run()
-    assert any(r.get("latest_vintage") is False for r in rows(at, 2))
+    assert any(r.get("latest_vintage") is False for r in rows(at, "sup_chart_share"))
     at.toggle(key="sup_share_earlier").set_value(False).run()
     assert not at.exception
-    assert all(r.get("latest_vintage") is not False for r in rows(at, 2))
+    assert all(r.get("latest_vintage") is not False for r in rows(at, "sup_chart_share"))
 
 
 def test_pipeline_controls(at: AppTest) -> None:
     at.toggle(key="sup_unverified").set_value(False).run()
     assert not at.exception
-    assert not any(r.get("confidence") == "unverified" for r in rows(at, 3))
+    assert not any(r.get("confidence") == "unverified" for r in rows(at, "sup_chart_pipeline"))
     at.toggle(key="sup_unverified").set_value(True).run()
-    assert any(r.get("confidence") == "unverified" for r in rows(at, 3))
+    assert any(r.get("confidence") == "unverified" for r in rows(at, "sup_chart_pipeline"))
     at.select_slider(key="sup_year").set_value(2025).run()
     assert not at.exception
     body = text(at)
-    assert "for 2025 adds up to 5,000 t/yr" in body
+    assert "by 2025 if every plant is on time adds up to 5,000 t/yr" in body
 
 
-@pytest.mark.parametrize("symbol", list(model.listed_companies(load_supply().pipeline)["symbol"]))
+@pytest.mark.parametrize(
+    "symbol", list(equities.listed_companies(load_supply().pipeline)["symbol"])
+)
 def test_every_company(at: AppTest, symbol: str) -> None:
     at.selectbox(key="sup_company").set_value(symbol).run()
     assert not at.exception, [e.value for e in at.exception]
     charts = len(at.get("vega_lite_chart"))
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(i.value for i in at.info).replace("\\", "")
     if symbol in OFFLINE:
         assert charts == len(CHART_KEYS)
-        assert any(r.get("symbol") == symbol for r in rows(at, 7))
+        assert any(r.get("symbol") == symbol for r in rows(at, "sup_chart_company"))
     else:
         assert charts == len(CHART_KEYS) - 1 and f"No offline prices for {symbol}" in infos
     links = {p.proto.label: p.proto for p in at.get("page_link")}
     link = links[f"Open {symbol} on Prices"]
     assert link.page == "Prices" and link.query_string == f"symbols={symbol}&range=Max"
+    overlay = links[f"Open {symbol} on Prices with milestones overlaid"].query_string
+    assert overlay.startswith(f"symbols={symbol}&range=Max&events=1&ev_cat=corporate+milestone")
 
 
 @pytest.mark.parametrize("since", ["1Y", "3Y", "Since 2020"])
@@ -149,39 +157,57 @@ def test_since_control_rebases_at_first_close(at: AppTest, since: str) -> None:
     at.selectbox(key="sup_company").set_value("MP").run()
     at.button_group(key="sup_since").set_value(since).run()
     assert not at.exception
-    company = [r for r in rows(at, 7) if "rebased" in r]
+    company = [r for r in rows(at, "sup_chart_company") if "rebased" in r]
     first = min(company, key=lambda r: r["date"])
     assert first["rebased"] == pytest.approx(100.0)
 
 
-def test_open_on_prices_overlays_milestones() -> None:
+def test_prices_link_carries_the_overlay_and_supply_writes_no_prices_keys() -> None:
+    """The milestones link opens Prices on its own URL parameters; Supply never seeds the
+    Prices page's session keys."""
     at = page_app(PAGE).run()
     at.selectbox(key="sup_company").set_value("USAR").run()
-    at.button(key="sup_open_prices").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.multiselect(key="px_symbols").value == ["USAR"]
-    assert at.toggle(key="px_events").value is True
-    assert "corporate milestone" in at.multiselect(key="px_ev_cat").value
+    assert not at.exception
+    for key in ("px_symbols", "px_events", "px_more", "px_ev_cat", "px_range"):
+        assert key not in at.session_state, key
+    link = next(
+        p.proto for p in at.get("page_link") if p.proto.label.endswith("milestones overlaid")
+    )
+    query = {k: v for k, v in (kv.split("=") for kv in link.query_string.split("&"))}
+    prices = page_app(
+        "pages/1_Prices.py",
+        query={
+            "symbols": "USAR",
+            "range": "Max",
+            "events": query["events"],
+            "ev_cat": ["corporate milestone", "funding/loan/grant", "equity stake/price floor"],
+        },
+    ).run()
+    assert not prices.exception, [e.value for e in prices.exception]
+    assert prices.multiselect(key="px_symbols").value == ["USAR"]
+    assert prices.session_state["px_events"] is True
+    assert "corporate milestone" in prices.session_state["px_ev_cat"]
 
 
 def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPatch) -> None:
     from lib.supply.schema import SupplyDataError
-    from lib.ui.views import supply as ui_supply_view
+    from lib.ui import scoreboard
 
     def broken(*_a: object) -> None:
         raise SupplyDataError("The supply data file targets.csv is invalid: row 3 unit: bad.")
 
-    monkeypatch.setattr(ui_supply_view, "load_supply", broken)
+    monkeypatch.setattr(scoreboard, "load_supply", broken)
+    scoreboard.supply_tables.clear()
     at = page_app(PAGE).run()
     assert not at.exception
-    assert "targets.csv is invalid" in " ".join(e.value for e in at.error)
+    assert "targets.csv is invalid" in " ".join(e.value for e in at.error).replace("\\", "")
 
 
-def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
+def test_gap_row_compares_one_edition_and_colours_by_meaning() -> None:
     def home_gap_row() -> None:
-        from lib.ui.views import supply as ui_supply_view
+        from lib.ui import scoreboard
 
-        ui_supply_view.gap_row()
+        scoreboard.gap_row()
 
     at = AppTest.from_function(home_gap_row, default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -191,18 +217,58 @@ def test_gap_row_for_home_renders_three_metrics_with_editions() -> None:
         "China's share of magnet making (2024)",
         "US net import reliance (2025)",
     }
-    assert metrics["US net import reliance (2025)"].value == "67%"
-    assert metrics["US net import reliance (2025)"].delta == "-13.0 pp"
-    assert (
-        metrics["China's share of magnet making (2024)"].delta is None
-        or not metrics["China's share of magnet making (2024)"].delta
-    )
+    nir = metrics["US net import reliance (2025)"]
+    assert (nir.value, nir.delta) == ("67%", "+14.0 pp vs 2024")  # 53% -> 67%, MCS2026 alone
+    assert nir.proto.color == Metric.MetricColor.RED  # reliance rose: bad news for the West
+    mining = metrics["China's share of mining (2025)"]
+    assert (mining.value, mining.delta) == ("69.2%", "-1.9 pp vs 2024")
+    assert mining.proto.color == Metric.MetricColor.GREEN
+    assert not metrics["China's share of magnet making (2024)"].delta
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
-    assert "MCS2026 v1.3" in captions and "vs MCS2025 (2024)" in captions
+    assert "MCS2026 v1.3 · +14.0 pp since 2024 (same edition), worse for the West" in captions
+    assert "MCS2026 v1.3 revised 2024 from 80% (MCS2025) to 53%" in captions
+    assert "vs MCS2025" not in captions
 
 
-_EDITIONS = model.editions_newest_first(load_supply().production)
-_COUNTRIES = [model.CHINA, model.REST, model.WORLD, "Australia", "United States", "Burma"]
+def test_scoreboard_heads_the_page_with_four_stages(at: AppTest) -> None:
+    board = at.main.dataframe[0].value
+    assert board["stage"].tolist() == ["Mining", "Separation and refining", "Metal making",
+                                       "Magnets"]  # fmt: skip
+    assert {"china_source", "trend", "confidence"} <= set(board.columns)
+    magnets = board.set_index("stage").loc["Magnets"]
+    assert magnets["west_by"] == "15,200 t/yr NdFeB magnets"
+    assert "sup_dl_scoreboard" in {b.key for b in at.get("download_button")}
+
+
+def test_compare_link_values_are_checked_and_named() -> None:
+    at = page_app(
+        PAGE, query={"sup_compare_MCS2099": "MCS2025", f"sup_compare_{LATEST}": "bogus"}
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = " ".join(i.value for i in at.info).replace("\\", "")
+    assert "MCS2099: MCS2025" in notes and "bogus" in notes
+    assert at.selectbox(key=f"sup_compare_{LATEST}").value == PREVIOUS
+    assert "sup_compare_MCS2099" not in at.query_params
+
+
+def test_short_company_link_stays_in_the_address_bar() -> None:
+    at = page_app(PAGE, query={"sup_company": "USAR"}).run()
+    assert not at.exception
+    assert at.selectbox(key="sup_company").value == "USAR"
+    assert at.query_params["sup_company"] in ("USAR", ["USAR"])
+    bad = page_app(PAGE, query={"sup_company": "NOPE"}).run()
+    assert "NOPE" in " ".join(i.value for i in bad.info)
+
+
+_EDITIONS = editions_newest_first(load_supply().production)
+_COUNTRIES = [
+    production.CHINA,
+    production.REST,
+    production.WORLD,
+    "Australia",
+    "United States",
+    "Burma",
+]
 
 
 @settings(
@@ -215,7 +281,7 @@ _COUNTRIES = [model.CHINA, model.REST, model.WORLD, "Australia", "United States"
     compare=hs.integers(0, len(_EDITIONS) - 2),
     country=hs.sampled_from(_COUNTRIES),
     unverified=hs.booleans(),
-    year=hs.sampled_from(list(model.PIPELINE_YEARS)),
+    year=hs.sampled_from(list(capacity.PIPELINE_YEARS)),
     since=hs.sampled_from(["1Y", "3Y", "Since 2020"]),
 )
 def test_any_widget_state_renders(

@@ -96,7 +96,40 @@ def test_derived_rows_say_how() -> None:
     derived = share[share["confidence"] == "derived"]
     assert len(derived) == 10 and derived["note"].str.startswith("Derived:").all()
     pipe = read_raw("capacity_pipeline.csv")
-    assert pipe.loc[pipe["id"] == "P19B", "note"].iloc[0].startswith("Derived row")
+    for row in ("P19B", "P13B", "P13C"):
+        assert pipe.loc[pipe["id"] == row, "note"].iloc[0].startswith("Derived row")
+
+
+#: What each pipeline figure is, from supply.md section 3 (P02 "2025 prod.", P13 "1,200 ->
+#: 4,800 -> 10,000 (phase 1 / nameplate / 2026 target)", P18 "~4,500 (2030 goal)").
+BASES = {
+    "P01": "production", "P02": "production", "P13": "phase", "P13B": "nameplate",
+    "P13C": "target", "P18": "goal", "P19": "phase", "P17": "not comparable",
+}  # fmt: skip
+
+
+def test_capacity_basis_is_normalised_from_the_fact_base() -> None:
+    pipe = load_table("capacity_pipeline.csv").set_index("id")
+    assert {k: pipe.loc[k, "capacity_basis"] for k in BASES} == BASES
+    assert set(pipe["capacity_basis"]) <= set(schema.CAPACITY_BASES)
+    assert pipe.loc["P13", "capacity_value"] == 1_200 and pipe.loc["P13C", "target_year"] == 2026
+    assert pd.isna(pipe.loc["P16", "target_year"])  # 2027 is only a partial start
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "problem"),
+    [
+        ("P02", "capacity_basis", "installed", "is not one of"),
+        ("P08", "capacity_basis", "not comparable", "a 'not comparable' row has no value"),
+        ("P17", "capacity_basis", "nameplate", "a row without a value is 'not comparable'"),
+        ("P18", "target_year", "", "needs its year"),
+    ],
+)
+def test_capacity_basis_rules(row: str, column: str, value: str, problem: str) -> None:
+    raw = read_raw("capacity_pipeline.csv")
+    raw.loc[raw["id"] == row, column] = value
+    found = " ".join(problems(raw, "capacity_pipeline.csv"))
+    assert problem in found, found
 
 
 # --------------------------------------------------------------------------- broken files

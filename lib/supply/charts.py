@@ -12,8 +12,8 @@ import pandas as pd
 
 from lib.charts import CHART_POINT_BUDGET
 from lib.downsample import downsample_long
-from lib.supply.model import CHINA, PIPELINE_YEARS, REST
-from lib.supply.schema import SHARE_STAGES, STATUSES
+from lib.supply.production import CHINA, NEWEST, NO_SPLIT, REST
+from lib.supply.schema import SHARE_STAGES
 
 #: Points per series on the company chart (it spans about as wide as the price chart).
 COMPANY_POINTS = CHART_POINT_BUDGET
@@ -22,7 +22,7 @@ PRICE_UNIT = "index, 100 = first close shown (local currency)"
 PRICE_SOURCE = "local price store (shipped snapshot or Yahoo Finance cache)"
 DASHED = [4, 3]
 SOLID = [1, 0]
-GROUP_COLORS = {CHINA: "#b91c1c", REST: "#1d4ed8", "World (no country split)": "#6b7280"}
+GROUP_COLORS = {CHINA: "#b91c1c", REST: "#1d4ed8", NO_SPLIT: "#6b7280"}
 STATUS_COLORS = {
     "operating": "#15803d",
     "commissioning": "#65a30d",
@@ -68,6 +68,31 @@ def mine_production_chart(frame: pd.DataFrame, height: int = 300) -> alt.Chart:
     )
 
 
+def headline_production_chart(frame: pd.DataFrame, height: int = 300) -> alt.LayerChart:
+    """China against the rest of the world for every year, each year from the newest edition
+    that prints it (``production.newest_split``), its edition written above its bar."""
+    bars = mine_production_chart(frame, height)
+    totals = frame.groupby(["year", "edition_short"], as_index=False)["tonnes_reo"].sum()
+    labels = (
+        alt.Chart(totals)
+        .mark_text(dy=-6, fontSize=9, angle=0, color="#374151")
+        .encode(
+            x=alt.X("year:O"),
+            y=alt.Y("tonnes_reo:Q"),
+            text="edition_short:N",
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("edition_short:N", title=f"Edition ({NEWEST})"),
+            ],
+        )
+    )
+    return alt.layer(bars, labels).properties(
+        title=alt.Title(
+            f"Mine production, t REO: {NEWEST}", subtitle="Edition above each bar", fontSize=12
+        )
+    )
+
+
 def vintage_chart(frame: pd.DataFrame, country: str, height: int = 260) -> alt.Chart:
     """The same years side by side from each edition: how USGS revised ``country``."""
     editions = list(dict.fromkeys(frame["edition"]))
@@ -102,8 +127,8 @@ def _share_tooltip() -> list[alt.Tooltip]:
 
 _SHARE_FIELDS = [
     "id", "year", "year_label", "stage", "share_pct", "value_label", "publisher", "basis",
-    "edition", "series", "latest_vintage", "hollow", "flag", "kind", "source_url",
-    "confidence", "note",
+    "edition", "series", "point_edition", "latest_vintage", "hollow", "flag", "kind",
+    "source_url", "confidence", "note",
 ]  # fmt: skip
 
 
@@ -146,181 +171,17 @@ def china_share_chart(points: pd.DataFrame, width: int = 260, height: int = 260)
         .mark_text(dy=-10, fontSize=10)
         .encode(text="value_label:N", color=color)
     )
-    layered = alt.layer(line, solid, hollow, earlier, labels).properties(width=width, height=height)
+    editions = (
+        base.transform_filter(current & (alt.datum.point_edition != ""))
+        .mark_text(dy=12, fontSize=8, color="#4b5563")
+        .encode(text="point_edition:N")
+    )
+    layered = alt.layer(line, solid, hollow, earlier, labels, editions).properties(
+        width=width, height=height
+    )
     return layered.facet(
         column=alt.Column("stage:N").sort(SHARE_STAGES).title(None), data=df
     ).resolve_scale(x="independent")
-
-
-def _capacity_tooltip() -> list[alt.Tooltip]:
-    return [
-        alt.Tooltip("year:O", title="By year"),
-        alt.Tooltip("status:N", title="Status"),
-        alt.Tooltip("capacity:Q", title="Capacity", format=","),
-        alt.Tooltip("unit:N", title="Unit"),
-        alt.Tooltip("projects:N", title="Projects"),
-        alt.Tooltip("sources:N", title="Sources"),
-        alt.Tooltip("confidence:N", title="Confidence"),
-    ]
-
-
-def pipeline_panel(
-    bars: pd.DataFrame,
-    targets: pd.DataFrame,
-    title: str,
-    years: Sequence[int] = PIPELINE_YEARS,
-    width: int = 230,
-    height: int = 140,
-) -> alt.LayerChart:
-    """Cumulative capacity of one (stage, unit) by target year, stacked by status.
-
-    ``targets`` are government goals in the same unit, drawn as labelled horizontal rules
-    (dashed when the goal has no date).
-    """
-    unit = str(bars["unit"].iloc[0]) if len(bars) else ""
-    color = (
-        alt.Color("status:N")
-        .scale(domain=STATUSES, range=[STATUS_COLORS[s] for s in STATUSES])
-        .title("Status")
-        .legend(orient="top")
-    )
-    unverified = alt.datum.confidence == "unverified"
-    stack = (
-        alt.Chart(bars)
-        .mark_bar(strokeWidth=1.5)
-        .encode(
-            x=alt.X("year:O").scale(domain=list(years)).title(None).axis(labelAngle=0),
-            y=alt.Y("capacity:Q").title(unit).axis(format="~s"),
-            color=color,
-            order=alt.Order("status_order:Q"),
-            opacity=alt.when(unverified).then(alt.value(0.35)).otherwise(alt.value(1.0)),
-            stroke=alt.when(unverified).then(alt.value("#111")).otherwise(alt.value(None)),
-            strokeDash=alt.when(unverified).then(alt.value(DASHED)).otherwise(alt.value(SOLID)),
-            tooltip=_capacity_tooltip(),
-        )
-    )
-    layers: list[alt.Chart] = [stack]
-    if len(targets):
-        tgt = targets.assign(
-            dated=targets["target_year"].notna(),
-            when=targets["target_year"].astype("string").fillna("no date"),
-            mark_label=targets["name"]
-            + " ("
-            + targets["target_year"].astype("string").fillna("no date")
-            + ")",
-        )
-        rule = (
-            alt.Chart(tgt)
-            .mark_rule(color="#111", strokeWidth=1.5)
-            .encode(
-                y="target_value:Q",
-                strokeDash=alt.when(alt.datum.dated)
-                .then(alt.value(SOLID))
-                .otherwise(alt.value(DASHED)),
-                tooltip=[
-                    alt.Tooltip("name:N", title="Target"),
-                    alt.Tooltip("target_value:Q", title="Value", format=","),
-                    alt.Tooltip("unit:N", title="Unit"),
-                    alt.Tooltip("when:N", title="By"),
-                    alt.Tooltip("body:N", title="Set by"),
-                    alt.Tooltip("source_url:N", title="Source"),
-                    alt.Tooltip("confidence:N", title="Confidence"),
-                ],
-            )
-        )
-        text = (
-            alt.Chart(tgt)
-            .mark_text(align="left", dx=4, dy=-6, fontSize=10, color="#111")
-            .encode(y="target_value:Q", text="mark_label:N", x=alt.value(0))
-        )
-        layers += [rule, text]
-    return alt.layer(*layers).properties(title=title, width=width, height=height)
-
-
-def pipeline_chart(
-    bars: pd.DataFrame,
-    targets: pd.DataFrame,
-    panels: Sequence[tuple[str, str]],
-    per_row: int = 3,
-) -> alt.VConcatChart:
-    """One panel per (stage, unit), ``per_row`` to a row; y scales are never shared."""
-    charts = []
-    order = {s: i for i, s in enumerate(STATUSES)}
-    for stage, unit in panels:
-        sub = bars[(bars["stage"] == stage) & (bars["unit"] == unit)]
-        sub = sub.assign(status_order=sub["status"].map(order))
-        tg = targets[(targets["stage"] == stage) & (targets["unit"] == unit)]
-        tg = tg[tg["target_value"].notna()]
-        charts.append(pipeline_panel(sub, tg, f"{stage} · {unit}"))
-    rows = [
-        alt.hconcat(*charts[i : i + per_row]).resolve_scale(y="independent")
-        for i in range(0, len(charts), per_row)
-    ]
-    return alt.vconcat(*rows).resolve_scale(y="independent", color="shared")
-
-
-def timeline_chart(
-    frame: pd.DataFrame, domain: Sequence[str], targets: pd.DataFrame, height: int | None = None
-) -> alt.LayerChart:
-    """Every project at its target year, coloured by status; dated targets as rules."""
-    cols = [
-        "id", "label", "stage", "status", "status_detail", "when", "capacity_label",
-        "capacity_basis", "confidence", "source_url", "note",
-    ]  # fmt: skip
-    df = frame[cols]
-    labels = list(df["label"])
-    x = alt.X("when:O").scale(domain=list(domain)).title(None).axis(labelAngle=0)
-    y = alt.Y("label:N").sort(labels).title(None).axis(labelLimit=260)
-    color = (
-        alt.Color("status:N")
-        .scale(domain=STATUSES, range=[STATUS_COLORS[s] for s in STATUSES])
-        .title("Status")
-    )
-    tooltip = [
-        alt.Tooltip("label:N", title="Project"),
-        alt.Tooltip("stage:N", title="Stage"),
-        alt.Tooltip("status_detail:N", title="Status"),
-        alt.Tooltip("when:N", title="Target"),
-        alt.Tooltip("capacity_label:N", title="Capacity (unit)"),
-        alt.Tooltip("capacity_basis:N", title="Basis"),
-        alt.Tooltip("source_url:N", title="Source"),
-        alt.Tooltip("confidence:N", title="Confidence"),
-    ]
-    unverified = alt.datum.confidence == "unverified"
-    base = alt.Chart(df).encode(x=x, y=y)
-    solid = (
-        base.transform_filter(~unverified)
-        .mark_point(filled=True, size=110)
-        .encode(color=color, shape=alt.Shape("stage:N").title("Stage"), tooltip=tooltip)
-    )
-    hollow = (
-        base.transform_filter(unverified)
-        .mark_point(filled=False, size=130, strokeWidth=2, strokeDash=DASHED)
-        .encode(color=color, shape=alt.Shape("stage:N").title("Stage"), tooltip=tooltip)
-    )
-    layers: list[alt.Chart] = []
-    dated = targets[targets["target_year"].notna()]
-    if len(dated):
-        tg = dated.assign(when=dated["target_year"].astype(int).astype(str))
-        tg = tg[tg["when"].isin(list(domain))]
-        tg = tg.groupby("when", as_index=False).agg(
-            targets=("name", lambda s: "; ".join(s)),
-            sources=("source_url", lambda s: " ; ".join(dict.fromkeys(s))),
-        )
-        layers.append(
-            alt.Chart(tg)
-            .mark_rule(color="#6b7280", strokeDash=DASHED, strokeWidth=1.5)
-            .encode(
-                x=alt.X("when:O").scale(domain=list(domain)),
-                tooltip=[
-                    alt.Tooltip("when:N", title="Target year"),
-                    alt.Tooltip("targets:N", title="Government targets"),
-                    alt.Tooltip("sources:N", title="Sources"),
-                ],
-            )
-        )
-    h = height or max(220, 18 * len(df))
-    return alt.layer(*layers, solid, hollow).properties(height=h)
 
 
 def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240) -> alt.LayerChart:
@@ -350,6 +211,12 @@ def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240)
     latest = alt.datum.latest == True  # noqa: E712
     exact = alt.datum.hollow == False  # noqa: E712
     line = base.transform_filter(latest).mark_line(color="#111", strokeWidth=1.5)
+    # The line joins editions: each of its points names the edition it comes from.
+    editions = (
+        base.transform_filter(latest)
+        .mark_text(dy=-10, fontSize=8, color="#374151")
+        .encode(text="point_edition:N")
+    )
     solid = (
         base.transform_filter(exact)
         .mark_point(filled=True, size=60)
@@ -360,7 +227,9 @@ def import_dependence_chart(frame: pd.DataFrame, metric: str, height: int = 240)
         .mark_point(filled=False, size=80, strokeWidth=2, strokeDash=DASHED)
         .encode(color=color, tooltip=tooltip)
     )
-    return alt.layer(line, solid, hollow).properties(height=height)
+    return alt.layer(line, solid, hollow, editions).properties(
+        height=height, title=alt.Title(f"Black line: {NEWEST}", fontSize=11, fontWeight="normal")
+    )
 
 
 def company_price_chart(

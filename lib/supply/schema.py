@@ -15,6 +15,11 @@ _URLS = "urls"
 STAGES = ["mining", "cracking/processing", "separation/refining", "metal", "magnets"]
 SHARE_STAGES = ["mining", "separation/refining", "magnets"]
 STATUSES = ["operating", "commissioning", "construction", "planned", "uncertain"]
+#: What a pipeline row's number is. Only nameplate and phase figures are capacity (bars and
+#: sums); production is drawn as production; targets and goals as markers, never bars.
+CAPACITY_BASES = ["production", "nameplate", "phase", "target", "goal", "not comparable"]
+CAPACITY = ("nameplate", "phase")
+MARKERS = ("target", "goal")
 MCS_EDITIONS = ["MCS2018", "MCS2019", "MCS2021", "MCS2022", "MCS2023", "MCS2024", "MCS2025"]
 EDITIONS = ["DS140 (2020 ed.)", "MYB2022 T8", *MCS_EDITIONS, "MCS2026 v1.3"]
 UNITS = [
@@ -106,7 +111,7 @@ CHINA_MAGNETS = [
 ]
 
 CAPACITY_PIPELINE = [
-    Column("id", unique=True, pattern=r"^P\d{2}B?$"),
+    Column("id", unique=True, pattern=r"^P\d{2}[B-Z]?$"),
     Column("company", max_len=60),
     Column("project", max_len=60),
     Column("country", max_len=30),
@@ -117,11 +122,12 @@ CAPACITY_PIPELINE = [
     Column("capacity_value", "float", required=False),
     _enum("unit", UNITS),
     Column("unit_detail", max_len=100),
-    Column("capacity_basis", max_len=100),
+    _enum("capacity_basis", CAPACITY_BASES),
+    Column("basis_detail", max_len=100),
     _enum("status", STATUSES),
     Column("status_detail", max_len=40),
     Column("target_year", "int", required=False, pattern=_YEAR),
-    Column("included_in", required=False, pattern=r"^P\d{2}B?$"),
+    Column("included_in", required=False, pattern=r"^P\d{2}[B-Z]?$"),
     Column("funding_usd_m", "float", required=False),
     Column("funding_note", required=False, max_len=160),
     Column("source_url", _URLS),
@@ -176,6 +182,24 @@ def problems(raw: pd.DataFrame, name: str) -> list[str]:
         stated = raw["capacity_value"] != ""
         for i in raw.index[stated & (raw["unit"] == "unit not stated")]:
             found.append(f"supply/{name} row {int(i) + 2} capacity_value: needs a unit to chart")
+        # A number must say what it is; a row that is not comparable carries none.
+        blank = raw["capacity_basis"] == "not comparable"
+        for i in raw.index[stated & blank]:
+            found.append(
+                f"supply/{name} row {int(i) + 2} capacity_value: "
+                "a 'not comparable' row has no value"
+            )
+        for i in raw.index[~stated & ~blank]:
+            found.append(
+                f"supply/{name} row {int(i) + 2} capacity_basis: a row without a value is "
+                "'not comparable'"
+            )
+        dated = raw["capacity_basis"].isin(["production", *MARKERS])
+        for i in raw.index[dated & (raw["target_year"] == "")]:
+            found.append(
+                f"supply/{name} row {int(i) + 2} target_year: a production, target or goal "
+                "figure needs its year"
+            )
     if name == "us_trade.csv":
         empty = (raw["value"] == "") & (raw["qualifier"] == "")
         found += [f"supply/{name} row {int(i) + 2} value: is required" for i in raw.index[empty]]

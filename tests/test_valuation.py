@@ -262,3 +262,64 @@ def test_shares_file_is_registered_with_the_data_file_schemas() -> None:
     from lib import datafiles
 
     assert datafiles.SCHEMAS[valuation.SHARES_FILE] is valuation.SHARES_OUTSTANDING
+
+
+# --- issue 21: stale counts, third-party copies, one company counted once ------------------------
+
+
+def test_mkango_is_counted_once(caps: pd.DataFrame) -> None:
+    shares = valuation.read_shares()
+    assert "MKA.V" not in set(shares["symbol"]) and "MKA.L" in set(shares["symbol"])
+    assert caps.loc["MKA.V", "reason"] == (
+        "same company as MKA.L: its market cap is counted once, on that line"
+    )
+    assert pd.isna(caps.loc["MKA.V", "market_cap_usd"])
+    # Even with a count and a price for the second line, no second market cap appears.
+    uni = pd.DataFrame(
+        [{"symbol": s, "name": "Mkango", "currency": "GBp", "segment": "mining"}
+         for s in ("MKA.L", "MKA.V")]
+    )  # fmt: skip
+    prices = pd.concat([_px("MKA.L", "2025-03-03", 10.0), _px("MKA.V", "2025-03-03", 10.0)])
+    both = pd.concat([_shares("MKA.L", 1000), _shares("MKA.V", 1000)])
+    rates = pd.DataFrame(
+        {"date": [pd.Timestamp("2025-03-03")], "symbol": ["GBPUSD=X"], "adj_close": [1.25]}
+    )
+    out = valuation.market_caps(uni, prices, both, rates).set_index("symbol")
+    assert out["market_cap_usd"].notna().sum() == 1 and out.loc["MKA.L", "market_cap_usd"] > 0
+
+
+def test_third_party_copy_is_not_a_filing() -> None:
+    crml = valuation.read_shares().set_index("symbol").loc["CRML"]
+    assert (crml["source_kind"], crml["confidence"]) == ("secondary", "unverified")
+    assert "third-party" in crml["note"]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "as_of", "close_date", "expected"),
+    [
+        # USAR's count (28 Jan 2026) misses the January 2026 PIPE and the Commerce shares.
+        ("USAR", "2026-01-28", "2026-02-02", "predates the shares of the January 2026 PIPE"),
+        ("USAR", "2026-05-01", "2026-06-01", ""),  # a newer count is no longer covered
+        ("MP", "2025-11-05", "2026-10-08", "counted 337 days before the close it multiplies"),
+        ("MP", "2025-11-05", "2026-01-05", ""),
+        ("MP", None, "2026-01-05", ""),
+    ],
+)
+def test_stale_count_rule(symbol: str, as_of: str | None, close_date: str, expected: str) -> None:
+    got = valuation.stale_count(
+        symbol, pd.Timestamp(as_of) if as_of else None, pd.Timestamp(close_date)
+    )
+    assert got.startswith(expected) if expected else got == ""
+
+
+def test_stale_count_shown_beside_the_market_cap(caps: pd.DataFrame) -> None:
+    labels = valuation.market_cap_labels(caps.reset_index(), ["MP", "USAR", "MKA.V"])
+    labels = labels.set_index("symbol")
+    # MP: 177.1 m shares of 5 Nov 2025 against the 8 Oct 2026 close.
+    assert labels.loc["MP", valuation.MARKET_CAP_LABEL] == "8.17 bn (stale count, 05 Nov 2025)"
+    assert "stale: counted 337 days" in labels.loc["MP", valuation.SHARE_BASIS_LABEL]
+    # USAR: no traded close offline, and the count is stale for a known reason: both said.
+    usar = labels.loc["USAR", valuation.SHARE_BASIS_LABEL]
+    assert usar.startswith("– only adjusted closes") and "28 Jan 2026 is stale" in usar
+    assert "PIPE" in usar
+    assert labels.loc["MKA.V", valuation.MARKET_CAP_LABEL] == "–"

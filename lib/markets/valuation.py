@@ -28,8 +28,24 @@ NO_MARKET_CAP_SEGMENTS = {"etf", "benchmark"}
 MARKET_CAP_COLUMNS = [
     "symbol", "name", "currency", "close", "close_date", "close_usd", "shares_outstanding",
     "shares_as_of", "shares_source_url", "shares_source_kind", "shares_confidence",
-    "market_cap_local", "market_cap_usd", "reason",
+    "shares_stale", "market_cap_local", "market_cap_usd", "reason",
 ]  # fmt: skip
+
+#: A second listing of a company already valued on another line: its market cap is counted
+#: once, on that line (two caps for one company would double it in any comparison or sum).
+SAME_COMPANY: dict[str, str] = {"MKA.V": "MKA.L", "EFR.TO": "UUUU"}
+
+#: A count older than this, against the close it multiplies, is shown as stale.
+STALE_COUNT_DAYS = 183
+
+#: Counts known to miss later issuance: symbol -> (the count's as-of it applies to, why).
+#: A newer count in the file (or a refreshed one) is no longer covered by the entry.
+KNOWN_STALE_COUNTS: dict[str, tuple[str, str]] = {
+    "USAR": (
+        "2026-01-28",
+        "predates the shares of the January 2026 PIPE and those for the Commerce Department",
+    ),
+}
 
 
 class SharesFileError(ValueError):
@@ -65,7 +81,8 @@ def last_traded_close(prices: pd.DataFrame) -> pd.DataFrame:
     """Per symbol, the last row with a traded ``close`` (adjusted-only rows are skipped)."""
     if prices.empty or "close" not in prices.columns:
         return prices.iloc[0:0]
-    have = prices[prices["close"].notna() & (prices["close"] > 0)]
+    # A fresh index: idxmax labels must name one row each, whatever index the caller had.
+    have = prices[prices["close"].notna() & (prices["close"] > 0)].reset_index(drop=True)
     if have.empty:
         return have
     idx = have.groupby("symbol", sort=False)["date"].idxmax()
@@ -82,8 +99,8 @@ def market_caps(
     """Tidy market-cap table, one row per symbol (universe order), with a reason where empty.
 
     ``prices``: tidy daily prices (needs date, symbol, close); ``fx_rates``: the FX series
-    from lib.prices.fx.fx_symbols_for, tidy like prices; ``shares``: read_shares(). A dual listing
-    (UUUU/EFR.TO) is valued with the company's whole share count at each line's own close.
+    from lib.prices.fx.fx_symbols_for, tidy like prices; ``shares``: read_shares(). A second
+    listing of one company (:data:`SAME_COMPANY`: MKA.V, EFR.TO) gets no second market cap.
     """
     uni = universe if symbols is None else universe[universe["symbol"].isin(list(symbols))]
     currency_of: Mapping[str, str] = dict(zip(uni["symbol"], uni["currency"], strict=True))
@@ -102,6 +119,12 @@ def market_caps(
         reasons: list[str] = []
         if str(rec.segment) in NO_MARKET_CAP_SEGMENTS:
             row["reason"] = "fund, not a company: no market capitalisation"
+            rows.append(row)
+            continue
+        if sym in SAME_COMPANY:
+            row["reason"] = (
+                f"same company as {SAME_COMPANY[sym]}: its market cap is counted once, on that line"
+            )
             rows.append(row)
             continue
         if sym in sh.index:
@@ -125,6 +148,7 @@ def market_caps(
             reasons.append("only adjusted closes in the price data (no traded close)")
         else:
             reasons.append("no prices")
+        row["shares_stale"] = stale_count(sym, row["shares_as_of"], row["close_date"])
         if not np.isnan(_f(row["shares_outstanding"])) and not np.isnan(_f(row["close"])):
             row["market_cap_local"] = row["shares_outstanding"] * row["close"]  # type: ignore[operator]
             if not np.isnan(_f(row["close_usd"])):
@@ -136,6 +160,22 @@ def market_caps(
     out["shares_as_of"] = pd.to_datetime(out["shares_as_of"])
     out["shares_outstanding"] = out["shares_outstanding"].astype("Int64")
     return out
+
+
+def stale_count(symbol: str, as_of: object, close_date: object) -> str:
+    """Why a share count is stale ("" when it is not): a known later issue it misses, or an
+    as-of date more than :data:`STALE_COUNT_DAYS` before the close it is multiplied by."""
+    if as_of is None or pd.isna(as_of):  # type: ignore[arg-type]
+        return ""
+    counted = pd.Timestamp(as_of)  # type: ignore[arg-type]
+    known = KNOWN_STALE_COUNTS.get(symbol)
+    if known is not None and counted <= pd.Timestamp(known[0]):
+        return known[1]
+    if close_date is not None and not pd.isna(close_date):  # type: ignore[arg-type]
+        days = (pd.Timestamp(close_date) - counted).days  # type: ignore[arg-type]
+        if days > STALE_COUNT_DAYS:
+            return f"counted {days} days before the close it multiplies"
+    return ""
 
 
 def _f(value: object) -> float:
@@ -179,14 +219,32 @@ def fmt_usd_amount(value: object) -> str:
 def share_basis(row: Mapping[str, object]) -> str:
     """Where the share count comes from, or why there is no market cap ('–' + reason)."""
     count = _f(row.get("shares_outstanding"))
+    stale = str(row.get("shares_stale") or "")
     if np.isnan(count) or np.isnan(_f(row.get("market_cap_usd"))):
         reason = str(row.get("reason") or "no market capitalisation")
+        if stale and not np.isnan(count):
+            reason += f"; the count of {_day(row.get('shares_as_of'))} is stale ({stale})"
         return f"– {reason}"
-    as_of = pd.Timestamp(row["shares_as_of"]).strftime("%d %b %Y")  # type: ignore[arg-type]
-    return (
-        f"{count / 1e6:,.1f} m shares · {as_of} · {row.get('shares_source_kind')}, "
-        f"{row.get('shares_confidence')}"
+    text = (
+        f"{count / 1e6:,.1f} m shares · {_day(row['shares_as_of'])} · "
+        f"{row.get('shares_source_kind')}, {row.get('shares_confidence')}"
     )
+    return f"{text} · stale: {stale}" if stale else text
+
+
+def market_cap_text(row: Mapping[str, object]) -> str:
+    """The market cap as shown: '8.17 bn', with the count's date and 'stale' beside it when
+    the count is stale, so the figure never reads as current when it is not."""
+    amount = fmt_usd_amount(row.get("market_cap_usd"))
+    if amount != "–" and row.get("shares_stale"):
+        return f"{amount} (stale count, {_day(row.get('shares_as_of'))})"
+    return amount
+
+
+def _day(value: object) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return "n/a"
+    return pd.Timestamp(value).strftime("%d %b %Y")  # type: ignore[arg-type]
 
 
 MARKET_CAP_LABEL = "Market cap (USD)"
@@ -203,7 +261,7 @@ def market_cap_labels(caps: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFram
     for sym in symbols:
         if sym in by_symbol.index:
             rec = {"symbol": sym, **by_symbol.loc[sym].to_dict()}
-            rows.append((sym, fmt_usd_amount(rec["market_cap_usd"]), share_basis(rec)))
+            rows.append((sym, market_cap_text(rec), share_basis(rec)))
         else:
             rows.append((sym, "–", "– not in the sourced universe"))
     return pd.DataFrame(rows, columns=["symbol", MARKET_CAP_LABEL, SHARE_BASIS_LABEL])

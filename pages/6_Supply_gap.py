@@ -36,7 +36,8 @@ st.caption(
     "DS140 for 2010-2017 gives only the world total, so China cannot be split out there. "
     "Rest of world = world total minus China from the same edition (derived). Up to MCS2025 "
     "USGS marks China's figure as its official quota, so undocumented output is missing; "
-    "since v1.1 MCS2026 no longer does. MCS 2016-2018 and 2020 world tables were not found."
+    "MCS2026 dropped that footnote from China's 2024 figure in v1.1. MCS 2016-2018 and 2020 "
+    "world tables were not found."
 )
 view.download(stitched, "production_newest_edition", "sup_dl_headline")
 

@@ -71,7 +71,7 @@ def quota_note(edition: str) -> str:
 
     Editions up to MCS2025 and the 2022 yearbook footnote it as China's official production
     quota (so undocumented output is missing). MCS2026 dropped that footnote from the 2024
-    figure in v1.1; our fact base records no quota footnote on its figures.
+    figure in v1.1 (supply.md S11), so its figures are never called a quota.
     """
     rank = edition_rank(edition)
     if rank == 0.0 or edition.startswith("DS140"):
@@ -79,4 +79,4 @@ def quota_note(edition: str) -> str:
     if rank <= LAST_QUOTA_EDITION:
         return "USGS marks China's figure as its official quota, so undocumented output is missing"
     ed = short_edition(edition)
-    return f"since v1.1, {ed} no longer marks China's figure as its official quota"
+    return f"{ed} no longer marks China's 2024 figure as its official quota (dropped in v1.1)"

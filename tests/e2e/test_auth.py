@@ -35,10 +35,18 @@ COOKIE_SECRET = "e2e-cookie-secret-not-for-production"
 USERS = {
     "alice": {"name": "Alice Example", "email": "alice@example.com", "email_verified": True},
     "bob": {"name": "Bob Example", "email": "bob@example.com", "email_verified": True},
+    # For the allow-list (example.com only): another domain, and an unverified example.com.
+    "mallory": {"name": "Mallory", "email": "mallory@elsewhere.example", "email_verified": True},
+    "eve": {"name": "Eve", "email": "eve@example.com", "email_verified": False},
 }
 USER_COOKIE = "_streamlit_user"
 GATE = "Sign in to see and change your watchlists."
+ENDED = "This sign-in has ended: you signed out"
+MISCONFIGURED = "Sign-in is misconfigured on this server"
+#: The placeholder docs/auth.md shows; the app refuses it (anyone could sign cookies with it).
+DOCS_EXAMPLE_SECRET = "REPLACE-WITH-THE-OUTPUT-OF-secrets.token_urlsafe(32)"
 SECRET_LIST = "Alice secret"
+SINGLE_USER = "Single-user mode"
 
 
 @dataclass
@@ -125,18 +133,22 @@ def provider() -> Iterator[Provider]:
     p.stop()
 
 
+def auth_toml(srv: AuthAppServer, provider: Provider, extra: str = "", secret: str = "") -> str:
+    return (
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{srv.port}/oauth2callback"\n'
+        f'cookie_secret = "{secret or COOKIE_SECRET}"\n'
+        'client_id = "rare-earths-revival"\n'
+        'client_secret = "e2e-client-secret"\n'
+        f'server_metadata_url = "{provider.metadata_url}"\n' + extra
+    )
+
+
 @pytest.fixture(scope="module")
 def server(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthAppServer]:
     home = tmp_path_factory.mktemp("e2e-auth")
     srv = AuthAppServer(home / "data", secrets_file=home / "secrets.toml")
-    srv.secrets_file.write_text(  # type: ignore[union-attr]
-        "[auth]\n"
-        f'redirect_uri = "http://127.0.0.1:{srv.port}/oauth2callback"\n'
-        f'cookie_secret = "{COOKIE_SECRET}"\n'
-        'client_id = "rare-earths-revival"\n'
-        'client_secret = "e2e-client-secret"\n'
-        f'server_metadata_url = "{provider.metadata_url}"\n'
-    )
+    srv.secrets_file.write_text(auth_toml(srv, provider))  # type: ignore[union-attr]
     srv.start()
     yield srv
     srv.stop()
@@ -425,3 +437,171 @@ def test_provider_down_keeps_visitors_signed_out(
     finally:
         provider.start()
     sign_in(page, server, provider, "bob")
+
+
+# --------------------------------------------------------------------------- issue 25
+
+
+def user_cookies(ctx: BrowserContext) -> list[Any]:
+    """Streamlit's identity cookies (the user cookie, its token cookie and any chunks)."""
+    return [c for c in ctx.cookies() if c["name"].startswith(USER_COOKIE)]
+
+
+@pytest.mark.timeout(600)
+def test_sign_out_ends_the_sign_in_in_other_tabs_and_for_copied_cookies(
+    new_page: Any, server: AuthAppServer, provider: Provider, store: wl.WatchlistStore
+) -> None:
+    """Before issue 25 a cookie copied before sign-out kept reading and writing for 30 days,
+    across restarts, and another open tab kept writing until reloaded."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    tab1 = new_page()
+    open_app(tab1, server)
+    sign_in(tab1, server, provider, "alice")
+    ctx = tab1.context
+    copied = user_cookies(ctx)
+    good = next(c for c in copied if c["name"] == USER_COOKIE)
+    claims = json.loads(
+        URLSafeTimedSerializer(COOKIE_SECRET, salt=USER_COOKIE).loads(good["value"])
+    )
+    assert isinstance(claims.get("iat"), int) and claims.get("nonce")  # what the row is keyed on
+
+    tab2 = ctx.new_page()  # a second tab of the same browser
+    open_app(tab2, server, "Watchlists")
+    expect(list_picker(tab2)).to_be_visible()
+    create_list(tab2, "Before sign-out")
+
+    sign_out(tab1, server, provider)
+
+    # The second tab still shows the form; its next action is refused, read and write.
+    if not tab2.locator(".st-key-wl_new_name input").is_visible():
+        tab2.get_by_test_id("stExpander").filter(has_text="New watchlist").locator(
+            "summary"
+        ).click()
+    tab2.locator(".st-key-wl_new_name input").fill("After sign-out")
+    tab2.locator(".st-key-wl_create button").click()
+    wait_for_app_run(tab2)
+    expect(tab2.get_by_text(ENDED).first).to_be_visible()
+    expect(list_picker(tab2)).to_have_count(0)
+    expect(tab2.get_by_text("Before sign-out")).to_have_count(0)
+    expect(tab2.get_by_test_id("stException")).to_have_count(0)
+    alice = provider.owner("alice")
+    assert store.find(alice, "After sign-out") is None
+    assert store.find(alice, "Before sign-out") is not None
+
+    # The copied cookie, replayed in another browser: refused, also after a server restart.
+    thief = new_page()
+    thief.context.add_cookies(copied)
+    for restart in (False, True):
+        if restart:
+            server.restart()
+        open_app(thief, server, "Watchlists")
+        expect(thief.get_by_text(ENDED).first).to_be_visible()
+        expect(list_picker(thief)).to_have_count(0)
+        expect(thief.get_by_text("Before sign-out")).to_have_count(0)
+        expect(sidebar(thief).get_by_role("button", name="Sign in")).to_be_visible()
+
+    # Signing in again is a new sign-in: the lists are back.
+    open_app(tab1, server)
+    sign_in(tab1, server, provider, "alice")
+    open_app(tab1, server, "Watchlists")
+    assert any("Before sign-out" in o for o in picker_options(tab1))
+
+
+@pytest.fixture(scope="module")
+def restricted(
+    provider: Provider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AuthAppServer]:
+    """A second app whose [auth] lets in verified example.com addresses only."""
+    home = tmp_path_factory.mktemp("e2e-auth-allow")
+    srv = AuthAppServer(home / "data", secrets_file=home / "secrets.toml")
+    srv.secrets_file.write_text(  # type: ignore[union-attr]
+        auth_toml(srv, provider, 'allowed_domains = ["example.com"]\n')
+    )
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.timeout(600)
+def test_only_verified_addresses_of_allowed_domains_get_lists(
+    new_page: Any, restricted: AuthAppServer, provider: Provider
+) -> None:
+    for who, allowed in (("mallory", False), ("eve", False), ("alice", True)):
+        page = new_page()
+        open_app(page, restricted)
+        sign_in(page, restricted, provider, who)
+        open_app(page, restricted, "Watchlists")
+        if allowed:
+            expect(list_picker(page)).to_be_visible()
+            continue
+        expect(
+            page.get_by_text("This server only lets verified addresses at example.com").first
+        ).to_be_visible()
+        expect(list_picker(page)).to_have_count(0)
+        expect(page.locator(".st-key-wl_create")).to_have_count(0)
+        expect(sidebar(page).get_by_role("button", name="Sign out")).to_be_visible()
+    store = wl.WatchlistStore.open(wl.resolve_database_url(env={}, data_dir=restricted.data_home))
+    try:
+        from lib.auth_sessions import SessionStore
+
+        sessions = SessionStore(store.engine)
+        assert sessions.has_signed_in(provider.owner("alice"))
+        assert not sessions.has_signed_in(provider.owner("mallory"))
+        assert not sessions.has_signed_in(provider.owner("eve"))
+        assert store.lists(provider.owner("mallory")) == []
+    finally:
+        store.dispose()
+
+
+@pytest.mark.timeout(600)
+def test_unusable_sign_in_settings_close_watchlists(
+    new_page: Any, provider: Provider, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A duplicated [auth] (Streamlit: "Failed to load secrets", then single-user mode) and the
+    documented example cookie_secret (anyone can sign a cookie with it) both close lists."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    home = tmp_path_factory.mktemp("e2e-auth-broken")
+    srv = AuthAppServer(home / "data", secrets_file=home / "secrets.toml")
+    assert srv.secrets_file is not None
+    srv.secrets_file.write_text(auth_toml(srv, provider) + '[auth]\nallowed_domains = ["x.org"]\n')
+    srv.start()
+    try:
+        page = new_page()
+        open_app(page, srv, "Watchlists")
+        expect(page.get_by_text(MISCONFIGURED).first).to_be_visible()
+        expect(page.get_by_text("('auth',) twice")).to_be_visible()
+        expect(page.get_by_text(SINGLE_USER)).to_have_count(0)
+        expect(sidebar(page).get_by_role("button", name="Sign in")).to_have_count(0)
+        expect(list_picker(page)).to_have_count(0)
+        expect(page.get_by_text("e2e-client-secret")).to_have_count(0)
+        open_app(page, srv, "Prices")  # the read-only pages stay open
+        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+        # The documented example secret: refused, and a cookie signed with it opens nothing.
+        srv.secrets_file.write_text(auth_toml(srv, provider, secret=DOCS_EXAMPLE_SECRET))
+        srv.restart()
+        forged = json.dumps(
+            {
+                "iss": provider.url,
+                "sub": "alice",
+                "name": "Alice Example",
+                "iat": int(time.time()),
+                "nonce": "forged",
+                "is_logged_in": True,
+                "origin": srv.url,
+                "provider": "default",
+            }
+        )
+        value = URLSafeTimedSerializer(DOCS_EXAMPLE_SECRET, salt=USER_COOKIE).dumps(forged)
+        page.context.add_cookies(
+            [{"name": USER_COOKIE, "value": value, "domain": "127.0.0.1", "path": "/"}]
+        )
+        open_app(page, srv, "Watchlists")
+        expect(page.get_by_text(MISCONFIGURED).first).to_be_visible()
+        expect(page.get_by_text("published example")).to_be_visible()
+        expect(list_picker(page)).to_have_count(0)
+        expect(page.locator(".st-key-wl_create")).to_have_count(0)
+    finally:
+        srv.stop()

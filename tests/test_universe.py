@@ -61,3 +61,21 @@ def test_labels_and_baskets_from_universe() -> None:
     assert symbol_label(uni, "ZZZZ") == "ZZZZ"
     assert "MP" in basket_members(uni, "West")
     assert "600111.SS" in basket_members(uni, "China")
+
+
+def test_shin_etsu_and_vital_metals_rows() -> None:
+    """Issue 21: the snapshot's two new series are universe rows with sources; neither is in a
+    basket (4063.T has no offline yen rate for the USD baskets, VML.AX is a micro-cap)."""
+    uni = load_universe().set_index("symbol")
+    shin = uni.loc["4063.T"]
+    assert (shin["name"], shin["exchange"], shin["currency"], shin["country"]) == (
+        "Shin-Etsu Chemical", "TSE", "JPY", "Japan"
+    )  # fmt: skip
+    assert shin["segment"] == "magnets" and shin["basket"] == ""
+    # Only the exchange code (4063) was seen in a source, so the Yahoo suffix is by convention.
+    assert shin["ticker_check"] == "exch" and shin["source_url"].startswith("https://")
+    assert "magnet" in shin["role"] and "outside China" in shin["role"]
+    vml = uni.loc["VML.AX"]
+    assert (vml["exchange"], vml["currency"], vml["basket"]) == ("ASX", "AUD", "")
+    assert vml["source_url"].startswith("https://")
+    assert "4063.T" not in basket_members(load_universe(), "West")

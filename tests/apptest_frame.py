@@ -1,4 +1,12 @@
-"""The one way tests build an AppTest: a page inside the app.py frame, as a browser sees it."""
+"""The one way tests build an AppTest: a page opened as a browser opens it.
+
+``page_app(page)`` is a deep link: the first run executes only that page's script, exactly as
+a browser opening ``/Prices`` does (this app has no ``st.navigation`` wrapper; ``app.py`` is
+Home, and every page draws the shared sidebar itself through ``frame.page_setup``).
+``page_app(page, framed=True)`` first runs Home (``app.py``) and then switches page, as a user
+clicking through the sidebar does; tests/test_page_home.py opens every page that way, so the
+frame stays covered without every page test paying for a Home run.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +23,16 @@ def page_app(
     page: str | Path | None = None,
     state: dict[str, Any] | None = None,
     query: dict[str, str | list[str]] | None = None,
+    *,
+    framed: bool = False,
     **kwargs: Any,
 ) -> AppTest:
     """AppTest for ``page`` (absolute or 'pages/X.py'; None = Home), ready for ``.run()``.
 
-    For a page, the entrypoint runs once first, then switches page, so the shared navigation
-    and sidebar resolve exactly as in the real multipage app. Sidebar widget values (e.g. the
-    active watchlist) must come in ``state`` and URL parameters in ``query``: both are set
-    before that first run, as a user arriving from a link would have them.
+    Sidebar widget values (e.g. the active watchlist) come in ``state`` and URL parameters in
+    ``query``: both are set before the first run, as a user arriving from a link would have
+    them. With ``framed=True`` Home runs first, then the page is switched to (the query is
+    set again for it, since Home may rewrite the URL).
     """
     kwargs.setdefault("default_timeout", 60)
     at = AppTest.from_file(str(ROOT / "app.py"), **kwargs)
@@ -35,9 +45,12 @@ def page_app(
     rel = Path(page)
     if rel.is_absolute():
         rel = rel.relative_to(ROOT)
-    at.run()
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
+    if framed:
+        at.run()
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+    # Before a first run AppTest resolves the page from its file name, the same page hash the
+    # pages/ directory registers, so the first run below opens the page itself.
     at.switch_page(rel.as_posix())
     return at
 

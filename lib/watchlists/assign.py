@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from lib.auth_sessions import SessionStore
 from lib.watchlists.db import auth_sessions_t, owners_t, watchlists_t
 from lib.watchlists.db import insert_ignore as _insert_ignore
 from lib.watchlists.store import WatchlistStore
@@ -49,14 +50,7 @@ def owners(store: WatchlistStore) -> list[OwnerSummary]:
 
 def signed_in_owners(store: WatchlistStore) -> dict[str, str | None]:
     """Every owner key that has signed in on this database, with its latest verified email."""
-    q = sa.select(auth_sessions_t.c.owner, auth_sessions_t.c.email).order_by(
-        auth_sessions_t.c.owner, auth_sessions_t.c.last_seen_at
-    )
-    out: dict[str, str | None] = {}
-    with store.engine.connect() as conn:
-        for row in conn.execute(q):
-            out[row.owner] = row.email or out.get(row.owner)
-    return out
+    return SessionStore(store.engine).signed_in_owners()
 
 
 def assign_lists(

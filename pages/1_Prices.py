@@ -6,6 +6,7 @@ import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
 from lib.ui import data, exports, frame, phone, state, vega, widgets
+from lib.ui import prices_link as px
 from lib.ui import prices_state as ps
 from lib.ui.views import prices as view
 from lib.ui.views import prices_summary, risk
@@ -17,18 +18,18 @@ frame.page_setup(
     "in range, so late listings and exchange holidays never truncate the others.",
 )
 
-BIND = ps.BIND  # every control below is in the URL (the widget key is the parameter)
+BIND = state.BIND  # every control below is in the URL (the widget key is the parameter)
 ps.open_link(view.custom_link_window())
 labels = data.symbol_labels()
-if left_out := state.left_out_message(st.session_state, ps.SYMBOLS):
+if left_out := state.left_out_message(st.session_state, px.SYMBOLS):
     st.info(left_out, icon=":material/info:")
-phone.chart_first("px_chart_box", ps.SYMBOLS)
+phone.chart_first("px_chart_box", px.SYMBOLS)
 
 picked = st.multiselect(
     "Symbols (pick from the universe or type any Yahoo symbol)",
-    options=view.symbol_options(st.session_state.get(ps.SYMBOLS, [])),
+    options=view.symbol_options(st.session_state.get(px.SYMBOLS, [])),
     format_func=lambda s: labels.get(s, s),
-    key=ps.SYMBOLS,
+    key=px.SYMBOLS,
     accept_new_options=True,
     select_all=False,
     max_selections=view.MAX_COMPARE,
@@ -38,47 +39,47 @@ picked = st.multiselect(
 c1, c2, c3 = st.columns([5, 3, 2], vertical_alignment="bottom")
 range_key = (
     c1.segmented_control(
-        "Range", ps.RANGE_CHOICES, default=ps.DEFAULT_RANGE, key=ps.RANGE, bind=BIND
+        "Range", px.RANGE_CHOICES, default=px.DEFAULT_RANGE, key=px.RANGE, bind=BIND
     )
-    or ps.DEFAULT_RANGE
+    or px.DEFAULT_RANGE
 )
 mode = (
-    c2.segmented_control("Show", ps.MODES, default=ps.DEFAULT_MODE, key=ps.MODE, bind=BIND)
-    or ps.DEFAULT_MODE
+    c2.segmented_control("Show", px.MODES, default=px.DEFAULT_MODE, key=px.MODE, bind=BIND)
+    or px.DEFAULT_MODE
 )
 currency_mode = (
-    c3.segmented_control("Currency", ps.CURRENCIES, default=ps.DEFAULT_CCY, key=ps.CCY, bind=BIND)
-    or ps.DEFAULT_CCY
+    c3.segmented_control("Currency", px.CURRENCIES, default=px.DEFAULT_CCY, key=px.CCY, bind=BIND)
+    or px.DEFAULT_CCY
 )
 c4, c5 = st.columns([1, 4], vertical_alignment="bottom")
-log_scale = c4.toggle("Log scale", key=ps.LOG, disabled=mode == "% change", bind=BIND)
+log_scale = c4.toggle("Log scale", key=px.LOG, disabled=mode == "% change", bind=BIND)
 benchmarks = c5.pills(
-    "Benchmarks", view.BENCHMARKS, selection_mode="multi", key=ps.BENCH, bind=BIND
+    "Benchmarks", view.BENCHMARKS, selection_mode="multi", key=px.BENCH, bind=BIND
 )
 
 picked_dates = None
 if range_key == "Custom":
     picked_dates = st.date_input(
-        "Custom range", value=view.default_custom_range(), key=ps.CUSTOM, bind=BIND
+        "Custom range", value=view.default_custom_range(), key=px.CUSTOM, bind=BIND
     )
 # Its body runs when it is open, or when a choice in it is on (so the URL keeps the choice).
 more = st.expander(
-    "More options", key=ps.MORE, icon=":material/tune:", on_change="rerun", bind=BIND
+    "More options", key=px.MORE, icon=":material/tune:", on_change="rerun", bind=BIND
 )
 if more.open or ps.more_options_on():
     with more:
         st.toggle(
             "Show pre-listing SPAC history (MP before 2020-11-18, USAR before 2025-03-14)",
-            key=ps.SPAC,
+            key=px.SPAC,
             bind=BIND,
         )
-        if st.toggle("Overlay policy events", key=ps.EVENTS, bind=BIND):
+        if st.toggle("Overlay policy events", key=px.EVENTS, bind=BIND):
             e1, e2 = st.columns(2)
             e1.multiselect(
-                "Event categories", CATEGORIES, key=ps.EV_CAT, placeholder="All", bind=BIND
+                "Event categories", CATEGORIES, key=px.EV_CAT, placeholder="All", bind=BIND
             )
             e2.multiselect(
-                "Jurisdictions", JURISDICTIONS, key=ps.EV_JUR, placeholder="All", bind=BIND
+                "Jurisdictions", JURISDICTIONS, key=px.EV_JUR, placeholder="All", bind=BIND
             )
 show_spac, events = ps.more_options()
 if not more.open and (on := ps.more_options_on()):

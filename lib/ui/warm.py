@@ -31,12 +31,12 @@ STEP_PAUSE_S = 0.05
 def _prices() -> None:
     from lib.markets.price_view import DEFAULT_SYMBOLS
     from lib.ui import data
-    from lib.ui import prices_state as ps
+    from lib.ui import prices_link as px
     from lib.ui.views import prices
 
     data.symbol_labels()
     prices.symbol_options(list(DEFAULT_SYMBOLS))
-    key = prices.choice(DEFAULT_SYMBOLS, "local", False, ps.DEFAULT_RANGE, None, ps.DEFAULT_MODE)
+    key = prices.choice(DEFAULT_SYMBOLS, "local", False, px.DEFAULT_RANGE, None, px.DEFAULT_MODE)
     prices.price_view_for(key)
     prices.summary_table_for(key)
     prices.price_chart_for(key, False, (), None, None)

@@ -18,14 +18,14 @@ import streamlit as st
 from lib import returns
 from lib.markets import risk, risk_charts
 from lib.markets.price_view import build_view
-from lib.ui import data, exports, tables, vega, widgets
-from lib.ui import prices_state as ps
+from lib.ui import data, exports, state, tables, vega, widgets
+from lib.ui import prices_link as px
 from lib.ui.st_internals import DeltaGenerator
 from lib.universe import basket_members, symbol_key
 
-BASKETS = ps.BASKETS
-RISK_TABS = ps.RISK_TABS
-BIND = ps.BIND  # the section, its tab and its controls are in the URL while it is open
+BASKETS = px.BASKETS
+RISK_TABS = px.RISK_TABS
+BIND = state.BIND  # the section, its tab and its controls are in the URL while it is open
 BASKET_NOTE = "Baskets: equal-weighted West and China listed producers in USD, as on Home."
 
 
@@ -171,7 +171,7 @@ def section() -> DeltaGenerator | None:
     box = st.expander(
         "Risk: drawdown, correlation, rolling correlation, beta",
         icon=":material/monitoring:",
-        key=ps.RISK_OPEN,
+        key=px.RISK_OPEN,
         on_change="rerun",
         bind=BIND,
     )
@@ -189,21 +189,21 @@ def render(
 ) -> None:
     """The Risk section's body (inside :func:`section`): controls, charts, tables, exports."""
     series = list(dict.fromkeys([*symbols, *benchmarks]))
-    options = ps.risk_options(symbols, benchmarks)
+    options = px.risk_options(symbols, benchmarks)
     c1, c2, c3 = st.columns(3)
-    benchmark = c1.selectbox("Beta against", options[ps.RISK_BENCH], key=ps.RISK_BENCH, bind=BIND)
+    benchmark = c1.selectbox("Beta against", options[px.RISK_BENCH], key=px.RISK_BENCH, bind=BIND)
     a = c2.selectbox(
-        "Rolling correlation of", options[ps.RISK_A], index=0, key=ps.RISK_A, bind=BIND
+        "Rolling correlation of", options[px.RISK_A], index=0, key=px.RISK_A, bind=BIND
     )
-    b = c3.selectbox("with", options[ps.RISK_B], index=1, key=ps.RISK_B, bind=BIND)
+    b = c3.selectbox("with", options[px.RISK_B], index=1, key=px.RISK_B, bind=BIND)
     c4, c5 = st.columns(2)
     window = c4.select_slider(
         "Rolling window (sessions)", risk.WINDOWS, value=risk.ROLLING_WINDOW,
-        key=ps.RISK_WINDOW, bind=BIND,
+        key=px.RISK_WINDOW, bind=BIND,
     )  # fmt: skip
     min_overlap = c5.select_slider(
         "Minimum common trading days", risk.OVERLAPS, value=risk.MIN_OVERLAP,
-        key=ps.RISK_OVERLAP, bind=BIND,
+        key=px.RISK_OVERLAP, bind=BIND,
     )  # fmt: skip
     # Cached on these small choices only (the symbols as one normalised tuple).
     rv = _risk_view(
@@ -216,7 +216,7 @@ def render(
     # Only the open tab runs and draws (on_change="rerun"): a page switch to Prices draws
     # one risk chart, not three.
     dd_tab, corr_tab, roll_tab, beta_tab = st.tabs(
-        list(RISK_TABS), key=ps.RISK_TAB, on_change="rerun", bind=BIND
+        list(RISK_TABS), key=px.RISK_TAB, on_change="rerun", bind=BIND
     )
     if dd_tab.open:
         with dd_tab:

@@ -21,13 +21,13 @@ events = data.policy_events()
 lo, hi = events["date"].min().date(), events["date"].max().date()
 
 BIND = state.BIND
-state.check_link("pt_jur", "jurisdiction", JURISDICTIONS)
-state.check_link("pt_cat", "category", CATEGORIES)
-state.check_link("pt_sym", "symbol", view.event_symbols(events))
+links.check_values("pt_jur", "jurisdiction", JURISDICTIONS)
+links.check_values("pt_cat", "category", CATEGORIES)
+links.check_values("pt_sym", "symbol", view.event_symbols(events))
 if links.first_run("pt_dates"):
     links.show(links.date_range_link_notes(state.link_values("pt_dates"), lo, hi, "date"))
 if links.first_run("pt_text"):
-    links.show(links.text_link_notes(state.link_values("pt_text"), view.MAX_SEARCH, "search"))
+    links.show(links.text_link_notes(links.given("pt_text"), view.MAX_SEARCH, "search"))
 c1, c2, c3 = st.columns(3)
 places = c1.multiselect("Jurisdiction", JURISDICTIONS, key="pt_jur", placeholder="All", bind=BIND)
 cats = c2.multiselect("Category", CATEGORIES, key="pt_cat", placeholder="All", bind=BIND)

@@ -54,18 +54,18 @@ if by == "event":
     values = c2.multiselect("Events", list(labels), format_func=labels.get, key="es_events")
     links.sync_id_link("es_events", values, labels, default=view.DEFAULT_EVENTS)
 elif by == "category":
-    state.check_link("es_cats", "category", CATEGORIES)
+    links.check_values("es_cats", "category", CATEGORIES)
     values = c2.multiselect(
         "Categories", CATEGORIES, default=["export control"], key="es_cats", bind=BIND
     )
 else:
-    state.check_link("es_jur", "jurisdiction", JURISDICTIONS)
+    links.check_values("es_jur", "jurisdiction", JURISDICTIONS)
     values = c2.multiselect(
         "Jurisdictions", JURISDICTIONS, default=["China"], key="es_jur", bind=BIND
     )
 if links.first_run("es_inexact"):
     notes = links.choice_link_notes(
-        state.link_values("es_inexact"), links.is_link_boolean, "include-inexact choice"
+        links.given("es_inexact"), links.is_link_boolean, "include-inexact choice"
     )
     links.show(notes)
 inexact = st.checkbox(
@@ -79,7 +79,7 @@ if left_out := view.left_out_caption(excluded):
 if scheduled := view.scheduled_caption(chosen):
     st.info(scheduled, icon=":material/event_upcoming:")
 
-state.check_link("es_syms", "symbol", universe_symbols)
+links.check_values("es_syms", "symbol", universe_symbols)
 state.seed_symbols(
     st.session_state, "es_syms", ["MP", "600111.SS"], set(universe_symbols),
     preferred=[s for s in state.link_values("es_syms") if s in set(universe_symbols)],
@@ -92,7 +92,7 @@ picked = s1.multiselect(
     "Symbols", universe_symbols, key="es_syms", bind=BIND, max_selections=view.MAX_SYMBOLS,
     help=f"Up to {view.MAX_SYMBOLS} symbols; baskets add their members on top.",
 )  # fmt: skip
-state.check_link("es_baskets", "basket", ["West", "China"])
+links.check_values("es_baskets", "basket", ["West", "China"])
 baskets = s2.pills(
     "Add baskets", ["West", "China"], selection_mode="multi", key="es_baskets", bind=BIND
 )
@@ -110,7 +110,7 @@ model = w3.selectbox("Model", list(view.MODELS), format_func=view.MODELS.get, ke
 links.sync_id_link("es_model", model, view.MODELS, default=view.DEFAULT_MODEL)
 bench_opts = view.benchmark_options()
 if links.first_run("es_bench"):
-    links.show(links.choice_link_notes(state.link_values("es_bench"), bench_opts, "benchmark"))
+    links.show(links.choice_link_notes(links.given("es_bench"), bench_opts, "benchmark"))
 benchmark = w4.selectbox(
     "Benchmark", bench_opts, index=bench_opts.index("SPY") if "SPY" in bench_opts else 0,
     key="es_bench", disabled=model == "mean_adjusted", bind=BIND,

@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from lib.ui.state import link_value_note
+from lib.ui.state import link_value_note, link_values
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,32 @@ class LinkNote:
     outcome: str = "it was left out"
 
 
+#: Values per note (``state.link_value_note`` shows at most six): more values, more notes,
+#: so every value is named.
+PER_NOTE = 6
+
+
 def show(notes: Sequence[LinkNote]) -> None:
     for note in notes:
-        link_value_note(note.label, list(note.values), note.outcome)
+        values = list(dict.fromkeys(note.values))
+        for i in range(0, len(values), PER_NOTE):
+            link_value_note(note.label, values[i : i + PER_NOTE], note.outcome)
+
+
+def check_values(key: str, label: str, allowed: Collection[str]) -> None:
+    """Before a bound multi-valued widget: name every link value it cannot show (Streamlit
+    drops them without a word), on the first run only."""
+    if first_run(key):
+        known = frozenset(allowed)
+        if bad := [v for v in link_values(key) if v not in known]:
+            show([LinkNote(label, tuple(bad))])
+
+
+def given(key: str) -> list[str]:
+    """Every value the URL gives for ``key``, empty ones included: a single-valued widget
+    reads the last one even when it is empty (``state.link_values`` drops empties, as a
+    multi-valued widget does)."""
+    return list(st.query_params.get_all(key))
 
 
 def first_run(key: str) -> bool:
@@ -143,7 +166,7 @@ def choice_link_notes(
     values Streamlit keeps: ``"last"`` for a selectbox or checkbox (it reads the last value
     and shows the default when that one is invalid), ``"first_valid"`` for a single-select
     segmented control or pills (invalid ones are filtered, then the first is kept)."""
-    if not values:
+    if not any(values):  # absent, or given empty: the widget's default, as the link says
         return []
     ok = allowed if callable(allowed) else (lambda v, a=frozenset(allowed): v in a)
     if uses == "first_valid":

@@ -84,11 +84,11 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
     perf = at.dataframe[0].value.set_index("symbol")
     assert list(perf.index) == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
     # Columns with gaps are display text ('–' in the gaps; st.dataframe shows nulls as "None").
-    assert perf.loc["MP", "last"] == "48.53" and perf.loc["MP", "currency"] == "USD"
-    assert perf.loc["MP", "1D"] == f"{(48.53 / 46.84 - 1) * 100:+.1f}%"
+    assert perf.loc["MP", "last"] == "46.14" and perf.loc["MP", "currency"] == "USD"
+    assert perf.loc["MP", "1D"] == f"{(46.14 / 46.31 - 1) * 100:+.1f}%"
     assert perf.loc["REEMF", "1D"] == "–" and perf.loc["REEMF", "last"] == "–"
     # Starter symbols record the price on disk when they were added.
-    assert perf.loc["MP", "added_price"] in (48.53, "48.53")
+    assert perf.loc["MP", "added_price"] in (46.14, "46.14")
     assert "no offline data" in perf.loc["REEMF", "status"]
     assert any("./Prices?symbols=MP&symbols=UUUU" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == [
@@ -144,7 +144,7 @@ def test_create_add_note_reorder_remove(store: WatchlistStore) -> None:
     lst = store.find("local", "My positions")
     assert lst is not None and lst.symbols == ["MP", "LYC.AX", "600111.SS", "ZZZQ"]
     assert {i.note for i in lst.items} == {"core"}
-    assert lst.items[0].added_price == 48.53
+    assert lst.items[0].added_price == 46.14
 
     at.selectbox(key=f"wl_sym_{lst.id}").set_value("600111.SS").run()
     at.button(key="wl_up").click().run()

@@ -188,7 +188,7 @@ def test_unknown_and_malformed_symbols_get_messages_and_chart_survives() -> None
 
 def test_usd_mode_converts_lynas_over_its_whole_series() -> None:
     # Before the 2026-11 snapshot AUD/USD ended 2024-12-31 and this page named the gap; AUD/USD
-    # now runs to 2026-07-31, past LYC.AX's last row (2026-01-02), so there is no gap to name.
+    # now runs to 2026-07-31, past LYC.AX's last row (2026-06-04), so there is no gap to name.
     # The gap message itself is tested in tests/test_fx.py::test_aud_uncovered_dates_are_named.
     at = page_app(PRICES, query={"symbols": ["MP", "LYC.AX"], "ccy": "USD", "range": "Max"}).run()
     assert not at.exception

@@ -198,7 +198,7 @@ def test_beta_real_vs_spy(real: pd.DataFrame) -> None:
     mp = out.loc["MP"]
     assert mp["overlap"] > 200
     assert 1.0 < mp["beta"] < 3.5  # a volatile small-cap miner
-    lyc = out.loc["LYC.AX"]  # ends 2026-01-02: about five months in common
+    lyc = out.loc["LYC.AX"]  # ends 2026-06-04: fewer sessions in common than MP
     assert lyc["overlap"] < mp["overlap"]
 
 

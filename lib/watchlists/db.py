@@ -276,7 +276,14 @@ def _v6(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_private_events_owner ON private_events (owner, date)"))
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(conn: Connection) -> None:
+    """Alert rules, firings, inbox messages and the delivery outbox (lib.alerts.schema)."""
+    from lib.alerts.schema import migrate_v7
+
+    migrate_v7(conn)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 
 
 LATEST_VERSION = len(MIGRATIONS)

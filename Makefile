@@ -62,8 +62,10 @@ fuzz: $(DEV_STAMP)
 snapshot: $(RUN_STAMP)
 	$(BIN)/python scripts/build_snapshot.py
 
+# Prices first, then alerts on the fresh closes (one cron line does both; see the README).
 refresh: $(RUN_STAMP)
 	$(BIN)/python scripts/refresh.py
+	$(BIN)/python scripts/alerts.py run
 
 # make bench BENCH_ARGS=--scaling adds the load test through nginx with N=1 and N=2
 bench: $(DEV_STAMP)

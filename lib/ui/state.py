@@ -40,7 +40,8 @@ def link_value_note(label: str, values: Sequence[str], outcome: str = "it was le
     shown = ", ".join(f"‘{escape_markdown(plain_text(v)[:60])}’" for v in values[:6])
     shown += f" and {len(values) - 6} more" if len(values) > 6 else ""
     st.info(
-        f"The link's {escape_markdown(label)} value {shown} is not available here, so {outcome}.",
+        f"The link's {escape_markdown(label)} value {shown} is not available here, "
+        f"so {escape_markdown(outcome)}.",  # an outcome may quote the link (links.py)
         icon=":material/link_off:",
     )
 

@@ -1,0 +1,144 @@
+"""Untrusted text is inert IN THE BROWSER: hostile strings put into every URL parameter of every
+page never become a link, an image or a reversed sentence.
+
+The property is checked on the DOM Chromium built (after Streamlit's markdown and GFM's
+autolinker have run), not on the escaped string: every ``<a href>`` and ``<img src>`` must point
+at this app or at a host our own data files cite as a source, and no bidi control or zero-width
+character may reach the page's text. Each string is also shown to be echoed (a note names it),
+so the check cannot pass by the page saying nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+from lib.paths import ROOT
+from tests.e2e import AppServer, existing_pages, wait_for_app_run
+
+pytestmark = pytest.mark.e2e
+
+#: RFC 2606's reserved host: nothing of ours ever links there.
+HOST = "x.invalid"
+HOSTILE: list[str] = [
+    f"http://{HOST}/a",
+    f"https://{HOST}",
+    f"HTTP://{HOST.upper()}/Q",
+    f"www.{HOST}",
+    f"WWW.{HOST.upper()}",
+    f"a@{HOST}",
+    f"mailto:b@{HOST}",
+    f"xmpp:c@{HOST}",
+    f"[x](http://{HOST}/p)",
+    f"![i](http://{HOST}/i.png)",
+    f"<http://{HOST}/q>",
+    f"<a href=http://{HOST}>x</a>",
+    f"\u202ehttp://{HOST}/rlo",
+    f"ww\u200bw.{HOST}",
+    f"http\u2060://{HOST}/wj",
+    f"\u2066www.{HOST}\u2069",
+]
+#: Two groups of strings per page: each parameter carries one group as repeated keys (a
+#: multi-value widget sees all of them, a single-value one the last, and the page names the
+#: others). Two page loads per page keep the module near a minute on an idle machine.
+GROUPS = [HOSTILE[0::2], HOSTILE[1::2]]
+#: Loaded machines (CI with other suites) draw a page with 100 link values slowly.
+RUN_TIMEOUT_MS = 90_000
+
+#: Every parameter a page binds or reads, plus one it does not know.
+PARAMS: dict[str, list[str]] = {
+    "": ["symbols", "home_start", "unknown"],
+    "Prices": [
+        "symbols", "range", "mode", "ccy", "log", "bench", "from", "to", "spac", "events",
+        "ev_cat", "ev_jur", "risk", "risk_bench", "risk_a", "risk_b", "risk_window",
+        "risk_overlap",
+    ],
+    "Policy_timeline": ["pt_jur", "pt_cat", "pt_sym", "pt_dates", "pt_text", "pt_event"],
+    "Event_study": [
+        "es_by", "es_events", "es_cats", "es_jur", "es_inexact", "es_syms", "es_baskets",
+        "es_win", "es_est", "es_model", "es_bench",
+    ],
+    "Market_outlook": [
+        "scope", "log_scale", "show_superseded", "include_unverified", "equity_symbols",
+        "growth_start_rare_earths",
+    ],
+    "Watchlists": ["symbols", "wl_current", "unknown"],
+    "Supply_gap": [
+        "sup_edition", "sup_country", "sup_share_earlier", "sup_unverified", "sup_year",
+        "sup_company", "sup_since",
+    ],
+}  # fmt: skip
+
+_BIDI_OR_ZERO_WIDTH = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_URL = re.compile(r"https?://[^\s,;\"'<>|)]+")
+
+
+def source_hosts() -> frozenset[str]:
+    """Hosts our data files cite as sources: the only external links the app may draw."""
+    hosts = {"finance.yahoo.com"}
+    for path in [*Path(ROOT / "data").rglob("*.csv"), *Path(ROOT / "data").rglob("*.md")]:
+        hosts.update(urlsplit(u).hostname or "" for u in _URL.findall(path.read_text()))
+    return frozenset(h.lower() for h in hosts if h)
+
+
+ALLOWED = source_hosts()
+
+
+def hostile_url(base: str, path: str, group: list[str]) -> str:
+    pairs = [(p, s) for p in PARAMS[path] for s in group]
+    return f"{base}/{path}?" + "&".join(f"{p}={quote(s, safe='')}" for p, s in pairs)
+
+
+def foreign_links(page: Page, app_host: str) -> list[str]:
+    """Every link or image target whose host is neither this app nor a cited source."""
+    targets: list[str] = page.evaluate(
+        """() => [
+            ...[...document.querySelectorAll('a[href]')].map(a => a.href),
+            ...[...document.querySelectorAll('img[src]')].map(i => i.src),
+        ]"""
+    )
+    out = []
+    for target in targets:
+        parts = urlsplit(target)
+        if parts.scheme in ("data", "blob"):
+            continue
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or (host != app_host and host not in ALLOWED):
+            out.append(target)
+    return out
+
+
+@pytest.mark.parametrize("group", range(len(GROUPS)), ids=lambda i: f"group{i}")
+@pytest.mark.parametrize("path", list(PARAMS), ids=lambda p: p or "Home")
+def test_hostile_link_values_render_inert(
+    page: Page, app_server: AppServer, path: str, group: int
+) -> None:
+    if path not in existing_pages():
+        pytest.skip(f"page {path!r} is not in this checkout")
+    page.goto(hostile_url(app_server.url, path, GROUPS[group]))
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    page.wait_for_timeout(300)  # toasts and late markdown blocks settle
+
+    errors = [e.inner_text()[:300] for e in page.get_by_test_id("stException").all()]
+    assert errors == [], f"{path}: exception box"  # its own help links would count below
+    app_host = urlsplit(app_server.url).hostname
+    assert foreign_links(page, app_host) == [], f"{path}: links built from link values"
+    text = page.locator("[data-testid=stApp]").inner_text()
+    assert not _BIDI_OR_ZERO_WIDTH.findall(text), f"{path}: bidi/zero-width text echoed"
+
+
+def test_echoed_link_values_are_shown_but_not_linked(page: Page, app_server: AppServer) -> None:
+    """Not vacuous: Prices names each hostile symbol, readable, in a note, and none is a link."""
+    symbols = [f"www.{HOST}", f"WWW.{HOST.upper()}", f"a@{HOST}", "\u202eMP"]
+    query = "&".join(f"symbols={quote(s, safe='')}" for s in symbols)
+    page.goto(f"{app_server.url}/Prices?{query}")
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    shown = page.locator("[data-testid=stMain]").inner_text().replace("\u2060", "")
+    for text in (f"www.{HOST}", f"WWW.{HOST.upper()}", f"a@{HOST}"):
+        assert text.lower() in shown.lower(), f"{text!r} is not named on the page"
+    assert "\u202e" not in shown
+    assert foreign_links(page, urlsplit(app_server.url).hostname) == []

@@ -64,8 +64,8 @@ snapshot: $(RUN_STAMP)
 
 # Prices first, then alerts on the fresh closes (one cron line does both; see the README).
 refresh: $(RUN_STAMP)
-	$(BIN)/python scripts/refresh.py
-	$(BIN)/python scripts/alerts.py run
+	$(BIN)/python scripts/refresh.py; status=$$?; \
+	$(BIN)/python scripts/alerts.py run && exit $$status
 
 # make bench BENCH_ARGS=--scaling adds the load test through nginx with N=1 and N=2
 bench: $(DEV_STAMP)

@@ -31,7 +31,9 @@ def event_overlay_layers(
 @st.cache_data(show_spinner=False, max_entries=4)
 def _latest_events_markdown(limit: int) -> list[str]:
     """One escaped markdown line per event, built once (Home shows them on every rerun)."""
-    events = data.policy_events().sort_values("date", ascending=False).head(limit)
+    events = data.policy_events()
+    # What happened, newest first: scheduled deadlines are the Catalysts page's to list.
+    events = events[~events["scheduled"]].sort_values("date", ascending=False).head(limit)
     lines = []
     for e in events.itertuples():
         flag = "" if e.status_label == "exact" else f" · :orange[{e.status_label}]"

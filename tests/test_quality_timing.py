@@ -110,6 +110,8 @@ def test_asx_source_gap_is_stated_when_a_return_spans_it(snap: pd.DataFrame) -> 
     gap = [n for n in quality.series_notes(asx) if "2026-03-11 to 2026-03-27" in n]
     assert len(gap) == 1 and gap[0].startswith("LYC.AX, ILU.AX, ARU.AX, VML.AX: no data")
     assert "spans three weeks" in gap[0]
+    assert any(n.startswith("ARU.AX: no row for 2026-05-22") for n in quality.series_notes(asx))
+    assert pd.Timestamp("2026-05-22") not in set(asx.loc[asx["symbol"] == "ARU.AX", "date"])
     before = asx[asx["date"] <= pd.Timestamp("2026-03-06")]
     assert not any("2026-03-11" in n for n in quality.series_notes(before))  # not in window
     # A cache that has the missing days (a later source) silences the note.

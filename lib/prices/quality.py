@@ -126,6 +126,14 @@ KNOWN_FLAGS: tuple[SeriesFlag, ...] = (
         "2026-03-30 runs from the 2026-03-10 close and spans three weeks, not one day.",
     ),
     SeriesFlag(
+        ("ARU.AX",),
+        "gap",
+        date(2026, 5, 22),
+        date(2026, 5, 22),
+        "no row for 2026-05-22 (a halt or a day without trades; not verified): the change to "
+        "2026-05-25 covers two sessions.",
+    ),
+    SeriesFlag(
         ("ILU.AX",),
         "unadjusted",
         date(2026, 1, 5),

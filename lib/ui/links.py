@@ -10,6 +10,9 @@ Two kinds of parameter:
   entry). Here the page reads the id (or an older link's label) itself, keeps the URL as the
   link wrote it while its meaning matches the widget, and writes ids when the user changes
   the choice; Back and Forward re-read the URL.
+  Upstream: the bound URL value is always ``format_func``'s output (streamlit#14224, open; a
+  ``query_param_func`` PR, #14259, was closed unmerged) and a value not in the formatted
+  options is removed from the URL (#13922), so a short id cannot survive binding.
 * **Checks for bound widgets**, run before the widget reads the URL: numbers Streamlit would
   reject or round (``inf``, ``1e999``, ``-3.5``, one end of a range), dates it cannot parse,
   text it would cut, and repeated values of a single-valued parameter.

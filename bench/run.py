@@ -203,6 +203,15 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"{row['errors']} errors, {row['server_cpu_s_per_step']} CPU-s/step, "
             f"RSS high-water MiB per process: {rss}.",
         ]
+    alerts = report.get("alerts", {})
+    if "wall_ms_median" in alerts:
+        lines += [
+            "",
+            f"Alerts: {alerts['rules']:,} rules x {alerts['symbols_per_rule']} symbols evaluated "
+            f"in {alerts['wall_ms_median']} ms median (load + index "
+            f"{alerts['load_and_index_ms_median']} ms, evaluate {alerts['evaluate_ms_median']} "
+            f"ms; goal {alerts['goal_ms']} ms), {alerts['firings']:,} firings.",
+        ]
     for key in ("chart_bytes", "event_study", "browser", "load"):
         lines += ["", f"## {key}", "", "```json", json.dumps(report[key], indent=2)[:4000], "```"]
     return "\n".join(lines) + "\n"
@@ -220,6 +229,7 @@ def main() -> int:
         "browser": optional("browser_bench"),
         "load": optional("load_test"),
         "chart_bytes": optional("chart_bytes"),
+        "alerts": optional("bench_alerts"),
     }
     if "--scaling" in sys.argv[1:]:
         # Through nginx with 1 and then 2 backends, 40 simultaneous sessions (issue 15).

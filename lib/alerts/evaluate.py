@@ -7,6 +7,7 @@ symbol's latest session only (a cron run after each refresh sees every new close
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -69,6 +70,7 @@ class PriceIndex:
         for ex, parts in by_exchange.items():
             self._sessions[ex] = np.unique(np.concatenate(parts))
         self._exchange_of = dict(exchange_of or {})
+        self._missed: dict[tuple[str, date], tuple[int, str] | None] = {}
 
     def get(self, symbol: str) -> _Series | None:
         return self._series.get(symbol)
@@ -80,6 +82,12 @@ class PriceIndex:
         weekdays after the latest of those up to the last session that should have closed
         (holidays beyond our data are not known, so they count).
         """
+        key = (symbol, today)
+        if key not in self._missed:
+            self._missed[key] = self._count_missed(symbol, today)
+        return self._missed[key]
+
+    def _count_missed(self, symbol: str, today: date) -> tuple[int, str] | None:
         s = self._series.get(symbol)
         if s is None or not len(s.dates):
             return None
@@ -105,6 +113,7 @@ def _move(change: float, pct: float, direction: str) -> bool:
     return abs(change) >= limit
 
 
+@functools.lru_cache(maxsize=4096)
 def _prices_link(symbol: str, range_key: str = "1M") -> str:
     return "/Prices?" + urlencode({"symbols": symbol, "range": range_key})
 
@@ -118,8 +127,8 @@ def evaluate(
 ) -> list[Firing]:
     """Every firing the rules ask for now (the outbox drops keys that already fired)."""
     out: list[Firing] = []
-    ev_rows = _event_rows(events)
-    cat_rows = _catalyst_rows(catalysts)
+    ev_rows = _by_symbol(_event_rows(events))
+    cat_rows = _by_symbol(_catalyst_rows(catalysts))
     for rule in rules:
         p = rule.params
         head = describe(rule.kind, p)
@@ -233,12 +242,30 @@ def _event_rows(events: pd.DataFrame) -> list[tuple[str, str, str, str, frozense
     return rows
 
 
-def _policy(rule: Rule, rows: Iterable[tuple], head: str) -> list[Firing]:
+def _by_symbol(rows: Iterable[tuple]) -> dict[str, list[tuple]]:
+    """Rows indexed by each symbol they name (rows name their symbols in field 4)."""
+    out: dict[str, list[tuple]] = {}
+    for row in rows:
+        for sym in row[4]:
+            out.setdefault(sym, []).append(row)
+    return out
+
+
+def _named(rule: Rule, by_symbol: Mapping[str, list[tuple]]) -> list[tuple]:
+    """The rows naming any of the rule's symbols, each once, in their original order."""
+    seen: dict[str, tuple] = {}
+    for sym in rule.symbols:
+        for row in by_symbol.get(sym, ()):
+            seen.setdefault(row[0], row)
+    return list(seen.values())
+
+
+def _policy(rule: Rule, by_symbol: Mapping[str, list[tuple]], head: str) -> list[Firing]:
     cats = set(rule.params.get("categories") or [])
     mine = set(rule.symbols)
     out = []
-    for eid, day, cat, title, syms, url in rows:
-        if day < rule.created or (cats and cat not in cats) or not (syms & mine):
+    for eid, day, cat, title, syms, url in _named(rule, by_symbol):
+        if day < rule.created or (cats and cat not in cats):
             continue
         named = ", ".join(sorted(syms & mine))
         out.append(
@@ -276,13 +303,15 @@ def _catalyst_rows(table: pd.DataFrame) -> list[tuple[str, date, str, str, froze
     ]
 
 
-def _catalysts(rule: Rule, rows: Iterable[tuple], today: date, head: str) -> list[Firing]:
+def _catalysts(
+    rule: Rule, by_symbol: Mapping[str, list[tuple]], today: date, head: str
+) -> list[Firing]:
     days = int(rule.params["days"])
     mine = set(rule.symbols)
     out = []
-    for uid, start, when, title, syms, url in rows:
+    for uid, start, when, title, syms, url in _named(rule, by_symbol):
         left = (start - today).days
-        if not 0 <= left <= days or not (syms & mine):
+        if not 0 <= left <= days:
             continue
         named = ", ".join(sorted(syms & mine))
         out.append(

@@ -98,3 +98,11 @@ def test_short_event_link_stays_in_the_address_bar():
     assert url(at, "pt_event") == ["E076"]  # a change is written as an id
     at.selectbox(key="pt_event").set_value(None).run()
     assert url(at, "pt_event") == []  # no choice: no parameter
+
+
+def test_table_shows_status_and_says_when_an_outcome_is_not_sourced():
+    at = ok(page_app(TIMELINE, query={"pt_cat": ["export control"]}).run())
+    table = at.main.dataframe[0].value.set_index("id")
+    assert table.loc["E126", "status"] == "scheduled"
+    assert table.loc["E126", "outcome"] == "outcome not in our sources"
+    assert table.loc["E121", "status"] == "occurred" and table.loc["E121", "outcome"] == "–"

@@ -146,6 +146,8 @@ EVENT_LABELS = {
     "id": "ID",
     "date": "Date",
     "date_precision": "Date known to",
+    "status": "Status",
+    "outcome": "Outcome",
     "confidence": "Confidence",
     "jurisdiction": "Jurisdiction",
     "body": "Issued by",
@@ -164,7 +166,10 @@ def events_display(table: pd.DataFrame) -> pd.DataFrame:
     """The events table as shown: readable precision, '–' for blanks (export keeps raw)."""
     out = table.copy()
     out["date_precision"] = out["date_precision"].map(lambda p: PRECISION_TEXT.get(p, p))
-    for col in ("body", "symbols", "note", "summary", "source_urls"):
+    # A scheduled deadline's blank outcome means "not reported", not "nothing to say".
+    pending = (out["status"] == ev.SCHEDULED) & (out["outcome"] == "")
+    out["outcome"] = out["outcome"].where(~pending, ev.OUTCOME_UNKNOWN)
+    for col in ("body", "symbols", "note", "summary", "source_urls", "outcome"):
         out[col] = out[col].map(lambda v: "–" if v is None or v != v or str(v).strip() == "" else v)
     return out
 

@@ -34,9 +34,13 @@ state.check_link("cat_sym", "symbol", symbol_options)
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
 horizon = c1.selectbox(
-    "Horizon", list(HORIZON_LABELS), format_func=HORIZON_LABELS.get, index=1, key="cat_h",
+    "Horizon",
+    list(HORIZON_LABELS),
+    format_func=HORIZON_LABELS.get,
+    index=1,
+    key="cat_h",
     bind=BIND,
-)  # fmt: skip
+)
 kinds = c2.multiselect("Kind", KINDS, key="cat_kind", placeholder="All", bind=BIND)
 jurs = c3.multiselect("Jurisdiction", JURISDICTIONS, key="cat_jur", placeholder="All", bind=BIND)
 syms = c4.multiselect("Symbols", symbol_options, key="cat_sym", placeholder="All", bind=BIND)
@@ -125,41 +129,65 @@ with st.expander("My events", icon=":material/edit_calendar:"):
         )
         labels = view.event_labels(mine)
         pick = st.selectbox(
-            "Event", [None, *labels], format_func=lambda i: "New event" if i is None else labels[i],
+            "Event",
+            [None, *labels],
+            format_func=lambda i: "New event" if i is None else labels[i],
             key="cat_my_pick",
-        )  # fmt: skip
+        )
         row = view.event_row(mine, pick)
         with st.form("cat_my_form", clear_on_submit=pick is None, border=False):
             f1, f2 = st.columns([1, 1])
             day = f1.date_input(
-                "Date", value=row["date"].date() if row is not None else today,
-                min_value=date(1990, 1, 1), max_value=date(2100, 12, 31), key="cat_my_date",
-            )  # fmt: skip
+                "Date",
+                value=row["date"].date() if row is not None else today,
+                min_value=date(1990, 1, 1),
+                max_value=date(2100, 12, 31),
+                key="cat_my_date",
+            )
             prec = f2.selectbox(
-                "Known to the", ["day", "month", "year"],
+                "Known to the",
+                ["day", "month", "year"],
                 index=["day", "month", "year"].index(row["precision"]) if row is not None else 0,
                 key="cat_my_prec",
-            )  # fmt: skip
-            title = st.text_input("Title", value=row["title"] if row is not None else "",
-                                  max_chars=200, key="cat_my_title")  # fmt: skip
-            note = st.text_area("Note", value=row["note"] if row is not None else "",
-                                max_chars=2000, key="cat_my_note")  # fmt: skip
+            )
+            title = st.text_input(
+                "Title",
+                value=row["title"] if row is not None else "",
+                max_chars=200,
+                key="cat_my_title",
+            )
+            note = st.text_area(
+                "Note",
+                value=row["note"] if row is not None else "",
+                max_chars=2000,
+                key="cat_my_note",
+            )
             g1, g2 = st.columns([1, 1])
-            syms_text = g1.text_input("Symbols (space-separated)",
-                                      value=row["symbols"] if row is not None else "",
-                                      key="cat_my_syms")  # fmt: skip
-            url = g2.text_input("Source URL (https, optional)",
-                                value=row["source_url"] if row is not None else "",
-                                key="cat_my_url")  # fmt: skip
+            syms_text = g1.text_input(
+                "Symbols (space-separated)",
+                value=row["symbols"] if row is not None else "",
+                key="cat_my_syms",
+            )
+            url = g2.text_input(
+                "Source URL (https, optional)",
+                value=row["source_url"] if row is not None else "",
+                key="cat_my_url",
+            )
             saved = st.form_submit_button(
                 "Save event" if pick is None else "Save changes", key="cat_my_save"
             )
         if saved:
             problem = view.save_event(
-                owner, pick, int(row["revision"]) if row is not None else 0,
-                day=day, precision=prec, title=title, note=note, symbols=syms_text,
+                owner,
+                pick,
+                int(row["revision"]) if row is not None else 0,
+                day=day,
+                precision=prec,
+                title=title,
+                note=note,
+                symbols=syms_text,
                 source_url=url,
-            )  # fmt: skip
+            )
             if problem:
                 st.warning(widgets.escape_markdown(problem))
             else:

@@ -108,7 +108,7 @@ if event_id:
     before = w1.slider("Sessions before", 1, 60, 10, key="pt_before")
     after = w2.slider("Sessions after", 1, 120, 20, key="pt_after")
     reaction, missing = view.reaction_spec(
-        e.date, tuple(e.symbols), tuple(peers), before, after, e.exact
+        e.date, tuple(e.symbols), tuple(peers), before, after, e.exact and not e.scheduled
     )
     if reaction is None:
         st.info("No price data around this event for the affected symbols or the chosen peers.")

@@ -2,7 +2,9 @@
 
 Dates known only to the month, approximate dates and unverified events are never treated as
 exact days: every event carries an explicit uncertainty span (``span_start``..``span_end``)
-and an ``exact`` flag that charts and the event study use.
+and an ``exact`` flag that charts and the event study use. A ``scheduled`` event is a dated
+deadline (``status`` in the file) whose outcome our sources may not report: it says
+:data:`OUTCOME_UNKNOWN` until its ``outcome`` names the occurred event that records it.
 """
 
 from __future__ import annotations

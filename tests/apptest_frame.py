@@ -34,7 +34,8 @@ def page_app(
     them. With ``framed=True`` Home runs first, then the page is switched to (the query is
     set again for it, since Home may rewrite the URL).
     """
-    kwargs.setdefault("default_timeout", 60)
+    # A script run is bounded, but generously: `make test` shares 2 cores between 2 workers.
+    kwargs.setdefault("default_timeout", 120)
     at = AppTest.from_file(str(ROOT / "app.py"), **kwargs)
     for key, value in (state or {}).items():
         at.session_state[key] = value

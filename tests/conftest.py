@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -55,15 +56,45 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
 
 
-@pytest.fixture(autouse=True)
-def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Each test gets its own cache/watchlist folder and clean Streamlit caches."""
-    monkeypatch.setenv("RER_DATA_HOME", str(tmp_path_factory.mktemp("userdata")))
+#: Set to 1 to start every test with empty Streamlit data caches (the old, slow behaviour),
+#: e.g. to rule out a cache leak between tests.
+COLD_CACHES = os.environ.get("RER_TEST_COLD_CACHES", "") == "1"
+
+
+def _clear_streamlit_caches(*, data: bool) -> None:
     try:
         import streamlit as st
-
+    except ImportError:  # pure lib tests may run without streamlit imported
+        return
+    st.cache_resource.clear()
+    if data:
         st.cache_data.clear()
-        st.cache_resource.clear()
-    except Exception:  # streamlit import is optional for pure lib tests
-        pass
-    yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_data(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Each test gets its own cache/watchlist folder and its own stores (``st.cache_resource``).
+
+    The ``st.cache_data`` loaders stay warm between tests of a worker, as they do between the
+    users of one server: their keys carry what their results depend on (arguments and the
+    price cache token, which differs for every cache file a test writes). A test that patches
+    anything (it uses ``monkeypatch``, directly or through a fixture) could change what a
+    loader returns without changing its key, so it starts and ends with empty data caches.
+    """
+    patches = COLD_CACHES or "monkeypatch" in request.fixturenames
+    home = tmp_path_factory.mktemp("userdata")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RER_DATA_HOME", str(home))
+        _clear_streamlit_caches(data=patches)
+        yield
+        if patches:
+            _clear_streamlit_caches(data=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop this process's shared PostgreSQL cluster (tests/pg_server.py), if one started."""
+    from tests.pg_server import stop_shared_cluster
+
+    stop_shared_cluster()

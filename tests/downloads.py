@@ -27,8 +27,12 @@ class Deferred:
 
 
 @pytest.fixture
-def deferred(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Deferred]]:
-    """file name -> Deferred, for every deferred download registered while the test runs."""
+def deferred() -> Iterator[dict[str, Deferred]]:
+    """file name -> Deferred, for every deferred download registered while the test runs.
+
+    Its own MonkeyPatch, not the ``monkeypatch`` fixture: recording downloads changes no data,
+    so these tests keep the warm data caches (see tests/conftest.py).
+    """
     seen: dict[str, Deferred] = {}
     real = MediaFileManager.add_deferred
 
@@ -37,5 +41,6 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Deferred]]:
         seen[str(name)] = Deferred(str(name), mimetype, data_callable)
         return real(self, data_callable, mimetype, *a, **kw)
 
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    yield seen
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MediaFileManager, "add_deferred", record)
+        yield seen

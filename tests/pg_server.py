@@ -1,11 +1,15 @@
 """A throwaway PostgreSQL cluster for tests: temp dir, free loopback port, removed afterwards.
 
+One cluster per test process (each xdist worker has its own); every test makes its own
+database on it with :func:`fresh_database`.
+
 Locally the tests skip with a message when the server binaries are missing; in CI (``CI=true``)
 a missing server is a failure, so the PostgreSQL suite can never silently not run.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -13,12 +17,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
 START_TIMEOUT_S = 60
+START_ATTEMPTS = 3
 
 
 def find_pg_bin() -> Path | None:
@@ -54,8 +59,16 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def pg_cluster() -> Iterator[str]:
-    """Start a cluster and yield its SQLAlchemy URL; stop it and delete its files afterwards."""
+def pg_cluster(*, private: bool = False) -> Iterator[str]:
+    """Yield the SQLAlchemy admin URL of a throwaway cluster; tests make their own databases.
+
+    By default every caller in one test process shares one cluster, started on first use and
+    stopped when the process's test session ends (:func:`stop_shared_cluster`, called from
+    tests/conftest.py): an ``initdb`` and a server start cost seconds, a ``CREATE DATABASE``
+    (see :func:`fresh_database`) milliseconds. Each pytest-xdist worker is its own process,
+    so workers never share a cluster. ``private=True`` starts and removes a cluster of the
+    caller's own (a test that stops or breaks its server).
+    """
     bindir = find_pg_bin()
     if bindir is None:
         _unavailable("no PostgreSQL server binaries were found")
@@ -63,11 +76,38 @@ def pg_cluster() -> Iterator[str]:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         _unavailable("running as root without runuser")
         return
+    if private:
+        with _cluster(bindir) as url:
+            yield url
+        return
+    global _SHARED
+    if _SHARED is None:
+        stack = ExitStack()
+        url = stack.enter_context(_cluster(bindir))
+        _SHARED = (stack, url)
+        atexit.register(stop_shared_cluster)  # also when a session ends without the hook
+    yield _SHARED[1]
+
+
+#: The process's shared cluster: what stops it, and its admin URL.
+_SHARED: tuple[ExitStack, str] | None = None
+
+
+def stop_shared_cluster() -> None:
+    """Stop the shared cluster (if one was started) and delete its files."""
+    global _SHARED
+    if _SHARED is not None:
+        stack, _SHARED = _SHARED[0], None
+        stack.close()
+
+
+@contextmanager
+def _cluster(bindir: Path) -> Iterator[str]:
+    """Start a cluster and yield its admin URL; stop it and delete its files afterwards."""
     tmp = Path(tempfile.mkdtemp(prefix="rer-pg-"))
     if os.geteuid() == 0:
         shutil.chown(tmp, user="postgres")
     data, log = tmp / "data", tmp / "server.log"
-    port = _free_port()
     started = False
     try:
         subprocess.run(
@@ -77,26 +117,28 @@ def pg_cluster() -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off"
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(bindir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(log),
-                    "-o",
-                    opts,
-                    "-w",
-                    "-t",
-                    str(START_TIMEOUT_S),
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
+        # A port picked free can be taken by another process before the server binds it
+        # (parallel test workers, browsers): start again on another port then.
+        for attempt in range(START_ATTEMPTS):
+            port = _free_port()
+            # Shared by many tests whose pooled connections close lazily: room for them.
+            opts = (
+                f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off "
+                "-c max_connections=300"
+            )
+            pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts]
+            seen = log.stat().st_size if log.exists() else 0
+            start = subprocess.run(
+                _as_postgres([*pg_ctl, "-w", "-t", str(START_TIMEOUT_S), "start"]),
+                capture_output=True,
+            )
+            if start.returncode == 0:
+                break
+            in_use = log.exists() and "could not bind" in log.read_text(errors="replace")[seen:]
+            if not in_use or attempt == START_ATTEMPTS - 1:
+                raise subprocess.CalledProcessError(
+                    start.returncode, start.args, start.stdout, start.stderr
+                )
         started = True
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
         _wait_ready(url)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -30,6 +31,8 @@ from tests.totality import (
     make_watchlist,
     render,
 )
+
+pytestmark = pytest.mark.slow  # every example is a page run: `make test` runs them
 
 # --------------------------------------------------------------------------- strategies
 

@@ -23,6 +23,8 @@ from tests.totality import (
     render,
 )
 
+pytestmark = pytest.mark.slow  # a sweep over the whole universe: `make test` runs it
+
 MIXED_WITH = "MP"
 
 

@@ -96,13 +96,17 @@ NASTY_TEXT: list[str] = [
 
 @contextlib.contextmanager
 def fresh_data_home() -> Iterator[Path]:
-    """A private RER_DATA_HOME and empty Streamlit caches: one Hypothesis example = one user."""
+    """A private RER_DATA_HOME and new stores: one Hypothesis example = one user.
+
+    The stores (``st.cache_resource``) are per data home; the ``st.cache_data`` loaders are
+    shared, as on a server with many users (their keys carry the price cache token), so only
+    the first example of a worker pays for loading the data.
+    """
     import streamlit as st
 
     old = os.environ.get("RER_DATA_HOME")
     home = Path(tempfile.mkdtemp(prefix="rer-totality-"))
     os.environ["RER_DATA_HOME"] = str(home)
-    st.cache_data.clear()
     st.cache_resource.clear()
     try:
         yield home
@@ -151,12 +155,11 @@ def render(
     for key, value in items:
         at.query_params[key] = value
     with full_error_details():
-        at.run()
-        # A deep link runs only the page's script: Home raising must not hide the page's state.
+        # A deep link runs only the page's script (Home does not run first, so Home raising
+        # cannot hide the page's state): switching before the first run opens the page itself.
         if path != "app.py":
-            for key, value in items:
-                at.query_params[key] = value
-            at.switch_page(path).run()
+            at.switch_page(path)
+        at.run()
         for step in then:
             if at.exception:
                 break

@@ -5,20 +5,34 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e import CHROMIUM, VIEWPORT, AppServer, launch_options
 
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
+#: expect() assertions retry up to this long (Playwright's default is 5 s): `make test` runs two
+#: workers, each with a browser and app servers, on a 2-core machine.
+EXPECT_TIMEOUT_MS = 15_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/e2e is a browser test, even if a module forgets its pytestmark."""
+    """Everything under tests/e2e is a browser test, even if a module forgets its pytestmark.
+
+    Under pytest-xdist (``make test`` runs ``--dist loadgroup``) each browser module is one
+    group, so its tests run on one worker and share that module's app server.
+    """
     for item in items:
-        if "tests/e2e/" in item.nodeid.replace(os.sep, "/"):
+        nodeid = item.nodeid.replace(os.sep, "/")
+        if "tests/e2e/" in nodeid:
             item.add_marker(pytest.mark.e2e)
+            if not item.get_closest_marker("xdist_group"):
+                item.add_marker(pytest.mark.xdist_group(nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,9 +72,24 @@ def page(context: Any) -> Any:
     return page
 
 
+def start_app_server(data_home: Path, attempts: int = 3) -> AppServer:
+    """An AppServer on a free port; again on another port if that one was taken meanwhile
+    (another test worker, or a browser's outgoing connection, can grab it before Streamlit
+    binds it)."""
+    for attempt in range(1, attempts + 1):
+        server = AppServer(data_home)
+        try:
+            return server.start()
+        except RuntimeError as exc:
+            server.stop()
+            if "already in use" not in str(exc) or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """One server per test module, with its own price cache and SQLite watchlists."""
-    server = AppServer(tmp_path_factory.mktemp("e2e-data")).start()
+    server = start_app_server(tmp_path_factory.mktemp("e2e-data"))
     yield server
     server.stop()

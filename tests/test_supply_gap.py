@@ -112,6 +112,13 @@ def test_every_figure_says_what_it_is(data: SupplyData) -> None:
     assert set(basis[data.pipeline.set_index("id")["capacity_value"].isna()]) == {"not comparable"}
 
 
+def test_timeline_gives_each_split_row_its_own_line(data: SupplyData) -> None:
+    tl = capacity.timeline_frame(data.pipeline).set_index("id")
+    assert tl["label"].is_unique
+    assert tl.loc["P13C", "label"].endswith("(target)") and tl.loc["P13C", "when"] == "2026"
+    assert tl.loc["P13B", "when"] == "no date"
+
+
 def test_western_separation_total_has_no_production_in_it(data: SupplyData) -> None:
     """Lynas Malaysia 10,500 + Energy Fuels phase 1 1,000 + Aclara 1,400 t/yr NdPr oxide by
     2028 (supply.md P08, P11, P23); MP's 2,599 t (P02) is what it produced, not capacity."""

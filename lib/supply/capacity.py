@@ -183,6 +183,9 @@ def timeline_frame(pipe: pd.DataFrame) -> pd.DataFrame:
     when = when.fillna(pd.Series("no date", index=df.index).where(df["status"] != "operating"))
     df["when"] = when.fillna("in service").astype(str)
     df["label"] = df["company"] + " · " + df["project"]
+    # Split rows of one plant (USA Rare Earth's phase 1, nameplate, target) need their own line.
+    twin = df["label"].duplicated(keep=False)
+    df.loc[twin, "label"] = df["label"] + " (" + df["capacity_basis"] + ")"
     df["capacity_label"] = (
         df["capacity_stated"].where(df["capacity_stated"] != "", "not published")
         + " "

@@ -26,6 +26,10 @@ PIPELINE_AS_OF = "2026-11-30"
 BY_YEAR = 2028
 #: Colour follows meaning for the West: China's share or US reliance rising is bad news.
 OUTLOOK_COLORS = {"worse": "red", "better": "green", "unchanged": "gray", None: "off"}
+ROW_HEIGHT = 110
+#: The figures first, then where China's figure comes from, then how sure we are.
+ORDER = ["stage", "china", "west_now", "west_by", "ratio", "trend", "china_source",
+         "confidence", "source_url"]  # fmt: skip
 OUTLOOK_WORDS = {"worse": "worse for the West", "better": "better for the West"}
 
 
@@ -146,7 +150,16 @@ def scoreboard(compact: bool = False, today: date | None = None) -> pd.DataFrame
         st.caption(f":material/error: Scoreboard unavailable: {widgets.escape_markdown(exc)}")
         return None
     frame = _frame(rows, compact)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=_columns(BY_YEAR, compact))
+    # Tall rows: the data grid wraps each cell's sentence instead of cutting it off.
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        row_height=ROW_HEIGHT,
+        height=ROW_HEIGHT * len(frame) + 48,
+        column_order=[c for c in ORDER if c in frame.columns],
+        column_config=_columns(BY_YEAR, compact),
+    )
     st.caption(
         f"Western capacity is nameplate or phase capacity (never production, targets or "
         f"goals): operating plants in {year}, and everything due by {BY_YEAR} if every project "

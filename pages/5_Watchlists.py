@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.ui import alerts as alerts_ui
 from lib.ui import auth, exports, frame, widgets
 from lib.ui.views import watchlists as wl
 
@@ -273,3 +274,9 @@ with t_io:
         file_name=wl.export_name(wlist.name, wl.today()),
         key="wl_export_csv",
     )
+
+with st.expander("Alerts on this list", icon=":material/notifications:"):
+    alerts_ui.rules_section(owner, wlist.id)
+
+st.subheader("Alerts inbox")
+alerts_ui.inbox_section(owner)

@@ -11,6 +11,7 @@ import streamlit as st
 from lib import settings, watchlists
 from lib.paths import ROOT
 from lib.prices import PriceDataError, forget_probe, refresh_universe_symbols
+from lib.ui import alerts as alerts_ui
 from lib.ui import auth, data
 from lib.ui.pickers import id_selectbox
 from lib.ui.widgets import escape_markdown, lazy_expander
@@ -268,6 +269,7 @@ def watchlist_sidebar() -> None:
     except Exception:
         st.caption(":material/error: Watchlists are unavailable: the database could not be read.")
         return
+    alerts_ui.badge(owner)  # issue 23: unread alerts, linking to the inbox
     labels: dict[int | None, str] = {None: "(none)", **{wl.id: wl.name for wl in lists}}
     # The value is the list id, kept in active_watchlist_id: a rename elsewhere changes the
     # label, never which list is active (issue 25).

@@ -102,6 +102,7 @@ def test_picker_labels_and_stale_labels_read_as_their_symbol() -> None:
         ({"px_custom": ["１９９９-01-01", "2025-01-01"]}, "１９９９-01-01"),
         ({"risk": ["sideways"]}, "sideways"),
         ({"ev_jur": ["Mars", "China"]}, "Mars"),
+        ({"px_bench": ["1M"], "px_risk_bench": ["SPY"]}, "1M"),  # found by the property test
         ({"range": ["3Y"], "px_range": ["5Y"]}, "3Y"),  # an old name beside today's
     ],
 )

@@ -68,7 +68,8 @@ def _single(texts: Sequence[str]) -> tuple[str | None, list[str]]:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of fixed options, written as itself; ``aliases`` are older codes for an option."""
+    """One of fixed options, written as itself; ``aliases`` are older codes for an option,
+    read under the parameter's older name only (Streamlit would drop them under today's)."""
 
     key: str
     label: str
@@ -76,11 +77,11 @@ class Choice:
     default: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
 
-    def parse(self, texts: Sequence[str]) -> tuple[str | None, list[str]]:
+    def parse(self, texts: Sequence[str], old: bool = False) -> tuple[str | None, list[str]]:
         text, extra = _single(texts)
         if text is None:
             return None, []
-        value = self.aliases.get(text, text)
+        value = self.aliases.get(text, text) if old else text
         return (value, extra) if value in self.options else (None, [*extra, text])
 
     def serialize(self, value: object) -> list[str]:
@@ -95,7 +96,7 @@ class Choices:
     label: str
     options: tuple[str, ...]
 
-    def parse(self, texts: Sequence[str]) -> tuple[list[str] | None, list[str]]:
+    def parse(self, texts: Sequence[str], old: bool = False) -> tuple[list[str] | None, list[str]]:
         given = [t for t in dict.fromkeys(texts) if t != ""]
         kept = [t for t in given if t in self.options]
         return (kept or None), [t for t in given if t not in self.options]
@@ -111,13 +112,14 @@ class Flag:
     key: str
     label: str
 
-    def parse(self, texts: Sequence[str]) -> tuple[bool | None, list[str]]:
+    def parse(self, texts: Sequence[str], old: bool = False) -> tuple[bool | None, list[str]]:
         text, extra = _single(texts)
         if text is None:
             return None, []
-        if text.lower() in ("true", "1"):
+        yes, no = ("true", "1") if old else ("true",), ("false", "0") if old else ("false",)
+        if text.lower() in yes:
             return True, extra
-        return (False, extra) if text.lower() in ("false", "0") else (None, [*extra, text])
+        return (False, extra) if text.lower() in no else (None, [*extra, text])
 
     def serialize(self, value: object) -> list[str]:
         return ["true"] if value else []
@@ -132,11 +134,11 @@ class Number:
     options: tuple[int, ...]
     default: int
 
-    def parse(self, texts: Sequence[str]) -> tuple[int | None, list[str]]:
+    def parse(self, texts: Sequence[str], old: bool = False) -> tuple[int | None, list[str]]:
         text, extra = _single(texts)
         if text is None:
             return None, []
-        if _DIGITS.fullmatch(text) and int(text) in self.options:
+        if _DIGITS.fullmatch(text) and str(int(text)) == text and int(text) in self.options:
             return int(text), extra
         return None, [*extra, text]
 
@@ -167,7 +169,9 @@ class Dates:
     label: str
     window: Window
 
-    def parse(self, texts: Sequence[str]) -> tuple[tuple[date, date] | None, list[str]]:
+    def parse(
+        self, texts: Sequence[str], old: bool = False
+    ) -> tuple[tuple[date, date] | None, list[str]]:
         given = [t for t in texts if t != ""]
         days = [link_date(t, self.window) for t in given]
         if len(given) != 2 or None in days:  # one end, three dates, or one outside the bounds
@@ -326,11 +330,11 @@ def translate(
         if SYMBOLS in link.from_legacy:
             link.params[SYMBOLS] = Symbols.serialize(symbols, labels)
     bench, _ = Choices(BENCH, "", BENCHMARKS).parse(raw.get(BENCH, []))
-    in_risk = (symbols if SYMBOLS in raw else shown[0], bench if BENCH in raw else shown[1])
+    in_risk = (symbols if SYMBOLS in raw else shown[0], (bench or []) if BENCH in raw else shown[1])
     for serde in params(window, *in_risk):
         if serde.key not in raw:
             continue
-        value, bad = serde.parse(raw[serde.key])
+        value, bad = serde.parse(raw[serde.key], old=serde.key in link.from_legacy)
         if bad:
             link.notes.append(Note(serde.label, tuple(bad), _outcome(serde), serde.key))
         if value is not None:
@@ -354,9 +358,10 @@ def _legacy_dates(
     """``from``/``to`` become the custom range; a bad date or one end alone is named."""
     if CUSTOM in query or not ({"from", "to"} & set(query)):
         return
-    ends = [t for t in (_last(query.get(name, [])) for name in ("from", "to")) if t is not None]
+    picked = [_single(query.get(name, [])) for name in ("from", "to")]
+    ends = [text for text, _ in picked if text is not None]
     good = [t for t in ends if link_date(t, window)]
-    if bad := [t for t in ends if t not in good]:
+    if bad := [t for t in ends if t not in good] + [t for _, extra in picked for t in extra]:
         link.notes.append(Note("custom range date", tuple(bad), DATES_OUTCOME))
     if len(good) == 2:
         raw[CUSTOM] = good
@@ -369,11 +374,12 @@ def _legacy_risk_tab(
     query: Mapping[str, Sequence[str]], raw: dict[str, list[str]], link: Link
 ) -> None:
     """``risk=<code>`` opened the Risk section on that tab."""
-    code = _last(query.get("risk", []))
+    code, extra = _single(query.get("risk", []))
     if code is None or RISK_OPEN in query:
         return
+    if bad := [*extra, *([] if code in RISK_TAB_CODES else [code])]:
+        link.notes.append(Note("Risk tab", tuple(bad)))
     if code not in RISK_TAB_CODES:
-        link.notes.append(Note("Risk tab", (code,)))
         return
     raw[RISK_OPEN] = ["true"]
     link.from_legacy.add(RISK_OPEN)

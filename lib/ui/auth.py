@@ -204,16 +204,6 @@ def identity() -> auth.Identity:
     return current().identity
 
 
-def auth_on() -> bool:
-    """Signed-in mode or a broken sign-in configuration: never the shared lists."""
-    return current().config.sign_in
-
-
-def auth_ready() -> bool:
-    """[auth] passed every check, so the sign-in buttons can work."""
-    return current().config.mode == "sign-in"
-
-
 def watchlist_owner() -> str:
     """The owner key for watchlist reads and writes; never the shared owner by accident."""
     ident = identity()

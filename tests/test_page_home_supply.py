@@ -32,7 +32,8 @@ def test_home_compact_scoreboard(home: AppTest) -> None:
                                        "Magnets"]  # fmt: skip
     magnets = board.set_index("stage").loc["Magnets"]
     assert magnets["west_by"] == "15,200 t/yr NdFeB magnets"
-    assert "capacity is a ceiling on output" in magnets["ratio"]
+    assert magnets["ratio"] == "6% (capacity by 2028 against 2023 output)"
+    assert magnets["west_now"] == "4,000 t/yr NdFeB magnets"
     assert board.set_index("stage").loc["Metal making", "ratio"].startswith("not comparable")
     links = [p.proto.label for p in home.get("page_link")]
     assert any(label.startswith("Full scoreboard with sources") for label in links)

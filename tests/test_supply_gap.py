@@ -165,6 +165,9 @@ def test_scoreboard_frame_compact_and_full(data: SupplyData) -> None:
     full = scoreboard.scoreboard_frame(rows)
     compact = scoreboard.scoreboard_frame(rows, compact=True)
     assert list(compact.columns) == ["stage", "china", "west_now", "west_by", "ratio"]
+    short = compact.set_index("stage")["ratio"]
+    assert short["Mining"] == "19% (MP Materials, 2025 output, against China's)"
+    assert short["Metal making"] == "not comparable"
     assert {"china_source", "trend", "confidence", "source_url"} <= set(full.columns)
     assert len(full) == len(compact) == 4
 

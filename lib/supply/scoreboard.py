@@ -60,6 +60,13 @@ class StageScore:
     west_now_t: dict[str, float] = field(default_factory=dict)
     west_by_t: dict[str, float] = field(default_factory=dict)
     ratio_value: float | None = None
+    #: The compact copy's ratio: the number and what it compares, or "not comparable".
+    ratio_short: str = NOT_COMPARABLE
+
+    @property
+    def west_now_capacity(self) -> str:
+        """Operating nameplate or phase capacity only (the compact copy's cell)."""
+        return _units(self.west_now_t)
 
 
 def _per_unit(rows: pd.DataFrame) -> dict[str, float]:
@@ -131,6 +138,8 @@ def _mining(data: SupplyData, today: int, by: int) -> StageScore:
         _trend(gap.change, "China's share", f"since {gap.previous_year} ({edition})"),
         gap.outlook, "verified (tonnes); derived (share)", sentence, ratio_value is not None,
         now, later, ratio_value,
+        f"{ratio_value:.0%} ({who}, {year} output, against China's)" if ratio_value is not None
+        else NOT_COMPARABLE,
     )  # fmt: skip
 
 
@@ -235,6 +244,9 @@ def _magnets(data: SupplyData, today: int, by: int) -> StageScore:
         _trend(gap.change, "China's share", f"since {gap.previous_year}"),
         gap.outlook, f"{gap.confidence} (share); {c['confidence']} estimate (tonnes)",
         sentence, True, now, later, ratio_value,
+        f"{ratio_value:.0%} (capacity by {by} against {c['year']} output)"
+        if ratio_value is not None
+        else NOT_COMPARABLE,
     )  # fmt: skip
 
 
@@ -261,5 +273,8 @@ def scoreboard_frame(scores: list[StageScore], compact: bool = False) -> pd.Data
     ]
     frame = pd.DataFrame(rows)
     if compact:
-        frame = frame[["stage", "china", "west_now", "west_by", "ratio"]]
+        frame = frame.assign(
+            west_now=[s.west_now_capacity for s in scores],
+            ratio=[s.ratio_short for s in scores],
+        )[["stage", "china", "west_now", "west_by", "ratio"]]
     return frame

@@ -27,6 +27,7 @@ BY_YEAR = 2028
 #: Colour follows meaning for the West: China's share or US reliance rising is bad news.
 OUTLOOK_COLORS = {"worse": "red", "better": "green", "unchanged": "gray", None: "off"}
 ROW_HEIGHT = 110
+COMPACT_ROW_HEIGHT = 64
 #: The figures first, then where China's figure comes from, then how sure we are.
 ORDER = ["stage", "china", "west_now", "west_by", "ratio", "trend", "china_source",
          "confidence", "source_url"]  # fmt: skip
@@ -126,7 +127,9 @@ def _columns(by: int, compact: bool) -> dict[str, object]:
         "china": st.column_config.TextColumn("China, latest", width="medium"),
         "west_now": st.column_config.TextColumn("West operating today", width="medium"),
         "west_by": st.column_config.TextColumn(f"West by {by} if on time", width="medium"),
-        "ratio": st.column_config.TextColumn("West / China", width="large"),
+        "ratio": st.column_config.TextColumn(
+            "West / China", width="medium" if compact else "large"
+        ),
     }
     if not compact:
         cols |= {
@@ -150,13 +153,14 @@ def scoreboard(compact: bool = False, today: date | None = None) -> pd.DataFrame
         st.caption(f":material/error: Scoreboard unavailable: {widgets.escape_markdown(exc)}")
         return None
     frame = _frame(rows, compact)
+    row = COMPACT_ROW_HEIGHT if compact else ROW_HEIGHT
     # Tall rows: the data grid wraps each cell's sentence instead of cutting it off.
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
-        row_height=ROW_HEIGHT,
-        height=ROW_HEIGHT * len(frame) + 48,
+        row_height=row,
+        height=row * len(frame) + 38,
         column_order=[c for c in ORDER if c in frame.columns],
         column_config=_columns(BY_YEAR, compact),
     )

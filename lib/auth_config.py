@@ -64,13 +64,23 @@ class SecretsRead:
     problems: tuple[str, ...] = ()
 
 
+def shown_path(path: Path) -> str:
+    """A secrets file as a visitor may see it: no server folder names."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        pass
+    return f".streamlit/{path.name}" if path.parent.name == ".streamlit" else path.name
+
+
 def read_secrets_files(paths: Iterable[str | Path]) -> SecretsRead:
     """Parse the ``.toml`` files among Streamlit's ``secrets.files`` like Streamlit does.
 
     Streamlit logs "Failed to load secrets" and carries on with none when a file does not parse
     (a TOML error, a table declared twice): this says which file and where, so the app can
-    refuse to serve lists instead. The messages name lines and keys, never a value. Missing
-    files are normal (the defaults name two places); directories are left to Streamlit.
+    refuse to serve lists instead. The messages name lines and keys, never a value, and the
+    file as ``.streamlit/secrets.toml`` or ``~/...``, not its full path (the page shows them).
+    Missing files are normal (the defaults name two places); directories are left to Streamlit.
     """
     merged: dict[str, object] = {}
     problems: list[str] = []
@@ -88,12 +98,12 @@ def read_secrets_files(paths: Iterable[str | Path]) -> SecretsRead:
                 if isinstance(exc, UnicodeDecodeError)
                 else (exc.strerror or type(exc).__name__)
             )
-            problems.append(f"{path} could not be read ({reason}).")
+            problems.append(f"{shown_path(path)} could not be read ({reason}).")
             continue
         try:
             merged.update(tomllib.loads(text))
         except tomllib.TOMLDecodeError as exc:
-            problems.append(f"{path} is not valid TOML: {exc}.")
+            problems.append(f"{shown_path(path)} is not valid TOML: {exc}.")
     return SecretsRead(merged, tuple(problems))
 
 

@@ -57,7 +57,8 @@ def test_a_file_that_does_not_parse_is_a_problem_that_never_shows_values(
     path.write_text(text)
     read = cfg.read_secrets_files([path])
     assert len(read.problems) == 1
-    assert str(path) in read.problems[0] and where in read.problems[0]
+    assert where in read.problems[0]
+    assert read.problems[0].startswith(cfg.shown_path(path) + " is not valid TOML")
     assert "top-secret-value" not in read.problems[0]
     config = cfg.check_auth_config(read.data, read.problems)
     assert config.mode == "misconfigured" and config.sign_in
@@ -249,3 +250,11 @@ def test_no_allow_list_lets_every_account_in() -> None:
     only = _config(allowed_emails=["bob@partner.example"])
     problem = cfg.allow_list_problem({"email": "x@y.example", "email_verified": True}, only)
     assert problem and "x@y.example is not one of them" in problem
+
+
+def test_file_names_are_shown_without_server_folders(tmp_path: Path) -> None:
+    assert cfg.shown_path(Path.home() / ".streamlit" / "secrets.toml") == (
+        "~/.streamlit/secrets.toml"
+    )
+    assert cfg.shown_path(Path("/srv/rer/.streamlit/secrets.toml")) == ".streamlit/secrets.toml"
+    assert cfg.shown_path(Path("/etc/rer/team-secrets.toml")) == "team-secrets.toml"

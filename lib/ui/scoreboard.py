@@ -27,7 +27,7 @@ BY_YEAR = 2028
 #: Colour follows meaning for the West: China's share or US reliance rising is bad news.
 OUTLOOK_COLORS = {"worse": "red", "better": "green", "unchanged": "gray", None: "off"}
 ROW_HEIGHT = 110
-COMPACT_ROW_HEIGHT = 64
+COMPACT_ROW_HEIGHT = 84
 #: The figures first, then where China's figure comes from, then how sure we are.
 ORDER = ["stage", "china", "west_now", "west_by", "ratio", "trend", "china_source",
          "confidence", "source_url"]  # fmt: skip
@@ -123,7 +123,7 @@ def _frame(rows: list[board.StageScore], compact: bool) -> pd.DataFrame:
 
 def _columns(by: int, compact: bool) -> dict[str, object]:
     cols: dict[str, object] = {
-        "stage": st.column_config.TextColumn("Stage"),
+        "stage": st.column_config.TextColumn("Stage", width="small"),
         "china": st.column_config.TextColumn("China, latest", width="medium"),
         "west_now": st.column_config.TextColumn("West operating today", width="medium"),
         "west_by": st.column_config.TextColumn(f"West by {by} if on time", width="medium"),

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lib import auth_config as cfg
 
@@ -258,3 +260,34 @@ def test_file_names_are_shown_without_server_folders(tmp_path: Path) -> None:
     )
     assert cfg.shown_path(Path("/srv/rer/.streamlit/secrets.toml")) == ".streamlit/secrets.toml"
     assert cfg.shown_path(Path("/etc/rer/team-secrets.toml")) == "team-secrets.toml"
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=60),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=8,
+)
+
+
+@given(
+    auth=st.one_of(
+        _values,
+        st.fixed_dictionaries(
+            {},
+            optional={k: _values for k in (*AUTH, "allowed_domains", "allowed_emails", "google")},
+        ),
+    ),
+    connections=st.one_of(st.none(), _values),
+)
+def test_check_auth_config_is_total_and_never_falls_back_to_single_user(
+    auth: object, connections: object
+) -> None:
+    """Whatever [auth] holds, the check answers, and a present [auth] is never single-user."""
+    secrets: dict[str, object] = {"auth": auth}
+    if connections is not None:
+        secrets["connections"] = connections
+    config = cfg.check_auth_config(secrets)
+    assert config.mode in ("sign-in", "misconfigured") and config.sign_in
+    assert (config.mode == "sign-in") == (not config.problems)
+    if config.mode == "misconfigured":
+        assert config.providers == ()

@@ -514,3 +514,20 @@ def test_identity_is_resolved_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
     runs = len(calls)
     at.run()
     assert len(calls) == runs + 1
+
+
+def test_a_session_check_that_cannot_reach_the_database_closes_lists(
+    store: WatchlistStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.create(ALICE_KEY, "Alice picks", ["MP"])
+
+    class Down:
+        def admit(self, *args: object) -> None:
+            raise OSError("database down")
+
+    monkeypatch.setattr(ui_auth, "_sessions", Down)
+    at = run("pages/5_Watchlists.py", user=ALICE)
+    assert ui_auth.SESSION_CHECK_FAILED_TEXT in texts(at)
+    assert "Alice picks" not in texts(at)
+    assert not [b for b in at.button if b.key == "wl_create"]
+    assert sidebar_buttons(at) == ["Sign out"]

@@ -8,6 +8,7 @@ warning, the page reloads, and no list changes: not the one shown, not the first
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +20,23 @@ from lib.ui.widgets import LINK_BREAK
 from lib.universe import load_universe
 from lib.watchlists import WatchlistStore
 from tests.apptest_frame import ok, page_app
+from tests.pg_server import fresh_database, pg_cluster
 
 PAGE = "pages/5_Watchlists.py"
+
+
+@pytest.fixture(scope="module")
+def pg_admin_url() -> Iterator[str]:
+    with pg_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "postgresql":
+        admin = request.getfixturevalue("pg_admin_url")
+        monkeypatch.setenv(wl.ENV_DATABASE_URL, fresh_database(admin, f"t_{uuid.uuid4().hex[:12]}"))
+    return str(request.param)
 
 
 @pytest.fixture
@@ -176,7 +192,8 @@ def test_duplicate_in_a_stale_tab_is_refused(store: WatchlistStore) -> None:
     assert [x.name for x in store.lists("local")][-1] == "CN (copy)"
 
 
-def test_add_in_a_stale_tab_lands_nowhere(store: WatchlistStore) -> None:
+def test_add_in_a_stale_tab_lands_nowhere(backend: str, store: WatchlistStore) -> None:
+    assert store.backend == backend
     a = tab("Magnet makers")
     b = tab("Magnet makers")
     a.text_input(key="wl_rename_text").input("Magnets")

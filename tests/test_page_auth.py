@@ -454,6 +454,8 @@ def test_sign_out_ends_the_session_for_a_second_tab_that_is_still_open(
     assert [b for b in second.button if b.key == "wl_create"]
     next(b for b in first.sidebar.button if b.label == "Sign out").click().run()
     assert not first.exception
+    assert "Sign in" in sidebar_buttons(first)  # the same run already shows the sign-out
+    assert not [b for b in first.button if b.key == "wl_create"]
     rec = SessionStore(store.engine).get(session_id(ALICE) or "")
     assert rec is not None and rec.revoked_at is not None
     # The second tab still shows its form; its next action is refused, read and write.

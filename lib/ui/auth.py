@@ -277,6 +277,9 @@ def _sign_out(sid: str | None) -> None:
         except Exception:
             # The browser still signs out; the copy of its cookie stays valid, so say so.
             _LOG.error("Sign-out could not revoke session %s", sid[:12], exc_info=True)
+    scope = st_internals.run_scope()
+    if scope is not None and hasattr(scope[0], _RUN_ATTR):
+        delattr(scope[0], _RUN_ATTR)  # the rest of this run sees the sign-out too
     try:
         st.logout()
     except Exception:

@@ -41,7 +41,7 @@ st.caption(
 )
 view.download(stitched, "production_newest_edition", "sup_dl_headline")
 
-every, mcs = view.editions()
+every = view.editions()
 c1, c2, c3 = st.columns(3)
 check_link("sup_edition", "USGS edition", every)
 edition = c1.selectbox("One USGS edition", every, key="sup_edition", bind=BIND)

@@ -43,15 +43,14 @@ PROJECT_COLUMNS = ["project", "stage", "capacity_stated", "unit", "capacity_basi
 # --------------------------------------------------------------------------- production
 
 
-def editions() -> tuple[list[str], list[str]]:
-    """(every edition newest first, MCS editions oldest first)."""
-    prod = supply_data().production
-    return editions_newest_first(prod), mcs_editions(prod)
+def editions() -> list[str]:
+    """Every edition of the mine-production table, MCS newest first."""
+    return editions_newest_first(supply_data().production)
 
 
 def default_compare(edition: str) -> str:
     """The edition before ``edition`` (else the newest other one): the vintage view's default."""
-    every, mcs = editions()
+    every, mcs = editions(), mcs_editions(supply_data().production)
     others = [e for e in every if e != edition] or [edition]
     prev = previous_edition(mcs, edition) or (mcs[-2] if len(mcs) > 1 else edition)
     return prev if prev in others else others[0]

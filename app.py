@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, phone, vega, warm
+from lib.ui import catalyst_calendar, frame, phone, vega, warm
 from lib.ui import scoreboard as supply_gap
 from lib.ui.views import home as view
 
@@ -48,6 +48,7 @@ left, right = st.columns([3, 2])
 with left:
     view.latest_events_list(limit=6)
 with right:
+    catalyst_calendar.home_box()  # issue 22: the nearest catalysts, linking to Catalysts
     st.subheader("Explore")
     view.page_links()
 

@@ -158,3 +158,24 @@ def test_hostile_event_is_refused_with_a_sentence() -> None:
     at.button(key="cat_my_save").click().run()
     ok(at)
     assert any("invisible or control character" in t for t in texts(at.warning))
+
+
+def test_home_shows_the_next_30_days_box() -> None:
+    from lib.ui.catalyst_calendar import next_up
+
+    at = ok(page_app(None).run())
+    subs = [s.value for s in at.subheader]
+    assert "Next 30 days" in subs
+    rows = next_up((), date.today())
+    shown = [t.value for t in at.text]
+    assert [r for r in rows["title"]] == [t for t in shown if t in set(rows["title"])]
+    links = [p.proto.label for p in at.get("page_link")]
+    assert "All catalysts" in links
+
+
+def test_next_up_for_a_watchlist_with_nothing_due() -> None:
+    from lib.ui.catalyst_calendar import next_up
+
+    assert next_up(("SPY",), date(2026, 12, 7)).empty
+    got = next_up(("ILU.AX",), date(2026, 12, 7))
+    assert list(got["uid"]) == ["milestone-P20"]  # Eneabba, 2027: 25 days away

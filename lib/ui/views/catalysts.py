@@ -4,52 +4,21 @@ milestones, earnings), filtered on small keys; the rules are in lib.catalysts.""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from lib.catalysts import charts, earnings, ics, model, private, sources
+from lib.catalysts import charts, earnings, ics, model, private
 from lib.catalysts.private import PrivateEventStore
-from lib.paths import user_data_dir
 from lib.ui import auth, data, vega
+from lib.ui.catalyst_calendar import calendar_at, earnings_cache_dir, earnings_stamp
 
-EARNINGS_CACHE_DIR = "catalysts"
 SOURCE_NOTE = (
     "Policy deadlines: data/policy_events.csv (scheduled events). Milestones: "
     "data/supply/capacity_pipeline.csv target years, with finer periods from "
     "data/catalysts/milestones.csv. Earnings: data/catalysts/earnings.csv, plus Yahoo's "
     "calendar when online."
 )
-
-
-def earnings_cache_dir() -> Path:
-    return user_data_dir() / EARNINGS_CACHE_DIR
-
-
-def _earnings_stamp() -> str:
-    """Changes whenever an earnings refresh rewrote the cache (part of every cache key)."""
-    try:
-        st = (earnings_cache_dir() / earnings.CACHE_NAME).stat()
-    except OSError:
-        return "none"
-    return f"{st.st_mtime_ns}-{st.st_size}"
-
-
-def calendar() -> pd.DataFrame:
-    """Every catalyst the shipped data and the earnings cache hold, oldest first."""
-    return _calendar(_earnings_stamp())
-
-
-@data.token_cached(ttl="1h", max_entries=4)
-def _calendar(earnings_stamp: str, *, cache_token: str) -> pd.DataFrame:
-    online = earnings.read_cache(earnings_cache_dir() / earnings.CACHE_NAME)
-    return model.combine(
-        model.from_policy_events(data.policy_events()),
-        model.from_pipeline(sources.load_pipeline()),
-        model.from_earnings(earnings.load_offline()),
-        model.from_earnings(online),
-    )
 
 
 @data.token_cached(ttl="1h", max_entries=64)
@@ -64,7 +33,7 @@ def _selected(
     cache_token: str,
 ) -> tuple[pd.DataFrame, vega.Spec | None]:
     table = model.select(
-        _calendar(earnings_stamp),
+        calendar_at(earnings_stamp),
         today=today,
         horizon=horizon,
         kinds=kinds,
@@ -91,9 +60,9 @@ def selected(
     small, so they join the shared cached calendar here, uncached.
     """
     if mine is None or mine.empty:
-        return _selected(horizon, kinds, jurisdictions, symbols, today, _earnings_stamp())
+        return _selected(horizon, kinds, jurisdictions, symbols, today, earnings_stamp())
     table = model.select(
-        model.combine(_calendar(_earnings_stamp()), model.from_private_events(mine)),
+        model.combine(calendar_at(earnings_stamp()), model.from_private_events(mine)),
         today=today,
         horizon=horizon,
         kinds=kinds,

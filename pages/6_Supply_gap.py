@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.ui import frame, scoreboard, widgets
-from lib.ui.state import BIND, check_link, int_within
+from lib.ui.state import BIND
 from lib.ui.views import supply as view
 
 frame.page_setup(
@@ -43,7 +43,7 @@ view.download(stitched, "production_newest_edition", "sup_dl_headline")
 
 every = view.editions()
 c1, c2, c3 = st.columns(3)
-check_link("sup_edition", "USGS edition", every)
+view.check_choice("sup_edition", "USGS edition", every)
 edition = c1.selectbox("One USGS edition", every, key="sup_edition", bind=BIND)
 others = [e for e in every if e != edition] or [edition]
 view.check_compare_links(every)
@@ -55,7 +55,7 @@ compare = c2.selectbox(
     bind=BIND,
     help="The vintage view puts the same years from both editions side by side.",
 )
-check_link("sup_country", "country", view.COUNTRIES)
+view.check_choice("sup_country", "country", view.COUNTRIES)
 country = c3.selectbox("Vintage view of", view.COUNTRIES, index=3, key="sup_country", bind=BIND)
 split_chart, vintage_chart, split, vintage, revs = view.production_charts(edition, compare, country)
 left, right = st.columns([3, 2])
@@ -99,6 +99,7 @@ if box := widgets.lazy_expander("Reserves by edition (t REO)", key="sup_exp_rese
 
 # ------------------------------------------------------------------ 2. China's share
 st.subheader("2 · China's share by stage")
+view.check_choice("sup_share_earlier", "earlier editions switch", view.is_link_boolean)
 earlier = st.toggle(
     "Show earlier editions of revised USGS shares", value=True, key="sup_share_earlier", bind=BIND
 )
@@ -123,9 +124,10 @@ view.download(points, "china_share", "sup_dl_share")
 # ------------------------------------------------------------------ 3. pipeline
 st.subheader("3 · Western pipeline against targets")
 c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+view.check_choice("sup_unverified", "unverified projects switch", view.is_link_boolean)
 unverified = c1.toggle("Include unverified projects", value=True, key="sup_unverified", bind=BIND)
 years = list(view.PIPELINE_YEARS)
-check_link("sup_year", "year", int_within(years[0], years[-1]))
+view.check_choice("sup_year", "year", [str(y) for y in years])
 year = int(
     c2.select_slider("Capacity in place by", options=years, value=2028, key="sup_year", bind=BIND)
 )
@@ -195,10 +197,10 @@ st.subheader("5 · Joined with the equities")
 listed = view.listed(year)
 names = dict(zip(listed["symbol"], listed["company"], strict=True))
 c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-check_link("sup_company", "company", list(names))
+view.check_choice("sup_company", "company", list(names))
 # Options are symbols shown as themselves, so a link's ?sup_company=MP stays as written.
 symbol = c1.selectbox("Company (symbol)", list(names), key="sup_company", bind=BIND)
-check_link("sup_since", "prices since", list(view.SINCE))
+view.check_choice("sup_since", "prices since", list(view.SINCE), uses="first")
 since = c2.segmented_control(
     "Prices since", list(view.SINCE), default="3Y", key="sup_since", bind=BIND
 )

@@ -251,6 +251,23 @@ def test_compare_link_values_are_checked_and_named() -> None:
     assert "sup_compare_MCS2099" not in at.query_params
 
 
+def test_every_link_value_the_page_cannot_use_is_named() -> None:
+    """Streamlit drops a bound widget's unusable link value without a word; the page names it."""
+    bad = {
+        "sup_unverified": "-19383",
+        "sup_share_earlier": "yes",
+        "sup_year": "2031",
+        "sup_since": "5Y",
+        "sup_edition": "MCS2099",
+        "sup_country": "Mars",
+    }
+    at = page_app(PAGE, query=bad).run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = " ".join(i.value for i in at.info).replace("\\", "")
+    assert all(value in notes for value in bad.values()), notes
+    assert at.toggle(key="sup_unverified").value is True  # the default, as the note says
+
+
 def test_short_company_link_stays_in_the_address_bar() -> None:
     at = page_app(PAGE, query={"sup_company": "USAR"}).run()
     assert not at.exception

@@ -7,7 +7,7 @@ refresh invalidates exactly that. Pure work lives in :mod:`lib.supply`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
 import pandas as pd
@@ -18,9 +18,9 @@ from lib.supply import capacity_charts as cc
 from lib.supply import charts as sc
 from lib.supply.editions import editions_newest_first, mcs_editions, previous_edition
 from lib.supply.load import SupplyData, data_token
-from lib.ui import data, exports, vega, widgets
+from lib.ui import data, exports, links, vega, widgets
 from lib.ui.scoreboard import load_or_explain, supply_data, supply_tables
-from lib.ui.state import check_link, link_value_note
+from lib.ui.state import link_value_note
 
 __all__ = ["load_or_explain", "supply_data"]
 
@@ -56,6 +56,20 @@ def default_compare(edition: str) -> str:
     return prev if prev in others else others[0]
 
 
+def check_choice(
+    key: str, label: str, allowed: Collection[str] | Callable[[str], bool], *, uses: str = "last"
+) -> None:
+    """Before a bound single-choice widget: name the link's values it cannot use, a repeated
+    value included (Streamlit keeps one without a word); first run only. ``uses`` is "first"
+    for a segmented control, "last" for a selectbox, toggle or slider."""
+    if links.first_run(key):
+        links.show(links.choice_link_notes(links.given(key), allowed, label, uses=uses))
+
+
+#: What a bound toggle reads from a link (true/false in any case).
+is_link_boolean = links.is_link_boolean
+
+
 def check_compare_links(every: Sequence[str]) -> None:
     """Name the ``sup_compare_<edition>`` link values the page cannot show.
 
@@ -69,7 +83,8 @@ def check_compare_links(every: Sequence[str]) -> None:
             link_value_note("edition to compare", values or [edition])
             del st.query_params[key]
             continue
-        check_link(key, f"edition to compare with {edition}", [e for e in every if e != edition])
+        others = [e for e in every if e != edition]
+        check_choice(key, f"edition to compare with {edition}", others)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

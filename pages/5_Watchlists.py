@@ -170,8 +170,12 @@ with t_edit:
         note = n1.text_input(
             "Note", value=item.note, key=f"wl_note_{wlist.id}_{sym}", max_chars=wl.MAX_NOTE_LEN
         )
-        if n2.button("Save note", key="wl_save_note") and wl.run_write(
-            lambda: store.set_note(owner, wlist.id, sym, note, expected_revision=rev) or True
+        if (
+            n2.button("Save note", key="wl_save_note")
+            and wl.run_write(
+                lambda: store.set_note(owner, wlist.id, sym, note, expected_revision=rev)
+            )
+            is not None
         ):
             wl.reload("success", "Note saved.")
 
@@ -179,8 +183,10 @@ with t_manage:
     st.text(f"Watchlist: {wlist.name}")
     r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
     renamed = r1.text_input("New name", key="wl_rename_text", max_chars=wl.MAX_NAME_LEN)
-    if r2.button("Rename", key="wl_rename") and wl.run_write(
-        lambda: store.rename(owner, wlist.id, renamed, expected_revision=rev) or True
+    if (
+        r2.button("Rename", key="wl_rename")
+        and wl.run_write(lambda: store.rename(owner, wlist.id, renamed, expected_revision=rev))
+        is not None
     ):
         wl.reload("success", "Watchlist renamed.")
     d1, d2, _ = st.columns([1, 1, 3])
@@ -199,7 +205,8 @@ with t_manage:
         y, n, _ = st.columns([1, 1, 3])
         if y.button("Yes, delete", key="wl_delete_yes", type="primary"):
             st.session_state.pop("_wl_confirm_delete", None)
-            if wl.run_write(lambda: store.delete(owner, wlist.id, expected_revision=rev) or True):
+            deleted = wl.run_write(lambda: store.delete(owner, wlist.id, expected_revision=rev))
+            if deleted is not None:
                 wl.flash("success", "Watchlist deleted.")
                 wl.go_to(None)
         if n.button("Cancel", key="wl_delete_no"):

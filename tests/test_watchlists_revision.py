@@ -112,6 +112,14 @@ def test_a_write_at_the_current_revision_applies_and_bumps_it(
     assert after == (current + 1 if write in BUMPING else current)
 
 
+def test_writes_return_what_the_page_needs(store: WatchlistStore) -> None:
+    lid = store.create(ALICE, "L", ["MP"])
+    start = store.get(ALICE, lid).revision
+    assert store.set_note(ALICE, lid, "MP", "x") == store.get(ALICE, lid).revision == start + 1
+    assert store.rename(ALICE, lid, "M", expected_revision=start + 1) == start + 2
+    assert store.delete(ALICE, lid, expected_revision=start + 2) == "M"
+
+
 def test_every_change_bumps_and_the_summary_carries_it(store: WatchlistStore) -> None:
     lid = store.create(ALICE, "L", ["MP"])
     revisions = [store.get(ALICE, lid).revision]

@@ -54,13 +54,15 @@ def lock_list(
     return row
 
 
-def bump(conn: Connection, list_id: int, now: datetime) -> None:
-    """The list changed: a new revision, so writes based on the old one are refused."""
-    conn.execute(
+def bump(conn: Connection, list_id: int, now: datetime) -> int:
+    """The list changed: a new revision (returned), so writes based on the old one are refused."""
+    res = conn.execute(
         watchlists_t.update()
         .where(watchlists_t.c.id == int(list_id))
         .values(revision=watchlists_t.c.revision + 1, updated_at=now)
+        .returning(watchlists_t.c.revision)
     )
+    return int(res.scalar_one())
 
 
 def lock_owner(conn: Connection, owner: str) -> None:

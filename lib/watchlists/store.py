@@ -180,7 +180,8 @@ class WatchlistStore:
 
     def rename(
         self, owner: str, list_id: int, new_name: str, expected_revision: int | None = None
-    ) -> None:
+    ) -> int:
+        """Rename the list; returns its new revision."""
         owner, new_name = clean_owner(owner), clean_name(new_name)
         with self._writer.begin() as conn:
             rows.lock_list(conn, owner, list_id, expected_revision)
@@ -196,18 +197,20 @@ class WatchlistStore:
                     )
             except IntegrityError:
                 raise DuplicateNameError(rows.DUPLICATE_MESSAGE) from None
-            rows.bump(conn, int(list_id), self.now())
+            return rows.bump(conn, int(list_id), self.now())
 
-    def delete(self, owner: str, list_id: int, expected_revision: int | None = None) -> None:
+    def delete(self, owner: str, list_id: int, expected_revision: int | None = None) -> str:
+        """Delete the list and its items; returns the name it had."""
         owner = clean_owner(owner)
         with self._writer.begin() as conn:
-            rows.lock_list(conn, owner, list_id, expected_revision)
+            row = rows.lock_list(conn, owner, list_id, expected_revision)
             conn.execute(items_t.delete().where(items_t.c.watchlist_id == int(list_id)))
             conn.execute(
                 watchlists_t.delete().where(
                     watchlists_t.c.id == int(list_id), watchlists_t.c.owner == owner
                 )
             )
+        return str(row.name)
 
     def duplicate(
         self,
@@ -283,7 +286,8 @@ class WatchlistStore:
         symbol: str,
         note: str,
         expected_revision: int | None = None,
-    ) -> None:
+    ) -> int:
+        """Set one symbol's note; returns the list's new revision."""
         owner, note = clean_owner(owner), clean_note(note)
         with self._writer.begin() as conn:
             rows.lock_list(conn, owner, list_id, expected_revision)
@@ -294,7 +298,7 @@ class WatchlistStore:
             )
             if not res.rowcount:
                 raise WatchlistError("That symbol is not in this watchlist.")
-            rows.bump(conn, int(list_id), self.now())
+            return rows.bump(conn, int(list_id), self.now())
 
     def reorder(
         self,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from lib.catalysts.model import HORIZON_LABELS, KINDS
@@ -21,7 +19,7 @@ frame.page_setup(
     "calendar file.",
 )
 
-today = date.today()
+today = view.today()
 BIND = state.BIND
 universe = data.universe()
 symbol_options = sorted(universe["symbol"])
@@ -140,8 +138,8 @@ with st.expander("My events", icon=":material/edit_calendar:"):
             day = f1.date_input(
                 "Date",
                 value=row["date"].date() if row is not None else today,
-                min_value=date(1990, 1, 1),
-                max_value=date(2100, 12, 31),
+                min_value=view.FIRST_DAY,
+                max_value=view.LAST_DAY,
                 key="cat_my_date",
             )
             prec = f2.selectbox(

@@ -13,6 +13,9 @@ from lib.catalysts.private import PrivateEventStore
 from lib.ui import auth, data, vega
 from lib.ui.catalyst_calendar import calendar_at, earnings_cache_dir, earnings_stamp
 
+#: The date range the event form accepts (the store's own bounds).
+FIRST_DAY, LAST_DAY = private.FIRST_DAY, private.LAST_DAY
+
 SOURCE_NOTE = (
     "Policy deadlines: data/policy_events.csv (scheduled events). Milestones: "
     "data/supply/capacity_pipeline.csv target years, with finer periods from "
@@ -180,3 +183,8 @@ def event_row(mine: pd.DataFrame, event_id: int | None) -> pd.Series | None:
     if event_id is None or mine.empty or event_id not in set(mine["id"]):
         return None
     return mine.set_index("id").loc[event_id]
+
+
+def today() -> date:
+    """The page's today (a date, never a datetime: it is part of cache keys)."""
+    return date.today()

@@ -42,9 +42,7 @@ BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 BIND = state.BIND
 c1, c2 = st.columns([2, 5], vertical_alignment="bottom")
 if links.first_run("es_by"):
-    links.show(
-        links.choice_link_notes(state.link_values("es_by"), BY, "choose-by", uses="first_valid")
-    )
+    links.show(links.choice_link_notes(state.link_values("es_by"), BY, "choose-by", uses="first"))
 by_label = c1.segmented_control("Choose by", list(BY), default="Events", key="es_by", bind=BIND)
 by = BY[by_label or "Events"]
 if by == "event":

@@ -139,3 +139,11 @@ def test_policy_unknown_event_is_named_and_nothing_is_selected():
     at = ok(page_app(TIMELINE, query={"pt_event": "E999"}).run())
     assert at.selectbox(key="pt_event").value is None
     assert "‘E999’" in notes(at)
+
+
+def test_choose_by_reads_the_first_value_and_names_the_rest():
+    """Found by the URL property test: a single-select segmented control reads only the first
+    value (an invalid first value means the default, even when a later one is valid)."""
+    at = ok(page_app(STUDY, query={"es_by": ["\t", "Category"]}).run())
+    assert at.segmented_control(key="es_by").value == "Events"
+    assert "‘Category’" in notes(at) and "default" in notes(at)

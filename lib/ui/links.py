@@ -147,17 +147,6 @@ def text_link_notes(values: Sequence[str], max_chars: int, label: str) -> list[L
     return notes
 
 
-def repeated_link_notes(values: Sequence[str], label: str) -> list[LinkNote]:
-    """A single-valued parameter given more than once: Streamlit uses the last value."""
-    if len(values) < 2:
-        return []
-    return [_repeated(label, values[:-1], f"the last, ‘{values[-1][:60]}’, is used")]
-
-
-def _repeated(label: str, dropped: Sequence[str], outcome: str) -> LinkNote:
-    return LinkNote(f"{label} (given more than once)", tuple(dropped), outcome)
-
-
 def choice_link_notes(
     values: Sequence[str],
     allowed: Collection[str] | Callable[[str], bool],
@@ -166,22 +155,28 @@ def choice_link_notes(
     uses: str = "last",
 ) -> list[LinkNote]:
     """Values a single-choice widget cannot show, as notes. ``uses`` says which of several
-    values Streamlit keeps: ``"last"`` for a selectbox or checkbox (it reads the last value
-    and shows the default when that one is invalid), ``"first_valid"`` for a single-select
-    segmented control or pills (invalid ones are filtered, then the first is kept)."""
+    values Streamlit reads: ``"last"`` for a selectbox or checkbox, ``"first"`` for a
+    single-select segmented control or pills. When that value is invalid the widget shows
+    its default and every value is named; otherwise the others are."""
     if not any(values):  # absent, or given empty: the widget's default, as the link says
         return []
     ok = allowed if callable(allowed) else (lambda v, a=frozenset(allowed): v in a)
-    if uses == "first_valid":
-        bad = [v for v in values if not ok(v)]
-        good = [v for v in values if ok(v)]
-        notes = [LinkNote(label, tuple(bad))] if bad else []
-        if len(good) > 1:
-            notes.append(_repeated(label, good[1:], f"the first, ‘{good[0][:60]}’, is used"))
-        return notes
-    if not ok(values[-1]):
+    read = values[0] if uses == "first" else values[-1]
+    if not ok(read):
         return [LinkNote(label, tuple(values), "the page shows its default")]
-    return repeated_link_notes(values, label)
+    others = [v for v in values if v != read]
+    which = "first" if uses == "first" else "last"
+    return [_repeated(label, others, f"the {which}, ‘{read[:60]}’, is used")] if others else []
+
+
+def repeated_link_notes(values: Sequence[str], label: str) -> list[LinkNote]:
+    """A single-valued parameter given more than once: Streamlit uses the last value."""
+    others = [v for v in values[:-1] if v != values[-1]] if values else []
+    return [_repeated(label, others, f"the last, ‘{values[-1][:60]}’, is used")] if others else []
+
+
+def _repeated(label: str, dropped: Sequence[str], outcome: str) -> LinkNote:
+    return LinkNote(f"{label} (given more than once)", tuple(dropped), outcome)
 
 
 BOOLEAN_LINK_VALUES = ("true", "false")

@@ -21,7 +21,11 @@ scopes = view.scopes()
 # --------------------------------------------------------------------------- paths per scope
 BIND = state.BIND
 c1, c2, c3, c4 = st.columns([5, 2, 3, 3], vertical_alignment="bottom")
-state.check_link("scope", "scope", [*scopes, *scopes.values()])
+# accept_short_link seeds the first valid scope a link names; the others are named here.
+view.check_choice_link("scope", "scope", [*scopes, *scopes.values()], uses="first_valid")
+for key, label in (("log_scale", "log scale"), ("show_superseded", "superseded editions"),
+                   ("include_unverified", "unverified in band")):  # fmt: skip
+    view.check_choice_link(key, label, view.is_link_boolean)
 state.accept_short_link("scope", scopes)
 scope = c1.selectbox(
     "Market definition (scope)",
@@ -168,7 +172,9 @@ elif not growth_years.years:
         "or more, so there is nothing to compare. Try another scope or other equities."
     )
 else:
-    state.check_link(f"growth_start_{scope}", "start year", [str(y) for y in growth_years.years])
+    view.check_choice_link(
+        f"growth_start_{scope}", "start year", [str(y) for y in growth_years.years]
+    )
     start = q2.selectbox(
         "Start year (= 100)",
         growth_years.years,

@@ -44,7 +44,45 @@ PAGES = {
     "event": "pages/3_Event_study.py",
     "outlook": "pages/4_Market_outlook.py",
     "watchlists": "pages/5_Watchlists.py",
+    "supply": "pages/6_Supply_gap.py",
 }
+#: Every URL parameter each page binds to a widget or reads itself (Prices: today's names and
+#: the older ones it translates). ``test_every_bound_widget_is_in_page_params`` keeps this in
+#: step with the pages' ``bind=`` calls. Home and Watchlists read no parameter.
+PAGE_PARAMS: dict[str, tuple[str, ...]] = {
+    "home": (),
+    "prices": (
+        "px_symbols", "px_range", "px_custom", "px_mode", "px_ccy", "px_log", "px_bench",
+        "px_spac", "px_events", "px_ev_cat", "px_ev_jur", "px_risk_open", "px_risk_tabs",
+        "px_risk_bench", "px_risk_a", "px_risk_b", "px_risk_window", "px_risk_overlap",
+        "px_align", "symbols", "range", "mode", "ccy", "log", "bench", "from", "to", "spac",
+        "events", "ev_cat", "ev_jur", "risk", "risk_bench", "risk_a", "risk_b",
+        "risk_window", "risk_overlap",
+    ),
+    "policy": ("pt_jur", "pt_cat", "pt_sym", "pt_dates", "pt_text", "pt_event"),
+    "event": (
+        "es_by", "es_events", "es_cats", "es_jur", "es_inexact", "es_syms", "es_baskets",
+        "es_win", "es_est", "es_model", "es_bench",
+    ),
+    "outlook": (
+        "scope", "log_scale", "show_superseded", "include_unverified", "equity_symbols",
+        "growth_start_rare-earth magnets", "growth_start_rare-earth oxides",
+    ),
+    "watchlists": (),
+    "supply": (
+        "sup_edition", "sup_compare_MCS 2025", "sup_compare_MCS 2024", "sup_country",
+        "sup_share_earlier", "sup_unverified", "sup_year", "sup_company", "sup_since",
+    ),
+}  # fmt: skip
+#: Where a Prices link's older parameter lives after the page rewrote the URL.
+RENAMED = {
+    "symbols": "px_symbols", "range": "px_range", "mode": "px_mode", "ccy": "px_ccy",
+    "log": "px_log", "bench": "px_bench", "spac": "px_spac", "events": "px_events",
+    "ev_cat": "px_ev_cat", "ev_jur": "px_ev_jur", "risk_bench": "px_risk_bench",
+    "risk_a": "px_risk_a", "risk_b": "px_risk_b", "risk_window": "px_risk_window",
+    "risk_overlap": "px_risk_overlap", "from": "px_custom", "to": "px_custom",
+    "risk": "px_risk_tabs",
+}  # fmt: skip
 
 # --------------------------------------------------------------------------- the inputs
 
@@ -239,6 +277,86 @@ def exception_report(at: AppTest) -> str:
         stack = "\n".join(e.stack_trace[-4:]) if e.stack_trace else ""
         parts.append(f"{e.message}\n{stack}")
     return "\n---\n".join(parts)
+
+
+def _resolved(markdown: str) -> str:
+    """What a reader sees of an escaped note: no backslash escapes, no invisible breaks."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "").casefold()
+
+
+def _as_texts(value: object) -> set[str]:
+    """The URL texts a widget value stands for ("1" and "true" for True, "MP" for "MP · …")."""
+    if isinstance(value, bool):
+        return {"true", "1", "yes", "on"} if value else {"false", "0", "no", "off"}
+    if isinstance(value, list | tuple | set | frozenset):
+        return set().union(*(_as_texts(v) for v in value)) if value else set()
+    if isinstance(value, float) and value.is_integer():
+        return {str(value), str(int(value))}
+    from lib.ui.widgets import plain_text
+
+    text = plain_text(value).strip().casefold()
+    return {text, text.split(" · ")[0], text.split(" (")[0]}
+
+
+def _same_number(text: str, shown: set[str]) -> bool:
+    try:
+        x = float(text)
+    except ValueError:
+        return False
+    for s in shown:
+        try:
+            if float(s) == x:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def unaccounted_link_values(at: AppTest, page: str, query: Sequence[tuple[str, Any]]) -> list[str]:
+    """Link values of ``page``'s own parameters that the page neither shows nor names.
+
+    A value is accounted for when the rewritten URL still carries it (under the parameter's
+    name of today), when the widget bound to that parameter shows it (a default value is not
+    written to the URL), or when a message in the main area quotes it (escaped, cut to 60
+    characters, or counted in "and N more"). Case and a picker label's "id · name" form count
+    as the same value; empty text and text of only invisible characters are not values.
+    """
+    from lib.ui.widgets import plain_text
+
+    own = set(PAGE_PARAMS.get(page, ()))
+    notes = [
+        _resolved(str(e.value)) for kind in ("info", "warning", "error") for e in at.main.get(kind)
+    ]
+    counted_more = any(re.search(r" and \d+ more", n) for n in notes)
+    widgets: dict[str, set[str]] = {}
+    for kind in ("multiselect", "selectbox", "segmented_control", "pills", "toggle",
+                 "checkbox", "slider", "select_slider", "text_input", "date_input",
+                 "number_input", "radio"):  # fmt: skip
+        with contextlib.suppress(Exception):
+            for w in at.get(kind):
+                if getattr(w, "key", None):
+                    widgets[str(w.key)] = _as_texts(w.value)
+    missing = []
+    for key, raw in query:
+        if key not in own:
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        target = RENAMED.get(key, key)
+        in_url = _as_texts(at.query_params[target]) if target in at.query_params else set()
+        shown = in_url | widgets.get(target, set())
+        for value in values:
+            text = plain_text(value).strip()
+            if not text:
+                continue
+            folded = text.casefold()
+            if folded in shown or _same_number(text, shown):
+                continue
+            if any(folded[:60] in n for n in notes):
+                continue
+            if counted_more and len(values) > 6:
+                continue
+            missing.append(f"{key}={value!r}")
+    return missing
 
 
 def limit_violations(at: AppTest) -> list[str]:

@@ -6,7 +6,7 @@ growth comparison.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,7 +19,7 @@ from lib.outlook import consensus, growth, ndpr, projections
 from lib.outlook.consensus import ScenarioError, ScopeConsensus
 from lib.outlook.growth import GrowthComparison, GrowthYears, growth_sentence
 from lib.outlook.projections import FLAG_CAGR, FLAG_WINDOW, TOLERANCE_PP
-from lib.ui import data, vega
+from lib.ui import data, links, vega
 from lib.universe import basket_members, symbol_key
 from lib.xlsx import TableSource
 
@@ -39,6 +39,23 @@ def outlook_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     proj = data.market_projections()
     checks = projections.cagr_checks(proj)
     return checks, projections.projection_paths(proj), projections.checks_table(checks)
+
+
+#: A toggle's link value Streamlit reads: true/false in any case.
+is_link_boolean = links.is_link_boolean
+
+
+def check_choice_link(
+    key: str,
+    label: str,
+    allowed: Collection[str] | Callable[[str], bool],
+    *,
+    uses: str = "last",
+) -> None:
+    """Before a bound single-choice widget: name the link's values it cannot use, a repeated
+    value included (Streamlit keeps one without a word); first run only."""
+    if links.first_run(key):
+        links.show(links.choice_link_notes(links.given(key), allowed, label, uses=uses))
 
 
 def scopes() -> dict[str, str]:

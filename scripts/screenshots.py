@@ -29,7 +29,10 @@ from tests.e2e import (  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
 # A representative view per page; pages not listed open with their defaults.
-QUERIES = {"Prices": "?symbols=MP&symbols=LYC.AX&symbols=600111.SS&range=3Y&bench=REMX"}
+QUERIES = {
+    "Prices": "?symbols=MP&symbols=LYC.AX&symbols=600111.SS&range=3Y&bench=REMX",
+    "Catalysts": "?cat_h=next365",
+}
 
 
 def shot_name(path: str) -> str:

@@ -147,3 +147,18 @@ def test_any_text_is_either_refused_with_a_sentence_or_stored_clean(title, note)
         return
     assert 0 < len(t) <= 200 and len(n) <= 2000
     assert not any(ch in t for ch in "\u202e\u200b\x00")
+
+
+def test_as_event_rows_feed_the_event_pipeline(events: PrivateEventStore) -> None:
+    from lib.catalysts.private import MY_EVENTS, as_event_rows
+    from lib.events.events import prepare_events
+
+    events.add(ALICE, "2025-07-10", "day", "My MP note", symbols="MP")
+    events.add(ALICE, "2025-08-15", "month", "Month-only note")
+    events.add(ALICE, "2025-01-01", "year", "Year-only note")
+    rows = prepare_events(as_event_rows(events.frame(ALICE)))
+    assert list(rows["title"]) == ["My MP note", "Month-only note"]  # year-only stays out
+    assert set(rows["jurisdiction"]) == {MY_EVENTS} and set(rows["category"]) == {MY_EVENTS}
+    assert rows.loc[0, "symbol_list"] == ("MP",) and bool(rows.loc[0, "exact"])
+    assert not bool(rows.loc[1, "exact"])  # month precision is drawn as a span
+    assert as_event_rows(events.frame(BOB)).empty

@@ -274,3 +274,43 @@ class PrivateEventStore:
             source_url=str(r["source_url"]),
             revision=int(r["revision"]),
         )
+
+
+#: The lane and category private events take on the policy timeline and in the event study.
+MY_EVENTS = "My events"
+EVENT_COLUMNS = [
+    "id", "date", "date_precision", "timing", "jurisdiction", "body", "category", "title",
+    "summary", "symbols", "source_urls", "confidence", "fact_ref", "note", "status", "outcome",
+]  # fmt: skip
+
+
+def as_event_rows(mine: pd.DataFrame) -> pd.DataFrame:
+    """The owner's day- and month-precision events as raw policy-event rows (ids ``M<n>``),
+    for lib.events.events.prepare_events: the timeline's "My events" lane, the Prices overlay
+    and the event study. Year-only events have no day to study or draw, so they stay on the
+    Catalysts page only."""
+    rows = []
+    for r in mine.itertuples(index=False):
+        if str(r.precision) not in ("day", "month"):
+            continue
+        rows.append(
+            {
+                "id": f"M{int(r.id)}",
+                "date": pd.Timestamp(r.date).date().isoformat(),
+                "date_precision": str(r.precision),
+                "timing": "unknown",
+                "jurisdiction": MY_EVENTS,
+                "body": "",
+                "category": MY_EVENTS,
+                "title": str(r.title),
+                "summary": str(r.note),
+                "symbols": str(r.symbols),
+                "source_urls": str(r.source_url),
+                "confidence": "derived",
+                "fact_ref": "",
+                "note": "your own event",
+                "status": "occurred",
+                "outcome": "",
+            }
+        )
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)

@@ -526,8 +526,6 @@ def test_every_link_value_is_used_or_named(page: str, data: st.DataObject) -> No
 #: (page, parameter) whose dropped values another helper's page does not name yet; each has
 #: a strict xfail in tests/test_regressions_totality.py (C14) that fails once it is fixed.
 KNOWN_GAPS = {
-    ("supply", "sup_unverified"),  # Supply gap: a toggle's non-boolean value (SUPPLY)
-    ("supply", "sup_share_earlier"),
     ("event", "es_win"),  # Event study: only the non-finite end is named (EVENTS)
     ("event", "es_est"),
 }

@@ -466,11 +466,6 @@ def test_c14_market_outlook_names_every_link_value_it_does_not_use(query: list) 
     assert _unnamed("outlook", query) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Supply gap page (SUPPLY helper): a bound toggle's link value that is not "
-    "true/false (sup_unverified=-19383) is dropped by Streamlit without a note",
-)
 def test_c14_supply_toggle_link_value_is_named() -> None:
     assert _unnamed("supply", [("sup_unverified", "-19383")]) == []
 

@@ -147,3 +147,11 @@ def test_choose_by_reads_the_first_value_and_names_the_rest():
     at = ok(page_app(STUDY, query={"es_by": ["\t", "Category"]}).run())
     assert at.segmented_control(key="es_by").value == "Events"
     assert "‘Category’" in notes(at) and "default" in notes(at)
+
+
+def test_a_second_model_given_as_a_label_is_named_as_written():
+    """Found by the URL property test: the note named the id, not the label the link gave."""
+    label = es_view.MODELS["market_adjusted"]
+    at = ok(page_app(STUDY, query={"es_model": ["market", label]}).run())
+    assert at.selectbox(key="es_model").value == "market"
+    assert f"‘{label}’" in notes(at)

@@ -238,10 +238,12 @@ def seed_id_link(
     raw = _raw(key)
     if key in ss and _seen(key) == raw:
         return
-    ids, bad = resolve_ids([v for v in raw or () if v], labels)
+    given_ = [v for v in raw or () if v]
+    ids, bad = resolve_ids(given_, labels)
     notes = [LinkNote(label, tuple(bad))] if bad else []
-    if not multi and len(ids) > 1:
-        notes.append(LinkNote(f"{label} (one is shown)", tuple(ids[1:]), f"‘{ids[0]}’ is shown"))
+    if not multi and len(ids) > 1:  # name the others as the link spelled them
+        others = [v for v in given_ if v not in bad and resolve_ids([v], labels)[0] != ids[:1]]
+        notes.append(LinkNote(f"{label} (one is shown)", tuple(others), f"‘{ids[0]}’ is shown"))
     show(notes)
     if ids:
         ss[key] = list(ids) if multi else ids[0]

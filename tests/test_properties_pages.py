@@ -262,8 +262,14 @@ def test_prices_widgets_are_total(
         at = render("prices", [("symbols", "MP")], None, [pick])
         ctx = (symbols, range_key, mode, ccy, log, bench)
         assert_total(at, full_charts=1, context=ctx)
-        if not at.exception and not symbols:
-            assert any("Pick at least one symbol" in m for m in (i.value for i in at.info))
+    if not symbols:
+        assert any("Pick at least one symbol" in m for m in (i.value for i in at.info))
+        return
+    # Every chosen symbol is in the summary table or named in a message (none vanishes).
+    table = " ".join(str(s) for d in at.main.dataframe for s in d.value.get("symbol", []))
+    said = " ".join(m.replace("\\", "") for m in main_messages(at))
+    for sym in dict.fromkeys(symbols):
+        assert sym in table.split() or sym in said, (sym, ctx, said[:300])
 
 
 # --------------------------------------------------------------------------- Policy timeline
@@ -454,6 +460,10 @@ def test_watchlists_is_total(data: st.DataObject) -> None:
     with fresh_data_home():
         at = render("watchlists", None, with_watchlist(watch), [step_for(*a) for a in acts])
         assert_total(at, context=(watch, acts))
+    if acts and acts[-1][0] in ("add", "create", "paste", "rename"):
+        # No silent click: the last action says it worked, or why it did not.
+        said = [e.value for k in ("success", "warning", "error") for e in at.main.get(k)]
+        assert said, f"{acts[-1]} left no message"
 
 
 # --------------------------------------------------------------------------- every page, any URL

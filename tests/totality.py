@@ -20,6 +20,11 @@ Invariants (``assert_total``):
    main area shows at least one info, warning or error.
 4. **Widget state within declared limits**: every multiselect holds at most ``max_selections``
    values; every slider value lies within its bounds.
+5. **Every link value is used or named** (``unaccounted_link_values``): a value of one of the
+   page's own parameters (``PAGE_PARAMS``) is what the page shows, or a note quotes it.
+
+Markdown bodies are checked here as text; tests/e2e/test_inert_text.py checks the same
+hostile strings in Chromium, after Streamlit's markdown and GFM's autolinker have run.
 """
 
 from __future__ import annotations

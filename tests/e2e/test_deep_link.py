@@ -40,4 +40,4 @@ def test_first_request_is_a_deep_link(page: Page, app_server: AppServer) -> None
     expect(chart).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert page.js_errors == []  # type: ignore[attr-defined]
-    assert "range=Max" in page.url
+    assert "px_range=Max" in page.url  # the older link, in today's names

@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -36,6 +37,16 @@ def open_prices(page: Page, server: AppServer, query: str) -> Locator:
     wait_for_app_run(page)
     assert wait_for_charts(page) == 1  # the price chart (the Risk section runs when opened)
     return page.get_by_test_id("stVegaLiteChart").first
+
+
+def url_params(page: Page) -> dict[str, list[str]]:
+    """The address bar's query: Prices binds its controls with ``bind="query-params"``."""
+    return parse_qs(urlsplit(page.url).query)
+
+
+def url_symbols(page: Page) -> list[str]:
+    """The symbols in the address bar (the bound picker writes each one's label)."""
+    return [v.split(" · ")[0] for v in url_params(page).get("px_symbols", [])]
 
 
 def views(chart: Locator) -> tuple[Locator, Locator]:
@@ -83,8 +94,11 @@ def tooltip_date(text: str) -> Any:
 
 
 def test_symbols_and_range_update_url_and_chart(page: Page, app_server: AppServer) -> None:
-    """Typing a symbol and picking a range rewrite the URL and redraw the chart."""
+    """An older link opens in today's names; typing a symbol and picking a range rewrite the
+    URL (Streamlit's binding) and redraw the chart."""
     chart = open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=Max")
+    expect(page).to_have_url(re.compile(r"px_range=Max"))
+    assert url_symbols(page) == ["MP", "SPY"] and "symbols" not in url_params(page)
     legend = chart.locator("g.role-legend")
     expect(legend).to_contain_text("MP")
     expect(legend).not_to_contain_text("UUUU")
@@ -101,7 +115,8 @@ def test_symbols_and_range_update_url_and_chart(page: Page, app_server: AppServe
     # Close the option list (it stays open for more picks and would cover the range control).
     page.get_by_test_id("stHeading").first.click()
     expect(page.locator('[role="listbox"]')).to_have_count(0)
-    expect(page).to_have_url(re.compile(r"symbols=MP&symbols=SPY&symbols=UUUU&range=Max$"))
+    expect(page).to_have_url(re.compile(r"px_symbols=UUUU\b"))
+    assert url_symbols(page) == ["MP", "SPY", "UUUU"] and url_params(page)["px_range"] == ["Max"]
     wait_for_app_run(page)
     wait_for_charts(page)
     expect(page.get_by_test_id("stVegaLiteChart").first.locator("g.role-legend")).to_contain_text(
@@ -111,13 +126,14 @@ def test_symbols_and_range_update_url_and_chart(page: Page, app_server: AppServe
     assert len(years(axis_labels(detail))) >= 5  # Max: MP since its 2020 listing
 
     page.get_by_role("radio", name="6M", exact=True).click()
-    expect(page).to_have_url(re.compile(r"range=6M"))
+    expect(page).to_have_url(re.compile(r"px_range=6M"))
     wait_for_app_run(page)
     wait_for_charts(page)
     detail, _ = views(page.get_by_test_id("stVegaLiteChart").first)
     expect(detail.locator("g.role-axis-label").first).to_contain_text(MONTHS)
     assert len(years(axis_labels(detail))) <= 2
-    assert page.url.endswith("?symbols=MP&symbols=SPY&symbols=UUUU&range=6M")
+    assert url_symbols(page) == ["MP", "SPY", "UUUU"]
+    assert set(url_params(page)) == {"px_symbols", "px_range"}
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
@@ -267,9 +283,11 @@ def test_risk_link_opens_the_section_on_its_tab(page: Page, app_server: AppServe
     expect(tab).to_have_attribute("aria-selected", "true")
     assert wait_for_charts(page) == 2  # price chart + rolling correlation
     expect(page.get_by_role("group", name="Rolling window (sessions)")).to_contain_text("126")
-    expect(page).to_have_url(re.compile(r"risk=rolling"))
-    expect(page).to_have_url(re.compile(r"risk_window=126"))
+    expect(page).to_have_url(re.compile(r"px_risk_tabs=Rolling\+correlation"))
+    expect(page).to_have_url(re.compile(r"px_risk_window=126"))
+    assert url_params(page)["px_risk_open"] == ["true"] and "risk" not in url_params(page)
     page.get_by_role("tab", name="Beta", exact=True).click()
     wait_for_app_run(page)
-    expect(page).to_have_url(re.compile(r"risk=beta"))
+    expect(page).to_have_url(re.compile(r"px_risk_tabs=Beta"))
+    expect(page).to_have_url(re.compile(r"px_risk_window=126"))
     expect(page.get_by_test_id("stException")).to_have_count(0)

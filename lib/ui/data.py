@@ -20,7 +20,7 @@ from lib.events.events import load_events
 from lib.outlook import ndpr, projections
 from lib.prices import PriceStore, default_store, read_snapshot_meta, refresh_universe_symbols
 from lib.prices import display as price_display
-from lib.prices.pg_store import PgPriceStore, select_price_store
+from lib.prices.pg_store import PgCache, select_price_store
 from lib.universe import load_universe, symbol_key
 
 P = ParamSpec("P")
@@ -40,7 +40,7 @@ def price_store() -> PriceStore:
 
 def shared_price_store() -> bool:
     """True when prices come from the shared PostgreSQL store (the UI words problems so)."""
-    return isinstance(price_store(), PgPriceStore)
+    return isinstance(price_store().backend, PgCache)
 
 
 class TokenCached:

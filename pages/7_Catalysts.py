@@ -76,7 +76,7 @@ else:
     st.dataframe(
         view.display_table(table),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "Source": st.column_config.LinkColumn("Source", display_text="source"),
             "Prices": st.column_config.LinkColumn("Prices", display_text="prices"),

@@ -101,7 +101,7 @@ def rules_section(owner: str, watchlist_id: int) -> None:
                 }
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     else:
         st.caption("No alerts on this list yet.")
@@ -164,7 +164,7 @@ def inbox_section(owner: str) -> None:
                     }
                 ),
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 column_config={
                     "View": st.column_config.LinkColumn("View", display_text="open"),
                     "Source": st.column_config.LinkColumn("Source", display_text="source"),

@@ -104,7 +104,8 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
 def test_performance_shows_market_cap_and_dashes_never_none() -> None:
     at = ok(page())
     perf = at.dataframe[0].value.set_index("symbol")
-    assert perf.loc["MP", "Market cap (USD)"].endswith("bn")
+    # The cap in billions, possibly followed by "(stale count, <date>)".
+    assert re.match(r"^[\d.,]+ bn\b", perf.loc["MP", "Market cap (USD)"])
     assert "secondary, unverified" in perf.loc["MP", "Share count (source, date)"]
     assert perf.loc["REEMF", "Market cap (USD)"] == "–"
     assert perf.loc["REEMF", "Share count (source, date)"].startswith("– ")

@@ -190,6 +190,29 @@ with st.expander("My events", icon=":material/edit_calendar:"):
                 st.warning(widgets.escape_markdown(problem))
             else:
                 st.rerun()
+        io1, io2 = st.columns(2)
+        io1.download_button(
+            "Export my events (CSV)",
+            data=lambda: view.export_my_events(mine),
+            file_name="my_events.csv",
+            mime="text/csv",
+            key="cat_my_export",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        upload = io2.file_uploader(
+            "Import events (CSV from this export)",
+            type=["csv"],
+            key=f"cat_my_import_{st.session_state.get('_cat_import_n', 0)}",
+        )
+        if upload is not None and io2.button("Import", key="cat_my_import_go"):
+            added, problem = view.import_my_events(owner, upload.getvalue())
+            st.session_state["_cat_import_n"] = st.session_state.get("_cat_import_n", 0) + 1
+            if problem:
+                st.warning(widgets.escape_markdown(problem))
+            else:
+                st.success(f"Imported {added} event(s).")
+                st.rerun()
         if pick is not None and st.button("Delete this event", key="cat_my_delete"):
             problem = view.delete_event(owner, pick, int(row["revision"]))
             if problem:

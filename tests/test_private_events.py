@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,12 +46,22 @@ def events(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateEv
 
 
 def test_crud_round_trip(events: PrivateEventStore) -> None:
-    eid = events.add(ALICE, "2027-03-15", "day", "  Lynas half-year results ", "watch NdPr",
-                     ["lyc.ax", "MP"], "https://lynasrareearths.com/")  # fmt: skip
+    eid = events.add(
+        ALICE,
+        "2027-03-15",
+        "day",
+        "  Lynas half-year results ",
+        "watch NdPr",
+        ["lyc.ax", "MP"],
+        "https://lynasrareearths.com/",
+    )
     got = events.get(ALICE, eid)
     assert (got.date, got.title, got.symbols, got.revision) == (
-        date(2027, 3, 15), "Lynas half-year results", ("LYC.AX", "MP"), 0,
-    )  # fmt: skip
+        date(2027, 3, 15),
+        "Lynas half-year results",
+        ("LYC.AX", "MP"),
+        0,
+    )
     events.update(ALICE, eid, 0, "2027-06-20", "month", "Lynas results", "", "LYC.AX")
     got = events.get(ALICE, eid)
     assert got.date == date(2027, 6, 1) and got.precision == "month" and got.revision == 1
@@ -131,8 +142,14 @@ def test_the_501st_event_is_refused(events: PrivateEventStore) -> None:
     ],
 )
 def test_hostile_or_invalid_fields_are_refused(kwargs, message) -> None:
-    args = {"day": "2027-01-01", "precision": "day", "title": "ok", "note": "", "symbols": (),
-            "source_url": ""} | kwargs  # fmt: skip
+    args = {
+        "day": "2027-01-01",
+        "precision": "day",
+        "title": "ok",
+        "note": "",
+        "symbols": (),
+        "source_url": "",
+    } | kwargs
     with pytest.raises(PrivateEventError, match=message):
         clean_fields(**args)
 
@@ -162,3 +179,94 @@ def test_as_event_rows_feed_the_event_pipeline(events: PrivateEventStore) -> Non
     assert rows.loc[0, "symbol_list"] == ("MP",) and bool(rows.loc[0, "exact"])
     assert not bool(rows.loc[1, "exact"])  # month precision is drawn as a span
     assert as_event_rows(events.frame(BOB)).empty
+
+
+# --------------------------------------------------------------------------- export / import
+
+
+def test_export_reads_back_exactly_and_is_spreadsheet_safe(events: PrivateEventStore) -> None:
+    from lib.catalysts.private_io import parse_csv, to_csv_bytes
+
+    events.add(
+        ALICE,
+        "2027-01-05",
+        "day",
+        '=HYPERLINK("x")',
+        "-5% since added",
+        "MP",
+        "https://example.com/a",
+    )
+    events.add(ALICE, "2027-02-01", "month", "'quoted", "+1 note")
+    data = to_csv_bytes(events.frame(ALICE))
+    assert b"\"'=HYPERLINK" in data and b",'-5% since added," in data
+    rows = parse_csv(data)
+    assert [(r.title, r.note) for r in rows] == [
+        ('=HYPERLINK("x")', "-5% since added"),
+        ("'quoted", "+1 note"),
+    ]
+    assert rows[0].symbols == "MP" and rows[1].date == "2027-02-01"
+
+
+@settings(max_examples=80)
+@given(st.text(max_size=200), st.text(max_size=300))
+def test_any_storable_text_round_trips(title, note) -> None:
+    from lib.catalysts.private_io import parse_csv, to_csv_bytes
+
+    try:
+        _, _, t, n, _, _ = clean_fields("2027-01-01", "day", title, note)
+    except PrivateEventError:
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "id": 1,
+                "date": pd.Timestamp("2027-01-01"),
+                "precision": "day",
+                "title": t,
+                "note": n,
+                "symbols": "",
+                "source_url": "",
+                "revision": 0,
+            }
+        ]
+    )
+    (row,) = parse_csv(to_csv_bytes(frame))
+    assert (row.title, row.note) == (t, n)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"symbol,note\nMP,x\n", "header"),
+        (
+            b"date,precision,title,note,symbols,source_url\n2027-01-01,day,\xe2\x80\xaeevil,,,\n",
+            "Row 2: .*invisible",
+        ),
+        (
+            b"date,precision,title,note,symbols,source_url\n2027-01-01,day,ok,,,http://x\n",
+            "Row 2: .*https",
+        ),
+        (b"\x00\x01binary", "binary|UTF-16|header"),
+    ],
+)
+def test_bad_imports_name_the_problem(data: bytes, message: str) -> None:
+    from lib.catalysts.private_io import parse_csv
+
+    with pytest.raises(PrivateEventError, match=message):
+        parse_csv(data)
+
+
+def test_import_is_all_or_nothing_at_the_limit(events: PrivateEventStore) -> None:
+    rows = [("2027-01-01", "day", f"e{i}", "", "", "") for i in range(MAX_EVENTS_PER_OWNER)]
+    assert events.add_many(ALICE, rows) == MAX_EVENTS_PER_OWNER
+    with pytest.raises(PrivateEventError, match="Nothing was imported"):
+        events.add_many(ALICE, [("2027-01-02", "day", "one more", "", "", "")])
+    with pytest.raises(PrivateEventError):
+        events.add_many(
+            BOB,
+            [
+                ("2027-01-02", "day", "ok", "", "", ""),
+                ("2027-01-02", "day", "bad\u202e", "", "", ""),
+            ],
+        )
+    assert events.list(BOB) == []  # the good row before the bad one was not kept

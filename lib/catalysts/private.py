@@ -206,6 +206,45 @@ class PrivateEventStore:
             )
             return int(res.scalar_one())
 
+    def add_many(self, owner: str, rows: Sequence[Sequence[object]]) -> int:
+        """Add validated (date, precision, title, note, symbols, url) rows all at once, or
+        none: the limit is checked for the whole batch in the same transaction."""
+        owner = clean_owner(owner)
+        clean = [clean_fields(*row) for row in rows]
+        t = private_events_t
+        now = self.now()
+        with self._writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:o))"), {"o": owner})
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c.owner == owner)
+            ).scalar()
+            if int(count or 0) + len(clean) > MAX_EVENTS_PER_OWNER:
+                raise PrivateEventError(
+                    f"You can keep at most {MAX_EVENTS_PER_OWNER} events; this import would "
+                    f"make {int(count or 0) + len(clean)}. Nothing was imported."
+                )
+            if clean:
+                conn.execute(
+                    t.insert(),
+                    [
+                        dict(
+                            owner=owner,
+                            date=d,
+                            precision=p,
+                            title=ti,
+                            note=n,
+                            symbols=sy,
+                            source_url=u,
+                            created_at=now,
+                            updated_at=now,
+                            revision=0,
+                        )
+                        for d, p, ti, n, sy, u in clean
+                    ],
+                )
+        return len(clean)
+
     def update(
         self,
         owner: str,

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from lib.catalysts import charts, earnings, ics, model, private
+from lib.catalysts import charts, earnings, ics, model, private, private_io
 from lib.catalysts.private import PrivateEventStore
 from lib.ui import auth, data, vega
 from lib.ui.catalyst_calendar import calendar_at, earnings_cache_dir, earnings_stamp
@@ -188,3 +188,20 @@ def event_row(mine: pd.DataFrame, event_id: int | None) -> pd.Series | None:
 def today() -> date:
     """The page's today (a date, never a datetime: it is part of cache keys)."""
     return date.today()
+
+
+def export_my_events(mine: pd.DataFrame) -> bytes:
+    return private_io.to_csv_bytes(mine)
+
+
+def import_my_events(owner: str, data: bytes) -> tuple[int, str | None]:
+    """(events added, None) or (0, the sentence saying why nothing was imported)."""
+    try:
+        auth.check_write_access(owner)
+        rows = private_io.parse_csv(data)
+        n = private_store().add_many(
+            owner, [(r.date, r.precision, r.title, r.note, r.symbols, r.source_url) for r in rows]
+        )
+    except (private.PrivateEventError, auth.SignInRequired) as exc:
+        return 0, str(exc)
+    return n, None

@@ -151,3 +151,28 @@ def test_echoed_link_values_are_shown_but_not_linked(page: Page, app_server: App
         assert text.lower() in shown.lower(), f"{text!r} is not named on the page"
     assert "\u202e" not in shown
     assert foreign_links(page, urlsplit(app_server.url).hostname) == []
+
+
+def test_watchlist_added_message_names_a_www_symbol_without_linking_it(
+    page: Page, app_server: AppServer
+) -> None:
+    """The Watchlists 'Added…' message echoes a valid symbol (WWW.X.INVALID): readable, no link."""
+    page.goto(f"{app_server.url}/Watchlists")
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    if not page.locator(".st-key-wl_new_name input").is_visible():
+        new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
+        new.locator("summary").click()
+    page.locator(".st-key-wl_new_name input").fill("Inert text")
+    page.locator(".st-key-wl_create button").click()
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    page.get_by_test_id("stHeading").first.click()
+    page.keyboard.press("r")  # a rerun clears the one-shot "created" message
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    page.get_by_role("tab", name="Symbols").click()
+    page.locator(".st-key-wl_add_text input").fill(f"WWW.{HOST.upper()}")
+    page.locator(".st-key-wl_add button").click()
+    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    alert = page.get_by_test_id("stAlert").filter(has_text="Added")
+    alert.first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    assert f"WWW.{HOST.upper()}" in alert.first.inner_text().replace("\u2060", "")
+    assert foreign_links(page, urlsplit(app_server.url).hostname) == []

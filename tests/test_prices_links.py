@@ -220,3 +220,15 @@ def test_returning_to_prices_restores_the_view_and_its_link() -> None:
     assert not at.exception
     assert _view(at) == before
     assert {k: at.query_params[k] for k in at.query_params} == url
+
+
+def test_a_cross_page_link_in_todays_form_needs_no_rewrite() -> None:
+    """``to_query`` writes what the bound widgets write: the page reads it as is."""
+    labels = {"MP": "MP · MP Materials · NYSE · USD"}
+    view = {"px_symbols": ["MP"], "px_range": "Max", "px_events": True, "px_more": True,
+            "px_ev_cat": ["corporate milestone"], "px_risk_window": 126}  # fmt: skip
+    query = px.to_query(view, labels)
+    assert query["px_symbols"] == [labels["MP"]] and query["px_events"] == ["true"]
+    link = px.translate(query, WINDOW, labels)
+    assert link.values == view
+    assert (link.params, link.notes, link.legacy) == ({}, [], [])

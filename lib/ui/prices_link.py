@@ -239,6 +239,19 @@ def params(window: Window, symbols: Sequence[str], benchmarks: Sequence[str]) ->
 #: Today's parameter names (the widget keys), symbols first.
 PARAM_KEYS = (SYMBOLS, *(s.key for s in params((date.min, date.max), [], [])))
 
+
+def to_query(values: Mapping[str, object], labels: Mapping[str, str]) -> dict[str, list[str]]:
+    """A Prices link for these choices (by widget key), exactly as the bound widgets write it,
+    so the page opens it without rewriting the address bar (a rewrite adds a Back step).
+    For cross-page links: ``st.switch_page(..., query_params=to_query(...))``."""
+    out = {SYMBOLS: Symbols.serialize(values[SYMBOLS], labels)} if SYMBOLS in values else {}  # type: ignore[arg-type]
+    bench = values.get(BENCH) or []
+    for serde in params((date.min, date.max), values.get(SYMBOLS) or [], bench):  # type: ignore[arg-type]
+        if serde.key in values and (texts := serde.serialize(values[serde.key])):
+            out[serde.key] = texts
+    return out
+
+
 # --------------------------------------------------------------------------- the translator
 
 #: Every name a Prices link used before the binding, and the parameter it is now.

@@ -248,21 +248,21 @@ def _day(v: str) -> date | None:
 
 
 def _range_must_name(given_: list[str], shown: tuple, lo: float, hi: float) -> list[str]:
-    """Slider: one end or a third value -> all; a value it cannot take -> that one; a
-    fraction it cuts -> that one."""
+    """Slider: one end, a third value or a value it cannot take -> all; a fraction it
+    cuts -> that one."""
     if len(given_) != 2:
         return given_
     numbers = [_number(v) for v in given_]
-    bad = [v for v, x in zip(given_, numbers, strict=True) if x is None or not lo <= x <= hi]
-    if bad:
-        return bad
+    if any(x is None or not lo <= x <= hi for x in numbers):
+        return given_  # the slider goes back to its default: both ends are dropped
     return [v for v, x, w in zip(given_, numbers, shown, strict=True) if x != w]
 
 
 def _dates_must_name(given_: list[str], lo: date, hi: date) -> list[str]:
     days = [_day(v) for v in given_]
-    bad = [v for v, d in zip(given_, days, strict=True) if d is None or not lo <= d <= hi]
-    return bad or given_[2:]
+    if any(d is None or not lo <= d <= hi for d in days):
+        return given_  # the range goes back to every date: each value is dropped
+    return given_[2:]
 
 
 def changed_values(at: AppTest, q: dict[str, list[str]]) -> dict[str, list[str]]:

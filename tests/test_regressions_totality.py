@@ -470,11 +470,6 @@ def test_c14_supply_toggle_link_value_is_named() -> None:
     assert _unnamed("supply", [("sup_unverified", "-19383")]) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Event study page (EVENTS helper): es_win=inf&es_win=5 falls back to the default "
-    "window but the note names only 'inf', not the dropped '5'",
-)
 def test_c14_event_window_names_both_ends_it_drops() -> None:
     assert _unnamed("event", [("es_win", ["inf", "5"])]) == []
 

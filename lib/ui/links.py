@@ -107,8 +107,8 @@ def range_link_notes(values: Sequence[str], lo: int, hi: int, label: str) -> lis
         v for v, x in zip(values, numbers, strict=True)
         if x is None or not math.isfinite(x) or not lo <= x <= hi
     ]  # fmt: skip
-    if bad:
-        return [LinkNote(label, tuple(bad), f"{default} (it takes whole numbers {lo} to {hi})")]
+    if bad:  # the other end goes too: name both
+        return [LinkNote(label, tuple(values), f"{default} (it takes whole numbers {lo} to {hi})")]
     pairs = zip(values, numbers, strict=True)
     return [LinkNote(label, (v,), f"it was read as {int(x)}") for v, x in pairs if x != int(x)]
 
@@ -129,9 +129,9 @@ def date_range_link_notes(values: Sequence[str], lo: date, hi: date, label: str)
     a third date is not used."""
     days = [link_day(v) for v in values]
     bad = [v for v, d in zip(values, days, strict=True) if d is None or not lo <= d <= hi]
-    if bad:
+    if bad:  # the whole range goes back to every date: name each value
         outcome = f"the page shows every date (dates are YYYY-MM-DD, {lo} to {hi})"
-        return [LinkNote(label, tuple(bad), outcome)]
+        return [LinkNote(label, tuple(values), outcome)]
     if len(values) > 2:
         return [LinkNote(label, tuple(values[2:]), "only a start and an end are used")]
     return []

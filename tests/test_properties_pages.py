@@ -535,10 +535,7 @@ def test_every_link_value_is_used_or_named(page: str, data: st.DataObject) -> No
 
 #: (page, parameter) whose dropped values another helper's page does not name yet; each has
 #: a strict xfail in tests/test_regressions_totality.py (C14) that fails once it is fixed.
-KNOWN_GAPS = {
-    ("event", "es_win"),  # Event study: only the non-finite end is named (EVENTS)
-    ("event", "es_est"),
-}
+KNOWN_GAPS: set[tuple[str, str]] = set()  # the Event study's window gap (C14) is fixed
 
 
 def test_every_bound_widget_is_in_page_params() -> None:

@@ -47,6 +47,8 @@ def test_timeline_lanes_colours_tooltips_and_pick(events):
     assert enc["y"]["sort"][:2] == ["US", "China"]
     assert enc["x"] == {"field": "plot_date", "type": "temporal", "title": None}
     assert enc["color"]["scale"]["domain"] == CATEGORIES
+    colours = enc["color"]["scale"]["range"]
+    assert len(colours) == len(CATEGORIES) == len(set(colours))  # no two categories share one
     assert enc["color"]["title"] == "Category"  # the one category legend
     # every layer keeps the legend on: in a layer, one legend=None hides the merged legend
     colours = [lyr["encoding"]["color"] for lyr in _layers(spec) if "color" in lyr["encoding"]]

@@ -37,8 +37,15 @@ _EVENT_FIELDS = [
 ]  # fmt: skip
 
 
+#: Vega's category10 plus one: eleven categories, no colour used twice.
+CATEGORY_COLOURS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79",
+]  # fmt: skip
+
+
 def category_color(channel: type = alt.Color, legend: bool = True) -> alt.Color:
-    scale = alt.Scale(domain=CATEGORIES, scheme="category10")
+    scale = alt.Scale(domain=CATEGORIES, range=CATEGORY_COLOURS[: len(CATEGORIES)])
     enc = channel("category:N").scale(scale).title("Category")
     if not legend:
         return enc.legend(None)

@@ -71,22 +71,26 @@ def open_link(window: Window) -> None:
     seed_symbols(ss, SYMBOLS, DEFAULT_SYMBOLS, preferred=[*linked, *link.left_out])
     if not had_symbols and SYMBOLS not in query:  # seeded here: say it in the address bar
         link.params[SYMBOLS] = Symbols.serialize(list(ss[SYMBOLS]), labels)  # type: ignore[call-overload]
-    _rewrite(link.params)
+    written = _rewrite(link.params)
     ss[_SEEN] = {**query, **link.params}
+    if not written and link.from_legacy:
+        # Back to an older link while on Prices: Streamlit puts bound widgets on the URL's
+        # values for this run (none under today's names); the next run keeps the link's.
+        st.rerun()
 
 
-def _rewrite(params: Mapping[str, list[str]]) -> None:
-    """Write ``params`` into the URL (an empty list removes one). A parameter Streamlit has
-    bound to a drawn widget is left to it: the binding keeps it in step with the widget."""
+def _rewrite(params: Mapping[str, list[str]]) -> bool:
+    """Write ``params`` into the URL (an empty list removes one); False when some are bound
+    to a drawn widget (a Back step on this page), which the binding keeps in step instead."""
     if not params:
-        return
+        return True
     qp = st.query_params
     merged = {name: qp.get_all(name) for name in qp}
     merged.update(params)
     try:
         qp.from_dict({name: texts for name, texts in merged.items() if texts})
-        return
-    except st.errors.StreamlitAPIException:  # some are bound (a history step on this page)
+        return True
+    except st.errors.StreamlitAPIException:
         pass
     for name, texts in params.items():
         try:
@@ -96,6 +100,7 @@ def _rewrite(params: Mapping[str, list[str]]) -> None:
                 del qp[name]
         except st.errors.StreamlitAPIException:
             continue
+    return False
 
 
 def more_options() -> tuple[bool, tuple[tuple[str, ...], tuple[str, ...]] | None]:

@@ -291,3 +291,22 @@ def test_risk_link_opens_the_section_on_its_tab(page: Page, app_server: AppServe
     expect(page).to_have_url(re.compile(r"px_risk_tabs=Beta"))
     expect(page).to_have_url(re.compile(r"px_risk_window=126"))
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_back_from_an_older_link_shows_its_view_then_the_page_before(
+    page: Page, app_server: AppServer
+) -> None:
+    """An older link is rewritten in today's names, which the browser keeps as one more
+    history entry (Streamlit pushes it): Back shows the link's view again, not the defaults,
+    and the next Back leaves Prices."""
+    page.goto(f"{app_server.url}/Policy_timeline")
+    wait_for_app_run(page)
+    open_prices(page, app_server, "?symbols=MP&symbols=SPY&range=Max")
+    expect(page).to_have_url(re.compile(r"px_range=Max"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"px_range=Max"))  # read again, in today's names
+    wait_for_app_run(page)
+    expect(page.get_by_role("radio", name="Max", exact=True)).to_be_checked()
+    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("SPY")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/Policy_timeline"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, links, state, vega, widgets
+from lib.ui import data, exports, frame, links, private_events, state, vega, widgets
 from lib.ui.views import policy as view
 
 frame.page_setup(
@@ -49,7 +49,9 @@ start, end, span_note = view.date_span(span, lo, hi)
 if span_note:
     st.info(span_note, icon=":material/date_range:")
 
-tv = view.timeline_view(tuple(places), tuple(cats), start, end, tuple(syms), text or "")
+tv = view.timeline_view(
+    tuple(places), tuple(cats), start, end, tuple(syms), text or "", private_events.key()
+)
 shown = tv.shown
 st.caption(f"{len(shown)} of {len(events)} events match.")
 if shown.empty:

@@ -44,8 +44,16 @@ CATEGORY_COLOURS = [
 ]  # fmt: skip
 
 
+#: The signed-in user's own events: their own lane and colour, never mixed with curated ones.
+MY_EVENTS = "My events"
+MY_EVENTS_COLOUR = "#000000"
+
+
 def category_color(channel: type = alt.Color, legend: bool = True) -> alt.Color:
-    scale = alt.Scale(domain=CATEGORIES, range=CATEGORY_COLOURS[: len(CATEGORIES)])
+    scale = alt.Scale(
+        domain=[*CATEGORIES, MY_EVENTS],
+        range=[*CATEGORY_COLOURS[: len(CATEGORIES)], MY_EVENTS_COLOUR],
+    )
     enc = channel("category:N").scale(scale).title("Category")
     if not legend:
         return enc.legend(None)
@@ -88,7 +96,8 @@ def timeline_chart(events: pd.DataFrame, height: int = 420) -> alt.LayerChart:
     """One lane per jurisdiction, coloured by category; click selects an event (param "pick")."""
     df = _event_frame(events)
     pick = alt.selection_point(fields=["id"], name=PICK, on="click", clear="dblclick")
-    lanes = [j for j in JURISDICTIONS if j in set(df["jurisdiction"])] or JURISDICTIONS
+    lanes = [j for j in [*JURISDICTIONS, MY_EVENTS] if j in set(df["jurisdiction"])]
+    lanes = lanes or JURISDICTIONS
     base = alt.Chart(df).encode(y=alt.Y("jurisdiction:N").sort(lanes).title(None))
     spans = (
         base.transform_filter(alt.datum.exact == False)  # noqa: E712 (Vega expression)

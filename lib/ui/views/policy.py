@@ -12,7 +12,7 @@ import streamlit as st
 
 from lib.events import charts as event_charts
 from lib.events import events as ev
-from lib.ui import data, vega
+from lib.ui import data, private_events, vega
 from lib.ui.widgets import escape_markdown
 
 # --------------------------------------------------------------------------- the page
@@ -96,11 +96,24 @@ def timeline_view(
     end: date,
     symbols: tuple[str, ...],
     text: str,
+    mine: tuple[str | None, str] = (None, "none"),
 ) -> TimelineView:
     """Filter, chart spec and table on the filter values only: converting the Altair chart
-    and the table again on every rerun was most of a Policy rerun's time."""
+    and the table again on every rerun was most of a Policy rerun's time.
+
+    ``mine`` is (owner, stamp) of the signed-in user's own events (lib.ui.private_events):
+    they join in their own "My events" lane whatever the jurisdiction and category filters
+    (those describe curated events); the date, symbol and text filters apply to them too.
+    """
+    own = private_events.rows(*mine)
+    events = data.policy_events()
+    if not own.empty:
+        events = pd.concat([events, own], ignore_index=True)
+    if not own.empty:
+        jurisdictions = (*jurisdictions, private_events.MY_EVENTS) if jurisdictions else ()
+        categories = (*categories, private_events.MY_EVENTS) if categories else ()
     shown = filter_events(
-        data.policy_events(),
+        events,
         jurisdictions=list(jurisdictions),
         categories=list(categories),
         start=start,

@@ -130,8 +130,7 @@ def evaluate(
     ev_rows = _by_symbol(_event_rows(events))
     cat_rows = _by_symbol(_catalyst_rows(catalysts))
     for rule in rules:
-        p = rule.params
-        head = describe(rule.kind, p)
+        head = describe(rule.kind, rule.params)
         if rule.kind == "policy_event":
             out.extend(_policy(rule, ev_rows, head))
             continue
@@ -139,84 +138,63 @@ def evaluate(
             out.extend(_catalysts(rule, cat_rows, today, head))
             continue
         for sym in rule.symbols:
-            s = prices.get(sym)
-            if rule.kind == "stale_price":
-                missed = prices.missed_sessions(sym, today)
-                if missed and missed[0] >= int(p["sessions"]):
-                    n, last = missed
-                    out.append(
-                        Firing(
-                            f"{rule.id}:{sym}:stale:{last}",
-                            rule.id,
-                            rule.owner,
-                            rule.watchlist_name,
-                            rule.kind,
-                            sym,
-                            last,
-                            f"{sym}: no new close for {n} sessions (last close {last}).",
-                            _prices_link(sym),
-                        )
+            hit = _price_check(rule, sym, prices, today, head)
+            if hit is not None:
+                key, when, text, link = hit
+                out.append(
+                    Firing(
+                        key,
+                        rule.id,
+                        rule.owner,
+                        rule.watchlist_name,
+                        rule.kind,
+                        sym,
+                        when,
+                        text,
+                        link,
                     )
-                continue
-            if s is None or len(s.dates) < 2:
-                continue
-            day = str(s.dates[-1])
-            if rule.kind == "daily_move":
-                change = s.adj[-1] / s.adj[-2] - 1.0
-                if _move(change, float(p["pct"]), str(p["direction"])):
-                    out.append(
-                        Firing(
-                            f"{rule.id}:{sym}:{day}",
-                            rule.id,
-                            rule.owner,
-                            rule.watchlist_name,
-                            rule.kind,
-                            sym,
-                            day,
-                            f"{sym} closed {change:+.1%} on {day} ({head}).",
-                            _prices_link(sym),
-                        )
-                    )
-            elif rule.kind == "move_n":
-                n = int(p["sessions"])
-                if len(s.adj) > n:
-                    change = s.adj[-1] / s.adj[-1 - n] - 1.0
-                    if _move(change, float(p["pct"]), str(p["direction"])):
-                        out.append(
-                            Firing(
-                                f"{rule.id}:{sym}:{day}",
-                                rule.id,
-                                rule.owner,
-                                rule.watchlist_name,
-                                rule.kind,
-                                sym,
-                                day,
-                                f"{sym} moved {change:+.1%} over {n} sessions to {day} ({head}).",
-                                _prices_link(sym, "3M"),
-                            )
-                        )
-            elif rule.kind == "level_cross":
-                level, d = float(p["level"]), str(p["direction"])
-                prev, last = s.close[-2], s.close[-1]
-                up = prev < level <= last
-                down = prev > level >= last
-                if (up and d in ("up", "either")) or (down and d in ("down", "either")):
-                    word = "above" if up else "below"
-                    out.append(
-                        Firing(
-                            f"{rule.id}:{sym}:{day}",
-                            rule.id,
-                            rule.owner,
-                            rule.watchlist_name,
-                            rule.kind,
-                            sym,
-                            day,
-                            f"{sym} closed {word} {level:g} on {day} at {last:g} "
-                            f"(previous close {prev:g}).",
-                            _prices_link(sym),
-                        )
-                    )
+                )
     return out
+
+
+def _price_check(
+    rule: Rule, sym: str, prices: PriceIndex, today: date, head: str
+) -> tuple[str, str, str, str] | None:
+    """(key, date, text, link) when a price rule fires for ``sym`` now, else None."""
+    p = rule.params
+    if rule.kind == "stale_price":
+        missed = prices.missed_sessions(sym, today)
+        if not missed or missed[0] < int(p["sessions"]):
+            return None
+        n, last = missed
+        text = f"{sym}: no new close for {n} sessions (last close {last})."
+        return f"{rule.id}:{sym}:stale:{last}", last, text, _prices_link(sym)
+    s = prices.get(sym)
+    if s is None or len(s.dates) < 2:
+        return None
+    day = str(s.dates[-1])
+    key = f"{rule.id}:{sym}:{day}"
+    if rule.kind == "daily_move":
+        change = s.adj[-1] / s.adj[-2] - 1.0
+        if _move(change, float(p["pct"]), str(p["direction"])):
+            return key, day, f"{sym} closed {change:+.1%} on {day} ({head}).", _prices_link(sym)
+    elif rule.kind == "move_n":
+        n = int(p["sessions"])
+        if len(s.adj) > n:
+            change = s.adj[-1] / s.adj[-1 - n] - 1.0
+            if _move(change, float(p["pct"]), str(p["direction"])):
+                text = f"{sym} moved {change:+.1%} over {n} sessions to {day} ({head})."
+                return key, day, text, _prices_link(sym, "3M")
+    elif rule.kind == "level_cross":
+        level, d = float(p["level"]), str(p["direction"])
+        prev, last = s.close[-2], s.close[-1]
+        up = prev < level <= last
+        down = prev > level >= last
+        if (up and d in ("up", "either")) or (down and d in ("down", "either")):
+            word = "above" if up else "below"
+            text = f"{sym} closed {word} {level:g} on {day} at {last:g} (previous close {prev:g})."
+            return key, day, text, _prices_link(sym)
+    return None
 
 
 def _event_rows(events: pd.DataFrame) -> list[tuple[str, str, str, str, frozenset[str], str]]:

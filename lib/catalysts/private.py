@@ -119,6 +119,16 @@ def clean_fields(
     return d, precision, t, n, " ".join(syms), url
 
 
+def _locked_count(conn: sa.Connection, owner: str) -> int:
+    """The owner's event count, with concurrent adders of that owner serialised (PostgreSQL
+    advisory lock; SQLite writers already hold the database's write lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:o))"), {"o": owner})
+    t = private_events_t
+    q = sa.select(sa.func.count()).select_from(t).where(t.c.owner == owner)
+    return int(conn.execute(q).scalar() or 0)
+
+
 class PrivateEventStore:
     """CRUD on one owner's events; share one per process (it holds the engine)."""
 
@@ -179,12 +189,7 @@ class PrivateEventStore:
         t = private_events_t
         now = self.now()
         with self._writer.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:o))"), {"o": owner})
-            count = conn.execute(
-                sa.select(sa.func.count()).select_from(t).where(t.c.owner == owner)
-            ).scalar()
-            if int(count or 0) >= MAX_EVENTS_PER_OWNER:
+            if _locked_count(conn, owner) >= MAX_EVENTS_PER_OWNER:
                 raise PrivateEventError(
                     f"You can keep at most {MAX_EVENTS_PER_OWNER} events; delete one first."
                 )
@@ -214,15 +219,11 @@ class PrivateEventStore:
         t = private_events_t
         now = self.now()
         with self._writer.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:o))"), {"o": owner})
-            count = conn.execute(
-                sa.select(sa.func.count()).select_from(t).where(t.c.owner == owner)
-            ).scalar()
-            if int(count or 0) + len(clean) > MAX_EVENTS_PER_OWNER:
+            count = _locked_count(conn, owner)
+            if count + len(clean) > MAX_EVENTS_PER_OWNER:
                 raise PrivateEventError(
                     f"You can keep at most {MAX_EVENTS_PER_OWNER} events; this import would "
-                    f"make {int(count or 0) + len(clean)}. Nothing was imported."
+                    f"make {count + len(clean)}. Nothing was imported."
                 )
             if clean:
                 conn.execute(

@@ -24,29 +24,32 @@ SOURCE_NOTE = (
 )
 
 
-@data.token_cached(ttl="1h", max_entries=64)
-def _selected(
-    horizon: str,
-    kinds: tuple[str, ...],
-    jurisdictions: tuple[str, ...],
-    symbols: tuple[str, ...],
-    today: date,
-    earnings_stamp: str,
-    *,
-    cache_token: str,
+Filters = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], date]
+
+
+def _select_and_draw(
+    table: pd.DataFrame, filters: Filters
 ) -> tuple[pd.DataFrame, vega.Spec | None]:
-    table = model.select(
-        calendar_at(earnings_stamp),
+    horizon, kinds, jurisdictions, symbols, today = filters
+    shown = model.select(
+        table,
         today=today,
         horizon=horizon,
         kinds=kinds,
         jurisdictions=jurisdictions,
         symbols=symbols,
     )
-    if table.empty:
-        return table, None
+    if shown.empty:
+        return shown, None
     lo, hi = model.window(horizon, today)
-    return table, vega.to_spec(charts.timeline_chart(table, today, lo, hi))
+    return shown, vega.to_spec(charts.timeline_chart(shown, today, lo, hi))
+
+
+@data.token_cached(ttl="1h", max_entries=64)
+def _selected(
+    filters: Filters, earnings_stamp: str, *, cache_token: str
+) -> tuple[pd.DataFrame, vega.Spec | None]:
+    return _select_and_draw(calendar_at(earnings_stamp), filters)
 
 
 def selected(
@@ -62,20 +65,11 @@ def selected(
     ``mine`` is the signed-in user's own events (lib.catalysts.private frame): per user and
     small, so they join the shared cached calendar here, uncached.
     """
+    filters = (horizon, kinds, jurisdictions, symbols, today)
     if mine is None or mine.empty:
-        return _selected(horizon, kinds, jurisdictions, symbols, today, earnings_stamp())
-    table = model.select(
-        model.combine(calendar_at(earnings_stamp()), model.from_private_events(mine)),
-        today=today,
-        horizon=horizon,
-        kinds=kinds,
-        jurisdictions=jurisdictions,
-        symbols=symbols,
-    )
-    if table.empty:
-        return table, None
-    lo, hi = model.window(horizon, today)
-    return table, vega.to_spec(charts.timeline_chart(table, today, lo, hi))
+        return _selected(filters, earnings_stamp())
+    table = model.combine(calendar_at(earnings_stamp()), model.from_private_events(mine))
+    return _select_and_draw(table, filters)
 
 
 # --------------------------------------------------------------------------- my events

@@ -49,10 +49,11 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 # The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
-# loadgroup: tests spread one by one, except groups that share a server (each browser module).
+# loadfile: each test file runs whole on one worker, in its own order, with its module fixtures
+# (a browser module's app server, a module's database); files are spread over the workers.
 TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Skip the browser suite locally: make test PYTEST_ARGS="-m 'not e2e'"
 # A quick loop without the browser suite and the long sweeps: PYTEST_ARGS="-m 'not slow and not e2e'"
@@ -61,7 +62,7 @@ test: lint
 # `make test` runs the same properties with the bounded, derandomized "ci" profile.
 fuzz: $(DEV_STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 \
-		-n $(TEST_WORKERS) tests/test_properties_lib.py tests/test_properties_pages.py $(PYTEST_ARGS)
+		-n $(TEST_WORKERS) --dist loadfile tests/test_properties_lib.py tests/test_properties_pages.py $(PYTEST_ARGS)
 
 snapshot: $(RUN_STAMP)
 	$(BIN)/python scripts/build_snapshot.py

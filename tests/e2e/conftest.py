@@ -20,19 +20,15 @@ EXPECT_TIMEOUT_MS = 15_000
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything under tests/e2e is a browser test, even if a module forgets its pytestmark.
 
-    Under pytest-xdist (``make test`` runs ``--dist loadgroup``) each browser module is one
-    group, so its tests run on one worker and share that module's app server.
+    Under pytest-xdist (``make test`` runs ``--dist loadfile``) a browser module runs whole on
+    one worker, with its one app server.
     """
     for item in items:
-        nodeid = item.nodeid.replace(os.sep, "/")
-        if "tests/e2e/" in nodeid:
+        if "tests/e2e/" in item.nodeid.replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
-            if not item.get_closest_marker("xdist_group"):
-                item.add_marker(pytest.mark.xdist_group(nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session", autouse=True)

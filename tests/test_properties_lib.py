@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,8 @@ from lib.watchlists import (
     parse_import_csv,
 )
 from lib.watchlists.perf import performance_table
+
+pytestmark = pytest.mark.slow  # 120 examples per property: `make test` runs them
 
 LIB = settings(max_examples=settings().max_examples * profiles.LIB_SCALE)
 

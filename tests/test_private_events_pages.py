@@ -41,3 +41,22 @@ def test_no_private_rows_without_events() -> None:
     at = ok(page_app(PAGE).run())
     table = "\n".join(df.value.astype(str).to_csv() for df in at.dataframe)
     assert MY_EVENTS not in table
+
+
+def _chart_rows(at) -> str:
+    import pyarrow as pa
+
+    rows = []
+    for chart in at.get("vega_lite_chart"):
+        for ds in chart.proto.datasets:
+            rows.append(pa.ipc.open_stream(ds.data.data).read_pandas().to_csv())
+    return "\n".join(rows)
+
+
+def test_my_events_on_the_prices_overlay() -> None:
+    _add(wl.LOCAL_OWNER, "My overlay note")
+    link = {"px_symbols": "MP", "px_range": "Max", "px_events": "true"}
+    at = ok(page_app("pages/1_Prices.py", query=link).run())
+    assert "My overlay note" in _chart_rows(at)
+    off = ok(page_app("pages/1_Prices.py", query={"px_symbols": "MP", "px_range": "Max"}).run())
+    assert "My overlay note" not in _chart_rows(off)  # only with the overlay on

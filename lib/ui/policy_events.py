@@ -7,22 +7,33 @@ from __future__ import annotations
 from datetime import date
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from lib.events import charts as event_charts
 from lib.events import events as ev
-from lib.ui import data
+from lib.ui import data, private_events
 from lib.ui.frame import page_link
 from lib.ui.widgets import escape_markdown
 
 
 def event_overlay_layers(
-    start: date | None, end: date | None, categories: tuple[str, ...], places: tuple[str, ...]
+    start: date | None,
+    end: date | None,
+    categories: tuple[str, ...],
+    places: tuple[str, ...],
+    mine: tuple[str | None, str] = (None, "none"),
 ) -> list[alt.Chart]:
-    """Policy-event rules for a price chart, filtered and limited to the visible range."""
+    """Policy-event rules for a price chart, filtered and limited to the visible range.
+
+    ``mine`` (owner, stamp) adds the signed-in user's own events ("My events"), whatever the
+    category and jurisdiction filters, which describe curated events."""
     events = ev.filter_events(
         data.policy_events(), jurisdictions=places, categories=categories, start=start, end=end
     )
+    own = ev.filter_events(private_events.rows(*mine), start=start, end=end)
+    if not own.empty:
+        events = pd.concat([events, own], ignore_index=True)
     if events.empty:
         return []
     return [event_charts.event_rule_layer(events, start=start, end=end)]

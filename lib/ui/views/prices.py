@@ -23,7 +23,7 @@ from lib.markets.price_view import (
 )
 from lib.prices import quality
 from lib.prices.schema import NO_OFFLINE_DATA
-from lib.ui import data, valuation, vega
+from lib.ui import data, private_events, valuation, vega
 from lib.ui.policy_events import event_overlay_layers
 from lib.ui.widgets import as_percent
 from lib.universe import InvalidSymbolError, normalise_symbol, symbol_key
@@ -196,6 +196,7 @@ def _price_chart(
     benchmarks: tuple[str, ...],
     y_title: str | None,
     events: Events,
+    mine: tuple[str | None, str] = (None, "none"),
     *,
     cache_token: str,
 ) -> vega.Spec:
@@ -206,7 +207,7 @@ def _price_chart(
         if not marks.empty:
             overlays.append(charts.listing_marker(marks))
     if events is not None:
-        overlays.extend(event_overlay_layers(view.start, view.end, *events))
+        overlays.extend(event_overlay_layers(view.start, view.end, *events, mine=mine))
     plot = charts.prepare_plot(view.values, benchmarks)
     return vega.to_spec(charts.price_chart(plot, key.mode, log_scale, y_title, overlays))
 
@@ -221,7 +222,8 @@ def price_chart_for(
     """The finished Vega-Lite spec for one set of choices (draw it with ``vega.show``):
     building, validating and serialising the chart was most of a rerun, so it is cached
     like the data."""
-    return _price_chart(key, log_scale, tuple(benchmarks), y_title, events)
+    mine = private_events.key() if events is not None else (None, "none")
+    return _price_chart(key, log_scale, tuple(benchmarks), y_title, events, mine)
 
 
 @data.token_cached(ttl="1h", max_entries=64)

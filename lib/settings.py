@@ -21,8 +21,10 @@ ENV_OFFLINE = "RER_OFFLINE"
 ENV_DATABASE_URL = "RER_DATABASE_URL"
 #: "0": do not precompute the other pages' views in the background after the first page.
 ENV_WARM = "RER_WARM_PAGES"
+#: The address people reach behind a proxy (set by `make serve-team` for its backends).
+ENV_PUBLIC_ADDRESS = "RER_PUBLIC_ADDRESS"
 
-NAMES = (ENV_DATA_HOME, ENV_OFFLINE, ENV_DATABASE_URL, ENV_WARM)
+NAMES = (ENV_DATA_HOME, ENV_OFFLINE, ENV_DATABASE_URL, ENV_WARM, ENV_PUBLIC_ADDRESS)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Settings:
     offline: bool = False
     database_url: str | None = None
     warm_pages: bool = True
+    public_address: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -44,6 +47,7 @@ class Settings:
             offline=(env.get(ENV_OFFLINE) or "").strip() == "1",
             database_url=url or None,
             warm_pages=(env.get(ENV_WARM) or "1").strip() != "0",
+            public_address=(env.get(ENV_PUBLIC_ADDRESS) or "").strip() or None,
         )
 
 

@@ -228,3 +228,12 @@ def test_unreachable_yahoo_is_reported_not_raised(tmp_path) -> None:
 
     got = earnings.refresh(["MP"], Down(), tmp_path, TODAY)
     assert got.offline and got.table.empty and "unreachable" in got.summary()
+
+
+def test_earnings_refresh_leaves_yfinance_logging_alone(fake, tmp_path) -> None:
+    """The price fetcher reads yfinance's error log (rate limits): nothing may mute it."""
+    import logging
+
+    before = logging.getLogger("yfinance").level
+    earnings.refresh(["MP"], _yahoo(fake), tmp_path / "c", TODAY)
+    assert logging.getLogger("yfinance").level == before

@@ -12,6 +12,7 @@ from lib.datafiles import CATEGORIES
 from lib.events import charts as ec
 from lib.events import events as ev
 from lib.events import study as es
+from lib.events.charts import MY_EVENTS
 from lib.prices import PriceStore
 
 
@@ -46,9 +47,10 @@ def test_timeline_lanes_colours_tooltips_and_pick(events):
     assert enc["y"]["field"] == "jurisdiction" and enc["y"]["type"] == "nominal"
     assert enc["y"]["sort"][:2] == ["US", "China"]
     assert enc["x"] == {"field": "plot_date", "type": "temporal", "title": None}
-    assert enc["color"]["scale"]["domain"] == CATEGORIES
+    # The curated categories, then the user's own events: never a shared colour.
+    assert enc["color"]["scale"]["domain"] == [*CATEGORIES, MY_EVENTS]
     colours = enc["color"]["scale"]["range"]
-    assert len(colours) == len(CATEGORIES) == len(set(colours))  # no two categories share one
+    assert len(colours) == len(CATEGORIES) + 1 == len(set(colours))
     assert enc["color"]["title"] == "Category"  # the one category legend
     # every layer keeps the legend on: in a layer, one legend=None hides the merged legend
     colours = [lyr["encoding"]["color"] for lyr in _layers(spec) if "color" in lyr["encoding"]]

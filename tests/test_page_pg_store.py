@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from lib.prices.pg_store import PgPriceStore, _upsert_rows
+from lib.prices.pg_store import PgCache, PgPriceStore, _upsert_rows
 from lib.ui import data
 from tests.apptest_frame import page_app
 from tests.pg_server import _free_port, fresh_database, pg_cluster
@@ -66,7 +66,7 @@ def test_prices_page_is_served_from_the_postgres_store(
 
     at = page_app("pages/1_Prices.py", query={"symbols": ["MP"], "range": "1M"}).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert isinstance(data.price_store(), PgPriceStore)
+    assert isinstance(data.price_store().backend, PgCache)
     # The database's newer row reaches the sidebar's as-of date and the summary table.
     assert any("Prices as of 07 Oct 2026" in m.value for m in at.sidebar.markdown)
     summary = at.main.dataframe[0].value.set_index("symbol")

@@ -28,7 +28,7 @@ from lib.events.study import (
     run_event_study,
 )
 from lib.events.study_text import summary_view
-from lib.export import FORMULA_PREFIXES, to_csv_bytes
+from lib.export import to_csv_bytes
 from lib.markets.price_view import build_view, export_frame, missing_symbols
 from lib.prices.fx import FX_PAIRS, convert_to_usd
 from lib.prices.schema import SNAPSHOT_COLUMNS, normalise
@@ -282,10 +282,9 @@ def test_watchlist_csv_round_trip(rows: list[tuple[str, str]]) -> None:
     wl = Watchlist(id=1, owner="local", name="x", items=items, created_at=now, updated_at=now)
     back = parse_import_csv(to_csv_bytes(items_frame(wl, {})))
     assert [i.symbol for i in back] == [s for s, _ in rows]
-    # Formula-like notes come back with the export's neutralising quote (as designed, see
-    # test_watchlists.test_export_round_trips_through_import); everything else is unchanged.
-    expected = ["'" + n if n.startswith(FORMULA_PREFIXES) else n for _, n in rows]
-    assert [i.note for i in back] == expected
+    # The export guards formula-like notes for spreadsheets; the app's own import removes
+    # exactly that guard, so every note comes back as it was (issue 25).
+    assert [i.note for i in back] == [n for _, n in rows]
 
 
 @LIB

@@ -11,7 +11,7 @@ from lib.settings import Settings
 
 
 def test_defaults_when_nothing_is_set() -> None:
-    assert settings.current({}) == Settings(None, False, None, True)
+    assert settings.current({}) == Settings(None, False, None, True, None)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,7 @@ def test_defaults_when_nothing_is_set() -> None:
         ({"RER_DATABASE_URL": " postgresql://h/db "}, Settings(database_url="postgresql://h/db")),
         ({"RER_DATABASE_URL": ""}, Settings()),
         ({"RER_WARM_PAGES": "0"}, Settings(warm_pages=False)),
+        ({"RER_PUBLIC_ADDRESS": " 0.0.0.0 "}, Settings(public_address="0.0.0.0")),
         ({"UNRELATED": "1"}, Settings()),
     ],
 )

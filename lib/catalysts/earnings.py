@@ -10,7 +10,6 @@ malformed answer never deletes or overwrites a symbol's last good dates, and say
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 import threading
@@ -147,7 +146,6 @@ def refresh(
         old = {}
     if not fetcher.available():
         return EarningsRefresh(read_cache(path), offline=True)
-    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
     result = EarningsRefresh(pd.DataFrame(columns=COLUMNS))
     new = dict(old)
     for sym in dict.fromkeys(s.upper() for s in symbols):

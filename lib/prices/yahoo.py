@@ -158,6 +158,11 @@ class YahooFetcher:
         handler = _CaptureYFErrors()
         yf_log = logging.getLogger("yfinance")
         yf_log.addHandler(handler)
+        # Errors are read from yfinance's log: another caller (share counts, earnings) may have
+        # raised the logger's level, which would hide them; restore it afterwards.
+        level = yf_log.level
+        if not yf_log.isEnabledFor(logging.ERROR):
+            yf_log.setLevel(logging.ERROR)
         self.calls += 1
         try:
             kwargs: dict[str, Any] = {
@@ -184,6 +189,7 @@ class YahooFetcher:
             return empty_prices(), {s: repr(exc) for s in symbols}
         finally:
             yf_log.removeHandler(handler)
+            yf_log.setLevel(level)
         return download_to_tidy(raw), handler.errors
 
     def _download_with_deadline(self, yf: Any, symbols: list[str], kwargs: dict[str, Any]) -> Any:

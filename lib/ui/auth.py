@@ -10,7 +10,6 @@ never an exception box.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from lib import auth, auth_config
+from lib import auth, auth_config, settings
 from lib.auth_sessions import REFUSED_TEXT, SessionState, SessionStore, session_id
 from lib.ui import data, st_internals
 from lib.ui.widgets import escape_markdown
@@ -27,7 +26,7 @@ _LOG = st_internals.get_logger(__name__)
 
 #: The address people reach the app on, when it differs from server.address (behind a proxy:
 #: scripts/serve_team.py sets it to nginx's --host).
-ENV_PUBLIC_ADDRESS = "RER_PUBLIC_ADDRESS"
+ENV_PUBLIC_ADDRESS = settings.ENV_PUBLIC_ADDRESS
 
 SINGLE_USER_TEXT = (
     "Single-user mode: watchlists on this server are shared by everyone who can open it."
@@ -327,7 +326,7 @@ def check_exposure(config: auth_config.AuthConfig | None = None) -> str | None:
         return None
     _exposure_checked = True
     config = config or current().config
-    address = os.environ.get(ENV_PUBLIC_ADDRESS)
+    address = settings.current().public_address
     if not address:
         try:
             address = st.get_option("server.address")

@@ -20,7 +20,7 @@ from tests.pg_server import _free_port, fresh_database, pg_cluster
 pytestmark = pytest.mark.postgres
 
 #: Newer than any close in the shipped snapshot: only the database has it.
-DB_DAY = pd.Timestamp("2026-10-07")
+DB_DAY = pd.Timestamp("2026-10-09")  # the day after the snapshot's last MP close
 DB_CLOSE = 77.77
 
 
@@ -68,7 +68,7 @@ def test_prices_page_is_served_from_the_postgres_store(
     assert not at.exception, [e.value for e in at.exception]
     assert isinstance(data.price_store().backend, PgCache)
     # The database's newer row reaches the sidebar's as-of date and the summary table.
-    assert any("Prices as of 07 Oct 2026" in m.value for m in at.sidebar.markdown)
+    assert any("Prices as of 09 Oct 2026" in m.value for m in at.sidebar.markdown)
     summary = at.main.dataframe[0].value.set_index("symbol")
     assert summary.loc["MP", "last"] == pytest.approx(DB_CLOSE)
     assert pd.Timestamp(summary.loc["MP", "as_of"]) == DB_DAY

@@ -70,7 +70,7 @@ def run_rules(
     symbols = sorted({s for r in rules for s in r.symbols})
     uni = load_universe()
     index = PriceIndex(
-        prices.load(symbols) if symbols else prices.load([]),
+        prices.load(symbols),
         dict(zip(uni["symbol"], uni["exchange"], strict=True)),
     )
     firings = evaluate(rules, index, load_events(), catalysts_table(), today)

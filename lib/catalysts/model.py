@@ -15,7 +15,6 @@ from datetime import date, timedelta
 import pandas as pd
 
 KINDS = ("policy deadline", "project milestone", "earnings", "my event")
-PRECISIONS = ("day", "month", "quarter", "half", "year")
 
 COLUMNS = [
     "uid", "kind", "start", "end", "precision", "when", "title", "detail", "jurisdiction",
@@ -293,11 +292,6 @@ def countdown(start: date, end: date, today: date) -> str:
         return "today"
     n = (today - end).days
     return "yesterday" if n == 1 else f"{n} days ago"
-
-
-def days_until(start: date, today: date) -> int:
-    """Signed days from today to the start of a catalyst (negative: already past)."""
-    return (start - today).days
 
 
 def _symbols(value: object) -> tuple[str, ...]:

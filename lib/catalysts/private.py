@@ -119,6 +119,19 @@ def clean_fields(
     return d, precision, t, n, " ".join(syms), url
 
 
+def _fields(
+    d: date, p: str, title: str, note: str, symbols: str, url: str, now: datetime | None = None
+) -> dict[str, object]:
+    """The stored columns of validated fields (``clean_fields``' order); with ``now``, those of
+    a new row (its first revision and edit time)."""
+    out: dict[str, object] = dict(
+        date=d, precision=p, title=title, note=note, symbols=symbols, source_url=url
+    )
+    if now is not None:
+        out.update(updated_at=now, revision=0)
+    return out
+
+
 def _locked_count(conn: sa.Connection, owner: str) -> int:
     """The owner's event count, with concurrent adders of that owner serialised (PostgreSQL
     advisory lock; SQLite writers already hold the database's write lock)."""
@@ -185,7 +198,7 @@ class PrivateEventStore:
         source_url: object = "",
     ) -> int:
         owner = clean_owner(owner)
-        d, p, ti, n, syms, url = clean_fields(day, precision, title, note, symbols, source_url)
+        fields = clean_fields(day, precision, title, note, symbols, source_url)
         t = private_events_t
         now = self.now()
         with self._writer.begin() as conn:
@@ -195,18 +208,7 @@ class PrivateEventStore:
                 )
             res = conn.execute(
                 t.insert()
-                .values(
-                    owner=owner,
-                    date=d,
-                    precision=p,
-                    title=ti,
-                    note=n,
-                    symbols=syms,
-                    source_url=url,
-                    created_at=now,
-                    updated_at=now,
-                    revision=0,
-                )
+                .values(owner=owner, created_at=now, **_fields(*fields, now=now))
                 .returning(t.c.id)
             )
             return int(res.scalar_one())
@@ -228,21 +230,7 @@ class PrivateEventStore:
             if clean:
                 conn.execute(
                     t.insert(),
-                    [
-                        dict(
-                            owner=owner,
-                            date=d,
-                            precision=p,
-                            title=ti,
-                            note=n,
-                            symbols=sy,
-                            source_url=u,
-                            created_at=now,
-                            updated_at=now,
-                            revision=0,
-                        )
-                        for d, p, ti, n, sy, u in clean
-                    ],
+                    [dict(owner=owner, created_at=now, **_fields(*f, now=now)) for f in clean],
                 )
         return len(clean)
 
@@ -259,20 +247,8 @@ class PrivateEventStore:
         source_url: object = "",
     ) -> None:
         owner = clean_owner(owner)
-        d, p, ti, n, syms, url = clean_fields(day, precision, title, note, symbols, source_url)
-        self._write(
-            owner,
-            event_id,
-            expected_revision,
-            dict(
-                date=d,
-                precision=p,
-                title=ti,
-                note=n,
-                symbols=syms,
-                source_url=url,
-            ),
-        )
+        fields = clean_fields(day, precision, title, note, symbols, source_url)
+        self._write(owner, event_id, expected_revision, _fields(*fields))
 
     def delete(self, owner: str, event_id: int, expected_revision: int) -> None:
         self._write(clean_owner(owner), event_id, expected_revision, None)

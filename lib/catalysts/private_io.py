@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.catalysts.private import PrivateEventError, clean_fields
-from lib.watchlists.io import _decode, guard_cell, unguard_cell
+from lib.watchlists.io import decode_text, guard_cell, unguard_cell
 
 COLUMNS = ("date", "precision", "title", "note", "symbols", "source_url")
 MAX_IMPORT_BYTES = 512 * 1024
@@ -55,7 +55,7 @@ def parse_csv(data: bytes) -> list[EventRow]:
     if len(data) > MAX_IMPORT_BYTES:
         raise PrivateEventError(f"The file is over {MAX_IMPORT_BYTES // 1024} KB.")
     try:
-        text = _decode(data)
+        text = decode_text(data)
     except ValueError as exc:  # ImportProblem is a WatchlistError (a ValueError)
         raise PrivateEventError(str(exc)) from None
     rows = list(csv.reader(io.StringIO(text)))

@@ -51,7 +51,7 @@ def unguard_cell(cell: str) -> str:
     return cell
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), or UTF-16/32 with a BOM (Excel's "Unicode text")."""
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -119,7 +119,7 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
         )
     if not data.strip():
         raise ImportProblem("The file is empty.")
-    text = _decode(data)
+    text = decode_text(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)

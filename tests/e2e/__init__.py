@@ -199,3 +199,27 @@ def wait_for_charts(page: Any, timeout: int = CHART_TIMEOUT_MS) -> int:
 def goto(page: Any, base_url: str, path: str = "", query: str = "") -> None:
     page.goto(f"{base_url}/{path}{query}")
     wait_for_app_run(page)
+
+
+def choose_option(page: Any, select_label: str, option: str, attempts: int = 4) -> None:
+    """Open the selectbox labelled ``select_label`` and pick ``option`` by its exact name.
+
+    On a loaded machine a rerun can redraw the selectbox between the click and the option
+    appearing, which closes the dropdown; so this reopens it (up to ``attempts`` times) rather
+    than waiting once on a list that is gone.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_test_id("stSelectbox").filter(has_text=select_label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(attempts):
+        wait_for_app_run(page)
+        box.click()
+        try:
+            wanted.wait_for(state="visible", timeout=15_000)
+            wanted.click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import CHROMIUM, VIEWPORT, AppServer, launch_options
+from tests.e2e import APP_RUN_TIMEOUT_MS, CHROMIUM, VIEWPORT, AppServer, launch_options
 
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
 #: expect() assertions retry up to this long (Playwright's default is 5 s): `make test` runs two
@@ -56,6 +56,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def context(context: Any) -> Any:
     """Only loopback traffic: e.g. the Material favicon would otherwise go to Google Fonts."""
     context.route(NOT_LOOPBACK, lambda route: route.abort())
+    # Actions (click, fill) wait as long as an app run may take on a loaded 2-core machine,
+    # not Playwright's 30 s default.
+    context.set_default_timeout(APP_RUN_TIMEOUT_MS)
     return context
 
 

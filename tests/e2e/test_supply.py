@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
+from tests.e2e import AppServer, choose_option, wait_for_app_run, wait_for_charts
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,7 @@ def test_supply_page_draws_every_chart(page: Page, app_server: AppServer) -> Non
 
 def test_supply_edition_switch_redraws(page: Page, app_server: AppServer) -> None:
     open_supply(page, app_server)
-    page.get_by_test_id("stSelectbox").filter(has_text="One USGS edition").click()
-    page.get_by_role("option", name="MYB2022 T8").click()
+    choose_option(page, "One USGS edition", "MYB2022 T8")
     wait_for_app_run(page)
     assert page.get_by_test_id("stException").count() == 0
     assert wait_for_charts(page) == 9

@@ -81,6 +81,15 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _too_old(issued_at: object, now: datetime) -> bool:
+    """True when a token's ``iat`` is a number older than MAX_SESSION_AGE."""
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        return False
+    if issued_at != issued_at or abs(issued_at) > 1e11:  # NaN, or not epoch seconds
+        return True
+    return now - datetime.fromtimestamp(issued_at, UTC) > MAX_SESSION_AGE
+
+
 class SessionStore:
     """The ``auth_sessions`` table on the watchlist database's engine (already migrated)."""
 
@@ -103,13 +112,20 @@ class SessionStore:
             _utc(row.revoked_at),
         )
 
-    def admit(self, sid: str, owner: str, email: str | None = None) -> SessionState:
+    def admit(
+        self, sid: str, owner: str, email: str | None = None, issued_at: object = None
+    ) -> SessionState:
         """Check one rerun's sign-in: the first sight opens its row, a revoked one stays out.
 
-        One primary-key read per call; a write only for a new sign-in or every TOUCH_EVERY.
+        ``issued_at`` is the token's ``iat`` (epoch seconds): a sign-in older than
+        MAX_SESSION_AGE never opens a row, so a purged row (below) cannot come back as a
+        fresh one from a replayed cookie. One primary-key read per call; a write only for a
+        new sign-in or every TOUCH_EVERY.
         """
         now = self.now()
         rec = self.get(sid)
+        if rec is None and _too_old(issued_at, now):
+            return SessionState.EXPIRED
         if rec is None:
             email = email[:MAX_EMAIL_LEN] if email else None
             values = {"id": sid, "owner": owner, "email": email}
@@ -117,6 +133,7 @@ class SessionStore:
                 insert_ignore(
                     conn, auth_sessions_t, {**values, "created_at": now, "last_seen_at": now}
                 )
+                self._purge(conn, owner, keep=sid, now=now)
             rec = self.get(sid)
             if rec is None:  # pragma: no cover - the row was just written
                 return SessionState.REVOKED
@@ -134,6 +151,20 @@ class SessionStore:
                     .values(last_seen_at=now)
                 )
         return SessionState.ACTIVE
+
+    @staticmethod
+    def _purge(conn: sa.Connection, owner: str, keep: str, now: datetime) -> None:
+        """Drop this owner's sign-ins past the cookie's life at each new sign-in, so the
+        table holds the last 30 days of sign-ins, not every one ever. A revoked row younger
+        than that stays: it is what refuses a cookie copied before sign-out. The new row
+        (``keep``) stays, so ``has_signed_in`` and the alert email still see the owner."""
+        conn.execute(
+            auth_sessions_t.delete().where(
+                auth_sessions_t.c.owner == owner,
+                auth_sessions_t.c.id != keep,
+                auth_sessions_t.c.created_at < now - MAX_SESSION_AGE,
+            )
+        )
 
     def revoke(self, sid: str) -> bool:
         """Sign-out: end this sign-in everywhere its cookie is; True if it was active."""

@@ -165,3 +165,34 @@ def test_two_servers_seeing_a_new_sign_in_at_once_make_one_row(db_url: str) -> N
     finally:
         a.dispose()
         b.dispose()
+
+
+def test_a_new_sign_in_purges_that_owners_sign_ins_past_30_days(
+    store: SessionStore, clock: Clock
+) -> None:
+    store.admit("old", ALICE)  # will be past 30 days
+    clock.now = T0 + timedelta(days=1)
+    store.admit("out", ALICE)
+    assert store.revoke("out")  # revoked, but young: must stay to refuse a replayed cookie
+    store.admit("bob", BOB)
+    clock.now = T0 + timedelta(days=31)
+    store.admit("bob2", BOB)  # purges bob's ended rows only: none older than 30 days
+    store.admit("new", ALICE)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(auth_sessions_t.c.owner, auth_sessions_t.c.id)).all()
+    assert sorted(rows) == sorted([(ALICE, "out"), (ALICE, "new"), (BOB, "bob"), (BOB, "bob2")])
+    assert store.admit("out", ALICE) is SessionState.REVOKED
+
+
+def test_a_purged_sign_in_replayed_from_an_old_cookie_stays_expired(
+    store: SessionStore, clock: Clock
+) -> None:
+    iat = T0.timestamp()
+    assert store.admit("old", ALICE, issued_at=iat) is SessionState.ACTIVE
+    clock.now = T0 + timedelta(days=31)
+    store.admit("new", ALICE, issued_at=clock.now.timestamp())
+    assert store.get("old") is None  # purged
+    assert store.admit("old", ALICE, issued_at=iat) is SessionState.EXPIRED
+    assert store.get("old") is None  # and not re-opened as a fresh row
+    for bad in (float("nan"), 1e300):
+        assert store.admit("odd", ALICE, issued_at=bad) is SessionState.EXPIRED

@@ -170,7 +170,9 @@ def _resolve(config: auth_config.AuthConfig) -> RunAuth:
         return RunAuth(config, replace(ident, owner=None, problem=NO_IAT_TEXT))
     email = user.get("email") if user.get("email_verified") is True else None
     try:
-        state = _sessions().admit(sid, ident.owner, email if isinstance(email, str) else None)
+        state = _sessions().admit(
+            sid, ident.owner, email if isinstance(email, str) else None, user.get("iat")
+        )
     except Exception:
         _LOG.warning("Sign-in session check failed", exc_info=True)
         return RunAuth(config, replace(ident, owner=None, problem=SESSION_CHECK_FAILED_TEXT))

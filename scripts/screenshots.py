@@ -1,5 +1,6 @@
 """`make screenshots`: every page at desktop width (1440x900) into docs/screenshots/<page>.png,
 plus the Prices page's first screen on a phone (390x844) as docs/screenshots/phone_prices.png.
+`scripts/screenshots.py --page Catalysts` retakes only the pages named (no phone shot).
 
 Runs the app offline on a free loopback port with a throwaway data folder (so the watchlists
 shown are the starter lists), in Debian's headless Chromium, and waits for every chart to draw.
@@ -7,6 +8,7 @@ shown are the starter lists), in Debian's headless Chromium, and waits for every
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import tempfile
@@ -31,16 +33,39 @@ NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*")
 # A representative view per page; pages not listed open with their defaults.
 QUERIES = {
     "Prices": "?symbols=MP&symbols=LYC.AX&symbols=600111.SS&range=3Y&bench=REMX",
-    "Catalysts": "?cat_h=next365",
+    "Catalysts": "?cat_h=past90",
 }
+
+
+#: Pages the browser suite does not open (yet): url path -> page file.
+MORE_PAGES = {"Catalysts": "pages/7_Catalysts.py"}
+
+
+def screen_pages() -> list[str]:
+    """Every page of this checkout, by url path ('' is Home)."""
+    more = [path for path, file in MORE_PAGES.items() if (ROOT / file).exists()]
+    return list(dict.fromkeys([*existing_pages(), *more]))
 
 
 def shot_name(path: str) -> str:
     return (path or "home").lower() + ".png"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description="Screenshots of every page into docs/.")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        help="retake only this page (its URL path, e.g. Catalysts; '' is Home); repeatable",
+    )
+    args = parser.parse_args(argv)
+    pages = screen_pages()
+    if unknown := [p for p in args.page if p not in pages]:
+        print(f"Unknown page(s): {unknown}; choose from {list(pages)}.", file=sys.stderr)
+        return 2
 
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: install Debian's chromium package.", file=sys.stderr)
@@ -58,7 +83,7 @@ def main() -> int:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        for path in existing_pages():
+        for path in args.page or pages:
             errors.clear()
             page.goto(f"{server.url}/{path}{QUERIES.get(path, '')}")
             wait_for_app_run(page)
@@ -77,7 +102,8 @@ def main() -> int:
             status = "ok" if not problems and not errors else f"{problems} exception(s) {errors}"
             failures += status != "ok"
             print(f"{target.relative_to(ROOT)}: {charts} chart(s), {status}")
-        failures += phone_shot(browser, server)
+        if not args.page:
+            failures += phone_shot(browser, server)
         browser.close()
     return 1 if failures else 0
 

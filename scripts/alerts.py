@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -24,10 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
 import pandas as pd  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from lib import watchlists as wl  # noqa: E402
 from lib.alerts import config as alert_config  # noqa: E402
-from lib.alerts.deliver import Sender, email_sender, send_pending, webhook_sender  # noqa: E402
+from lib.alerts.addresses import AddressBook  # noqa: E402
+from lib.alerts.deliver import (  # noqa: E402
+    Sender,
+    SendReport,
+    email_sender,
+    send_pending,
+    webhook_sender,
+)
 from lib.alerts.evaluate import PriceIndex, evaluate  # noqa: E402
 from lib.alerts.outbox import Targets, record  # noqa: E402
 from lib.alerts.store import AlertStore  # noqa: E402
@@ -75,10 +83,13 @@ def run_rules(
     )
     firings = evaluate(rules, index, load_events(), catalysts_table(), today)
 
+    book = AddressBook(store.engine)
+
     def targets(owner: str) -> Targets:
-        email = cfg.email if owner == wl.LOCAL_OWNER else store.verified_email(owner)
+        # Only a verified address (server config, sign-in, or typed and confirmed).
+        email = book.delivery_address(owner, cfg.email)
         return Targets(
-            email=email if cfg.smtp else None,
+            email=email.address if email and cfg.smtp else None,
             webhook=cfg.webhook.url if cfg.webhook else None,
         )
 
@@ -87,13 +98,28 @@ def run_rules(
     return rep.new_firings, rep.messages, rep.skipped_channels
 
 
-def senders(cfg: alert_config.AlertsConfig) -> dict[str, Sender]:
+def senders(cfg: alert_config.AlertsConfig, book: AddressBook) -> dict[str, Sender]:
+    """The configured channels; email re-checks at send time that the address is verified."""
     out: dict[str, Sender] = {}
     if cfg.smtp:
-        out["email"] = email_sender(cfg.smtp)
+        out["email"] = email_sender(
+            cfg.smtp, lambda owner, address: book.may_deliver(owner, address, cfg.email)
+        )
     if cfg.webhook:
         out["webhook"] = webhook_sender(cfg.webhook)
     return out
+
+
+def send(
+    engine: Engine,
+    cfg: alert_config.AlertsConfig,
+    now: datetime,
+    after_send: Callable[[str], None] = lambda _id: None,
+) -> SendReport:
+    """Deliver every due pending delivery (the ``send`` step of ``run``)."""
+    return send_pending(
+        engine, senders(cfg, AddressBook(engine)), now, cfg.base_url, after_send=after_send
+    )
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout) -> int:
@@ -115,7 +141,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout) -> int:
             print(f"alerts: {n} new firing(s) in {len(messages)} message(s)", file=stdout)
             for s in skipped:
                 print(f"alerts: not configured, inbox only: {s}", file=stdout)
-        rep = send_pending(wstore.engine, senders(cfg), now, cfg.base_url)
+        rep = send(wstore.engine, cfg, now)
     finally:
         wstore.dispose()
     print(

@@ -11,11 +11,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from lib.alerts import config
-from lib.alerts.deliver import send_pending
 from lib.alerts.store import AlertStore
 from lib.prices import PriceStore
 from lib.watchlists import WatchlistStore
-from scripts.alerts import run_rules, senders
+from scripts.alerts import run_rules, send
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     if step == "after-record":
         run_rules(AlertStore(wl.engine), PriceStore(), cfg, date.fromisoformat(today), now)
         os._exit(9)  # committed firings and outbox rows, nothing sent
-    send_pending(wl.engine, senders(cfg), now, cfg.base_url, after_send=lambda _d: os._exit(9))
+    send(wl.engine, cfg, now, after_send=lambda _d: os._exit(9))
     os._exit(3)  # not reached when a delivery was pending
 
 

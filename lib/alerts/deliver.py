@@ -5,6 +5,10 @@ the send and the mark resends on the next run, but with the same ``Message-ID`` 
 webhook delivery id (``Idempotency-Key``), so a receiver can drop the duplicate. A failure is
 retried with exponential backoff and parked after ``max_attempts`` with its error, which the
 inbox shows. Untrusted text (list names, event titles) is escaped in HTML and plain in text.
+
+The email sender refuses, before it connects, any address that is not the owner's verified
+address at the moment of sending (lib.alerts.addresses decides which that is): a delivery
+recorded for an address that has since been removed or replaced is parked, never sent.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -58,11 +62,28 @@ class Sender(Protocol):
     def __call__(self, target: str, message: Message) -> None: ...
 
 
+#: (owner, address) -> may email go there now? (lib.alerts.addresses.AddressBook.may_deliver)
+EmailCheck = Callable[[str, str], bool]
+
+
+class DeliveryRefused(RuntimeError):
+    """Retrying cannot help (a 4xx answer, an unverified address): the delivery is parked."""
+
+
+class UnverifiedAddress(DeliveryRefused):
+    """The target is not the owner's verified address (any more); nothing was sent."""
+
+
+class WebhookRefused(DeliveryRefused):
+    """A 4xx answer: retrying the same request cannot help, so the delivery is parked."""
+
+
 @dataclass(frozen=True)
 class Message:
     """A stored digest, ready for any channel."""
 
     message_id: str
+    owner: str
     subject: str
     items: list[dict[str, Any]]
     more: int
@@ -110,8 +131,26 @@ class Message:
         return "\n".join(lines)
 
 
-def email_sender(cfg: SmtpConfig) -> Sender:
+def _smtp_send(cfg: SmtpConfig, msg: EmailMessage) -> None:
+    with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s) as smtp:
+        smtp.ehlo()
+        if cfg.starttls:
+            ctx = ssl.create_default_context(cafile=cfg.ca_file)
+            smtp.starttls(context=ctx)
+            smtp.ehlo()
+        if cfg.username:
+            smtp.login(cfg.username, cfg.password)
+        smtp.send_message(msg)
+
+
+def email_sender(cfg: SmtpConfig, verified: EmailCheck) -> Sender:
+    """Alert digests by SMTP, only ever to an address ``verified(owner, address)`` accepts."""
+
     def send(target: str, message: Message) -> None:
+        if not verified(message.owner, target):
+            raise UnverifiedAddress(
+                "the address is not a verified address of this account (any more); not sent"
+            )
         msg = EmailMessage()
         msg["Subject"] = message.subject
         msg["From"] = cfg.sender
@@ -120,21 +159,27 @@ def email_sender(cfg: SmtpConfig) -> Sender:
         msg["Message-ID"] = f"<{message.message_id}@{DOMAIN}>"
         msg.set_content(message.text())
         msg.add_alternative(message.html(), subtype="html")
-        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s) as smtp:
-            smtp.ehlo()
-            if cfg.starttls:
-                ctx = ssl.create_default_context(cafile=cfg.ca_file)
-                smtp.starttls(context=ctx)
-                smtp.ehlo()
-            if cfg.username:
-                smtp.login(cfg.username, cfg.password)
-            smtp.send_message(msg)
+        _smtp_send(cfg, msg)
 
     return send
 
 
-class WebhookRefused(RuntimeError):
-    """A 4xx answer: retrying the same request cannot help, so the delivery is parked."""
+def send_confirmation(cfg: SmtpConfig, to: str, code: str, minutes: int, now: datetime) -> None:
+    """The one-time code that confirms a typed address (the only mail to an unverified one)."""
+    msg = EmailMessage()
+    msg["Subject"] = f"Rare Earths Revival: your confirmation code {code}"
+    msg["From"] = cfg.sender
+    msg["To"] = to
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=DOMAIN)
+    msg.set_content(
+        f"Your confirmation code is {code}.\n\n"
+        f"Enter it on the Watchlists page, under the alerts, within {minutes} minutes to have "
+        "alerts emailed to this address.\n\n"
+        "If you did not ask for this, ignore this message: no alerts are sent to an address "
+        "until its code is entered.\n"
+    )
+    _smtp_send(cfg, msg)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -191,7 +236,13 @@ def send_pending(
     report = SendReport()
     writer = engine.execution_options(rer_write=True)
     due = (
-        sa.select(deliveries_t, messages_t.c.subject, messages_t.c.body, messages_t.c.created_at)
+        sa.select(
+            deliveries_t,
+            messages_t.c.owner,
+            messages_t.c.subject,
+            messages_t.c.body,
+            messages_t.c.created_at,
+        )
         .join(messages_t, messages_t.c.message_id == deliveries_t.c.message_id)
         .where(deliveries_t.c.status == "pending", deliveries_t.c.next_attempt_at <= now)
         .order_by(deliveries_t.c.id)
@@ -203,6 +254,7 @@ def send_pending(
         created = row["created_at"]
         message = Message(
             str(row["message_id"]),
+            str(row["owner"]),
             str(row["subject"]),
             list(body.get("items", [])),
             int(body.get("more", 0)),
@@ -213,11 +265,11 @@ def send_pending(
         did = f"{row['message_id']}:{row['channel']}"
         try:
             if sender is None:
-                raise WebhookRefused(f"{row['channel']} is not configured on this server")
+                raise DeliveryRefused(f"{row['channel']} is not configured on this server")
             sender(str(row["target"]), message)
         except Exception as exc:  # the boundary: any failure is this delivery's, recorded
             attempts = int(row["attempts"]) + 1
-            park = isinstance(exc, WebhookRefused) or attempts >= max_attempts
+            park = isinstance(exc, DeliveryRefused) or attempts >= max_attempts
             why = f"{type(exc).__name__}: {exc}"[:500]
             with writer.begin() as conn:
                 conn.execute(

@@ -1,4 +1,5 @@
-"""Alert tables in the watchlist database (migration step v7, applied by lib.watchlists.db).
+"""Alert tables in the watchlist database (migration steps v7 and v8, applied by
+lib.watchlists.db).
 
 - ``alert_rules``: one rule per row, owner-scoped like lists, cascading with its list;
 - ``alert_firings``: one row per firing key (rule, symbol, trading date or event id), so a
@@ -6,7 +7,9 @@
 - ``alert_messages``: the in-app inbox; one digest per owner per run, with the stable
   ``message_id`` every channel reuses (email Message-ID, webhook delivery id);
 - ``alert_deliveries``: the outbox; one row per message and channel, written in the same
-  transaction as the firings, marked sent (or parked with its error) by the sender.
+  transaction as the firings, marked sent (or parked with its error) by the sender;
+- ``alert_addresses`` (v8): one typed email address per owner, used only once confirmed by a
+  one-time code; the code itself is never stored, only its salted hash, expiry and attempts.
 """
 
 from __future__ import annotations
@@ -76,11 +79,30 @@ def _tables(md: sa.MetaData) -> dict[str, sa.Table]:
     return {"rules": rules, "firings": firings, "messages": messages, "deliveries": deliveries}
 
 
+def _address_table(md: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "alert_addresses",
+        md,
+        sa.Column("owner", sa.String(MAX_OWNER_LEN), primary_key=True),
+        sa.Column("email", sa.String(254)),  # confirmed: the only one alerts may go to
+        sa.Column("verified_at", sa.DateTime(timezone=True)),
+        sa.Column("pending_email", sa.String(254)),  # typed, waiting for its code
+        sa.Column("code_hash", sa.String(160)),  # salt$sha256(salt, owner, address, code)
+        sa.Column("code_expires_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("codes_sent", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("window_start", sa.DateTime(timezone=True)),  # of the codes_sent count
+        sa.Column("last_sent_at", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
 _T = _tables(metadata)
 rules_t = _T["rules"]
 firings_t = _T["firings"]
 messages_t = _T["messages"]
 deliveries_t = _T["deliveries"]
+addresses_t = _address_table(metadata)
 
 
 def migrate_v7(conn: Connection) -> None:
@@ -97,3 +119,8 @@ def migrate_v7(conn: Connection) -> None:
             "CREATE INDEX ix_alert_deliveries_due ON alert_deliveries (status, next_attempt_at)"
         )
     )
+
+
+def migrate_v8(conn: Connection) -> None:
+    """Typed delivery addresses, confirmed by a code (frozen like v7)."""
+    _address_table(sa.MetaData()).create(conn)

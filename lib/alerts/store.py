@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from lib.alerts import rules as R
 from lib.alerts.schema import deliveries_t, messages_t, rules_t
-from lib.watchlists.db import auth_sessions_t, items_t, watchlists_t
+from lib.watchlists.db import items_t, watchlists_t
 from lib.watchlists.validate import WatchlistNotFoundError, clean_owner
 
 
@@ -218,18 +218,6 @@ class AlertStore:
                 )
                 for r in conn.execute(q).mappings()
             ]
-
-    def verified_email(self, owner: str) -> str | None:
-        """The latest verified address the owner signed in with (only verified ones are kept)."""
-        q = (
-            sa.select(auth_sessions_t.c.email)
-            .where(auth_sessions_t.c.owner == owner, auth_sessions_t.c.email.is_not(None))
-            .order_by(auth_sessions_t.c.last_seen_at.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            got = conn.execute(q).scalar()
-        return str(got) if got else None
 
     # ---- inbox
     def unread(self, owner: str) -> int:

@@ -283,7 +283,23 @@ def _v7(conn: Connection) -> None:
     migrate_v7(conn)
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(conn: Connection) -> None:
+    """Typed alert email addresses, confirmed by a one-time code (lib.alerts.schema)."""
+    from lib.alerts.schema import migrate_v8
+
+    migrate_v8(conn)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+)
 
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.datafiles import CATEGORIES, JURISDICTIONS
-from lib.ui import data, exports, frame, links, state, widgets
+from lib.ui import exports, frame, links, private_events, state, widgets
 from lib.ui.views import event_study as view
 
 frame.page_setup(
@@ -35,7 +35,7 @@ with st.expander("Method and conventions", icon=":material/info:"):
         "never dropped. SPAC-era prices (before listing) are not used."
     )
 
-events = data.policy_events()
+mine = private_events.key()  # the signed-in user's own events join the picker (ids M<n>)
 universe_symbols = view.universe_symbols()
 BY = {"Events": "event", "Category": "category", "Jurisdiction": "jurisdiction"}
 
@@ -46,7 +46,11 @@ if links.first_run("es_by"):
 by_label = c1.segmented_control("Choose by", list(BY), default="Events", key="es_by", bind=BIND)
 by = BY[by_label or "Events"]
 if by == "event":
-    labels = view.event_option_label(events)
+    labels = view.event_labels(mine)
+    if links.first_run("es_events"):
+        own_note = view.own_event_link_note(state.link_values("es_events"), labels, mine[0])
+        if own_note:
+            st.info(own_note, icon=":material/lock:")
     # Not bound: the link carries event ids (?es_events=E065), see lib.ui.links.
     links.seed_id_link("es_events", labels, label="event", multi=True, default=view.DEFAULT_EVENTS)
     values = c2.multiselect("Events", list(labels), format_func=labels.get, key="es_events")
@@ -71,7 +75,7 @@ inexact = st.checkbox(
     key="es_inexact",
     bind=BIND,
 )
-chosen, excluded = view.select_events(by, values, inexact)
+chosen, excluded = view.select_events(by, values, inexact, mine)
 if left_out := view.left_out_caption(excluded):
     st.caption(left_out)
 if scheduled := view.scheduled_caption(chosen):
@@ -118,7 +122,7 @@ if chosen.empty or not symbols:
     st.info("Choose at least one event and one symbol.")
     st.stop()
 try:
-    study = view.study_key(chosen["id"], symbols, benchmark, model, win, est)
+    study = view.study_key(chosen["id"], symbols, benchmark, model, win, est, mine)
     ar, summary, notes = view.event_study(study)
 except view.EventStudyError as exc:
     st.error(widgets.escape_markdown(exc))
@@ -176,7 +180,7 @@ if t4.open:
         )  # fmt: skip
 exports.download_xlsx(
     lambda: [("Summary", exported), ("Abnormal returns", ar)],
-    view.study_sources(model, benchmark),
+    view.study_sources(model, benchmark, study),
     file_name="event_study.xlsx",
     key="es_xlsx",
 )

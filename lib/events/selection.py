@@ -3,9 +3,27 @@ symbols (picked, plus basket members)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
+
+#: A person's own events (lib.catalysts.private.as_event_rows) have ids M1, M2, ...; curated
+#: events are E001, E002, ... (lib.datafiles), so the two never collide.
+_OWN_ID = re.compile(r"M[0-9]{1,18}")
+
+
+def is_own_id(event_id: str) -> bool:
+    """True for an id of a person's own event (``M`` and ASCII digits)."""
+    return _OWN_ID.fullmatch(event_id) is not None
+
+
+def with_own_events(curated: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """Prepared curated events, then a person's own prepared events (lib.events.events
+    prepare_events on lib.catalysts.private.as_event_rows): one frame the study selects from."""
+    if own.empty:
+        return curated
+    return pd.concat([curated, own], ignore_index=True)
 
 
 def study_events(

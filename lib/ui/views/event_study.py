@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import altair as alt
@@ -17,7 +17,7 @@ from lib.events import study as es
 from lib.events.events import event_option_label
 from lib.markets.price_view import MAX_COMPARE
 from lib.prices import quality
-from lib.ui import data, exports, tables, vega
+from lib.ui import data, exports, private_events, tables, vega
 from lib.ui.widgets import as_percent
 from lib.xlsx import TableSource
 
@@ -67,17 +67,57 @@ def scheduled_caption(chosen: pd.DataFrame) -> str | None:
     )
 
 
+#: (owner, stamp of their events) from lib.ui.private_events.key(); nobody's: (None, "none").
+Mine = tuple[str | None, str]
+NOBODY: Mine = (None, "none")
+
+
+def study_events(mine: Mine = NOBODY) -> pd.DataFrame:
+    """The events a study can use: the curated ones, then the owner's own (ids M<n>)."""
+    return selection.with_own_events(data.policy_events(), private_events.rows(*mine))
+
+
+def event_labels(mine: Mine = NOBODY) -> dict[str, str]:
+    """The event picker's labels by id: curated events, then the owner's own, marked."""
+    events = study_events(mine)
+    own = set(events.loc[events["category"] == private_events.MY_EVENTS, "id"])
+    return {
+        i: f"{label} (my event)" if i in own else label
+        for i, label in event_option_label(events).items()
+    }
+
+
+def own_event_link_note(
+    values: Sequence[str], labels: Mapping[str, str], owner: str | None
+) -> str | None:
+    """Why a link's own-event ids (M<n>) are not offered: they belong to one person."""
+    missing = [v for v in values if selection.is_own_id(v) and v not in labels]
+    if not missing:
+        return None
+    named = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+    why = (
+        "sign in as their owner to study them"
+        if owner is None
+        else "they are not among your events (another person's, or deleted)"
+    )
+    return (
+        f"The link names own events ({named}): each is visible only to the person who "
+        f"added it, and {why}."
+    )
+
+
 def universe_symbols() -> list[str]:
     """The symbols the study offers: the universe, in its order."""
     return [str(s) for s in data.universe()["symbol"]]
 
 
 def select_events(
-    by: str, values: Sequence[str], include_inexact: bool
+    by: str, values: Sequence[str], include_inexact: bool, mine: Mine = NOBODY
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(included, left out) events chosen by id, category or place: inexact or unverified ones
-    unless opted in, scheduled ones unless picked by id."""
-    events = data.policy_events()
+    unless opted in, scheduled ones unless picked by id. The owner's own events (``mine``)
+    are chosen by id, under the same rules."""
+    events = study_events(mine)
     return selection.select_study_events(events, by, values, include_inexact=include_inexact)
 
 
@@ -99,6 +139,10 @@ class StudyKey(NamedTuple):
     model: str
     event_window: tuple[int, int]
     estimation_window: tuple[int, int]
+    #: (owner, stamp) when an own event is chosen, else NOBODY: a curated-only study is shared
+    #: by everyone; one with own events is reachable only by their owner, and any edit of
+    #: their events (a new stamp) computes it again.
+    mine: Mine = NOBODY
 
 
 def study_key(
@@ -108,11 +152,13 @@ def study_key(
     model: str,
     event_window: tuple[int, int],
     estimation_window: tuple[int, int],
+    mine: Mine = NOBODY,
 ) -> StudyKey:
     """One study's key; raises EventStudyError on bad input.
 
     ``benchmark`` is None when no symbol has prices on disk: only the mean-adjusted model,
-    which needs none, can run then."""
+    which needs none, can run then. ``mine`` is lib.ui.private_events.key() of the person
+    asking; it joins the key only when an own event (id M<n>) is chosen."""
     if not benchmark:
         if model != "mean_adjusted":
             raise es.EventStudyError(
@@ -120,13 +166,16 @@ def study_key(
                 "Choose the mean-adjusted model, which needs no benchmark."
             )
         benchmark = ""
+    ids = tuple(sorted(set(event_ids)))
+    own = any(selection.is_own_id(i) for i in ids) and mine[0] is not None
     return StudyKey(
-        tuple(sorted(set(event_ids))),
+        ids,
         tuple(dict.fromkeys(symbols)),
         benchmark,
         model,
         (int(event_window[0]), int(event_window[1])),
         (int(estimation_window[0]), int(estimation_window[1])),
+        (mine[0], str(mine[1])) if own else NOBODY,
     )
 
 
@@ -134,9 +183,9 @@ def study_key(
 def _event_study(
     key: StudyKey, *, cache_token: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    event_ids, symbols, benchmark, model, event_window, estimation_window = key
+    event_ids, symbols, benchmark, model, event_window, estimation_window, mine = key
     spec = es.StudySpec(event_window=event_window, estimation_window=estimation_window, model=model)
-    ev = data.policy_events()
+    ev = study_events(mine)
     ev = ev[ev["id"].isin(event_ids)]
     uni = data.universe()
     exchanges = dict(zip(uni["symbol"], uni["exchange"], strict=True))
@@ -320,9 +369,12 @@ def ar_display(ar: pd.DataFrame) -> Styler:
     )
 
 
-def study_sources(model: str, benchmark: str) -> list[TableSource]:
+def study_sources(model: str, benchmark: str, key: StudyKey | None = None) -> list[TableSource]:
     basis = f"daily adjusted-close returns; model {model}, benchmark {benchmark}"
+    source = STUDY_SOURCE
+    if key is not None and key.mine != NOBODY:
+        source += " and your own events (ids M<n>)"
     return [
-        TableSource("Summary", STUDY_SOURCE, None, basis, "per event (see Note)"),
-        TableSource("Abnormal returns", STUDY_SOURCE, None, basis, "per event"),
+        TableSource("Summary", source, None, basis, "per event (see Note)"),
+        TableSource("Abnormal returns", source, None, basis, "per event"),
     ]

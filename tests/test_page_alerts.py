@@ -76,3 +76,110 @@ def test_a_refused_rule_says_why() -> None:
     at.button(key=f"al_add_{lid}").click().run()
     ok(at)
     assert any("at most 50 alerts" in t for t in texts(at.warning))
+
+
+def _first_list(at) -> int:  # type: ignore[no-untyped-def]
+    kinds = [s for s in at.selectbox if s.key and s.key.startswith("al_kind_")]
+    assert kinds, "the alerts section is on the page"
+    return int(kinds[0].key.removeprefix("al_kind_"))
+
+
+def _shown(elements) -> list[str]:  # type: ignore[no-untyped-def]
+    """Texts as a reader sees them (markdown escapes and link breaks removed)."""
+    return [t.replace("\\", "").replace("\u2060", "") for t in texts(elements)]
+
+
+def _alert_texts(at) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(
+        " ".join(map(str, df.value["Alert"])) for df in at.dataframe if "Alert" in df.value
+    )
+
+
+def test_edit_a_rule_and_a_stale_edit_is_refused() -> None:
+    from lib.alerts.store import STALE_MESSAGE, AlertStore
+
+    at = ok(page_app(PAGE).run())
+    lid = _first_list(at)
+    store = watchlists.WatchlistStore.open(_db_url())
+    alerts = AlertStore(store.engine)
+    try:
+        rid = alerts.add_rule(watchlists.LOCAL_OWNER, lid, "move_n", {"pct": 5, "sessions": 5})
+        at.run()
+        assert at.selectbox(key=f"al_pick_{lid}").value == rid
+        assert at.number_input(key=f"al_e{rid}_r0_n").value == 5  # prefilled from the rule
+        at.number_input(key=f"al_e{rid}_r0_pct").set_value(8.0)
+        at.selectbox(key=f"al_e{rid}_r0_dir").set_value("up")
+        at.multiselect(key=f"al_e{rid}_r0_ch").set_value(["email"])
+        at.button(key=f"al_save_{lid}").click().run()
+        ok(at)
+        assert "Alert saved." in _shown(at.success)
+        assert "close moves up at least 8 % over 5 sessions" in _alert_texts(at)
+        (rule,) = alerts.rules(watchlists.LOCAL_OWNER, lid)
+        assert rule.revision == 1 and rule.channels == ("inbox", "email")
+        # Another tab saves first; this tab's edit, made on revision 1, is refused.
+        alerts.update_rule(watchlists.LOCAL_OWNER, rid, 1, {"pct": 20, "sessions": 10}, [])
+        at.number_input(key=f"al_e{rid}_r1_pct").set_value(9.0)
+        at.button(key=f"al_save_{lid}").click().run()
+        ok(at)
+        assert STALE_MESSAGE in _shown(at.warning)
+        (rule,) = alerts.rules(watchlists.LOCAL_OWNER, lid)
+        assert rule.params["pct"] == 20 and rule.revision == 2
+        assert at.number_input(key=f"al_e{rid}_r2_pct").value == 20  # the form shows it now
+        # A stale delete is refused the same way; a current one goes through.
+        alerts.update_rule(watchlists.LOCAL_OWNER, rid, 2, {"pct": 21, "sessions": 10}, [])
+        at.button(key=f"al_del_{lid}").click().run()
+        assert STALE_MESSAGE in _shown(at.warning)
+        at.button(key=f"al_del_{lid}").click().run()
+        ok(at)
+        assert "Alert deleted." in _shown(at.success)
+        assert alerts.rules(watchlists.LOCAL_OWNER) == []
+    finally:
+        store.dispose()
+
+
+def test_a_typed_address_is_confirmed_by_the_code_it_receives(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.alert_servers import SMTP_PASSWORD, SMTP_USER, smtp_server
+
+    with smtp_server(tmp_path) as (box, port, ca):
+        at = page_app(PAGE)
+        at.secrets["alerts"] = {
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "username": SMTP_USER,
+                "password": SMTP_PASSWORD,
+                "ca_file": str(ca),
+            }
+        }
+        ok(at.run())
+        at.text_input(key="al_addr_0").set_value("me@exam\u202eple.com")
+        at.button(key="al_addr_send").click().run()
+        ok(at)
+        assert any("invisible characters" in t for t in _shown(at.warning))
+        assert box.messages == []
+        at.text_input(key="al_addr_0").set_value("Me@Example.com")
+        at.button(key="al_addr_send").click().run()
+        ok(at)
+        assert box.recipients == [["Me@example.com"]]
+        code = re.search(r"code is (\d{6})\.", box.messages[0].get_body(("plain",)).get_content())
+        assert code
+        wrong = f"{(int(code[1]) + 1) % 10**6:06d}"
+        at.text_input(key="al_code_1").set_value(wrong)
+        at.button(key="al_code_ok").click().run()
+        ok(at)
+        assert any("4 attempt(s) left" in t for t in _shown(at.warning))
+        at.text_input(key="al_code_1").set_value(code[1])
+        at.button(key="al_code_ok").click().run()
+        ok(at)
+    shown = " ".join(_shown(at.success) + _shown(at.caption))
+    assert "Address confirmed" in shown and "Email alerts go to Me@example.com" in shown
+    store = watchlists.WatchlistStore.open(_db_url())
+    try:
+        from lib.alerts.addresses import AddressBook
+
+        got = AddressBook(store.engine).delivery_address(watchlists.LOCAL_OWNER, None)
+        assert got is not None and got.address == "Me@example.com"
+    finally:
+        store.dispose()

@@ -229,7 +229,7 @@ def test_messages_say_what_fired_with_its_number_and_date(index) -> None:
         [_rule("daily_move", {"pct": 3.8}, ("LYC.AX",))], index, load_events(), _catalysts(), TODAY
     )
     assert f.text == "LYC.AX closed -4.0% on 2026-06-04 (daily close moves at least 3.8 %)."
-    assert f.link == "/Prices?symbols=LYC.AX&range=1M"
+    assert f.link == "/Prices?px_symbols=LYC.AX&px_range=1M"  # today's Prices names
     (e,) = evaluate(
         [_rule("policy_event", {}, ("UUUU",))], index, load_events(), _catalysts(), TODAY
     )
@@ -326,7 +326,7 @@ def test_email_and_webhook_end_to_end_and_no_send_on_rerun(tmp_path: Path) -> No
     assert "UUUU closed -3.1% on 2026-10-08" in text and "USAR closed -3.7% on 2026-10-07" in text
     assert "[US <b>names</b>]" in text  # plain text stays plain
     assert "US &lt;b&gt;names&lt;/b&gt;" in html_part and "<b>names</b>" not in html_part
-    assert "https://rare.example.com/Prices?symbols=UUUU&range=1M" in text
+    assert "https://rare.example.com/Prices?px_symbols=UUUU&px_range=1M" in text
     headers, body = hook.requests[0]
     expected = "sha256=" + hmac.new(b"0123456789abcdef-secret", body, hashlib.sha256).hexdigest()
     assert headers[SIGNATURE_HEADER] == expected

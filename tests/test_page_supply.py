@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 import pyarrow as pa
@@ -147,9 +148,13 @@ def test_every_company(at: AppTest, symbol: str) -> None:
         assert charts == len(CHART_KEYS) - 1 and f"No offline prices for {symbol}" in infos
     links = {p.proto.label: p.proto for p in at.get("page_link")}
     link = links[f"Open {symbol} on Prices"]
-    assert link.page == "Prices" and link.query_string == f"symbols={symbol}&range=Max"
-    overlay = links[f"Open {symbol} on Prices with milestones overlaid"].query_string
-    assert overlay.startswith(f"symbols={symbol}&range=Max&events=1&ev_cat=corporate+milestone")
+    query = parse_qs(link.query_string)  # today's Prices names, the picker's label
+    assert link.page == "Prices" and query.pop("px_range") == ["Max"]
+    assert query == {"px_symbols": [query["px_symbols"][0]]}
+    assert query["px_symbols"][0].startswith(f"{symbol} · ")
+    overlay = parse_qs(links[f"Open {symbol} on Prices with milestones overlaid"].query_string)
+    assert overlay["px_events"] == ["true"] and "corporate milestone" in overlay["px_ev_cat"]
+    assert overlay["px_symbols"] == query["px_symbols"]
 
 
 @pytest.mark.parametrize("since", ["1Y", "3Y", "Since 2020"])
@@ -173,20 +178,15 @@ def test_prices_link_carries_the_overlay_and_supply_writes_no_prices_keys() -> N
     link = next(
         p.proto for p in at.get("page_link") if p.proto.label.endswith("milestones overlaid")
     )
-    query = {k: v for k, v in (kv.split("=") for kv in link.query_string.split("&"))}
-    prices = page_app(
-        "pages/1_Prices.py",
-        query={
-            "symbols": "USAR",
-            "range": "Max",
-            "events": query["events"],
-            "ev_cat": ["corporate milestone", "funding/loan/grant", "equity stake/price floor"],
-        },
-    ).run()
+    query = parse_qs(link.query_string)
+    prices = page_app("pages/1_Prices.py", query=query).run()  # type: ignore[arg-type]
     assert not prices.exception, [e.value for e in prices.exception]
     assert prices.multiselect(key="px_symbols").value == ["USAR"]
     assert prices.session_state["px_events"] is True
+    assert prices.session_state["px_range"] == "Max"
     assert "corporate milestone" in prices.session_state["px_ev_cat"]
+    # The link is what the bound widgets write: the address bar is not rewritten (no Back step).
+    assert parse_qs(urlencode(prices.query_params, doseq=True)) == query
 
 
 def test_broken_data_file_shows_error_not_exception(monkeypatch: pytest.MonkeyPatch) -> None:

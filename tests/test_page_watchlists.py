@@ -90,7 +90,7 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
     # Starter symbols record the price on disk when they were added.
     assert perf.loc["MP", "added_price"] in (46.14, "46.14")
     assert "no offline data" in perf.loc["REEMF", "status"]
-    assert any("./Prices?symbols=MP&symbols=UUUU" in m.value for m in at.markdown)
+    assert any("./Prices?px_symbols=MP&px_symbols=UUUU" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == [
         "Download performance (CSV)",
         "Download Excel (.xlsx)",
@@ -382,8 +382,9 @@ def test_share_link_opens_the_symbols_on_the_prices_page() -> None:
     at = ok(page())
     link = next(m.value for m in at.markdown if "./Prices?" in m.value)
     query = link.split("./Prices?", 1)[1].rstrip(")")
-    assert query == "symbols=MP&symbols=UUUU&symbols=USAR&symbols=AREC&symbols=REEMF&symbols=CRML"
+    symbols = ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
+    assert query == "&".join(f"px_symbols={s}" for s in symbols)  # today's name, ids
     prices = page_app("pages/1_Prices.py")
-    prices.query_params["symbols"] = ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]
+    prices.query_params["px_symbols"] = symbols
     ok(prices.run())
     assert prices.session_state["px_symbols"] == ["MP", "UUUU", "USAR", "AREC", "REEMF", "CRML"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.markets import links
 from lib.ui import prices_link as px
 from tests.totality import assert_total, main_messages, render
 
@@ -222,13 +223,118 @@ def test_returning_to_prices_restores_the_view_and_its_link() -> None:
     assert {k: at.query_params[k] for k in at.query_params} == url
 
 
-def test_a_cross_page_link_in_todays_form_needs_no_rewrite() -> None:
-    """``to_query`` writes what the bound widgets write: the page reads it as is."""
-    labels = {"MP": "MP · MP Materials · NYSE · USD"}
-    view = {"px_symbols": ["MP"], "px_range": "Max", "px_events": True, "px_more": True,
-            "px_ev_cat": ["corporate milestone"], "px_risk_window": 126}  # fmt: skip
-    query = px.to_query(view, labels)
-    assert query["px_symbols"] == [labels["MP"]] and query["px_events"] == ["true"]
-    link = px.translate(query, WINDOW, labels)
+# --------------------------------------------------------------------------- built links
+
+LABELS = {"MP": "MP · MP Materials · NYSE · USD", "LYC.AX": "LYC.AX · Lynas · ASX · AUD"}
+LABELS_NOW = LABELS["MP"]  # MP's picker label with today's universe and snapshot
+MILESTONES = ["corporate milestone", "funding/loan/grant"]
+
+#: (builder arguments, the view the link opens: every choice by widget key)
+BUILT: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"symbols": ["MP"]}, {"px_symbols": ["MP"]}),
+    ({"symbols": ["MP", "LYC.AX", "MP"]}, {"px_symbols": ["MP", "LYC.AX"]}),
+    ({"symbols": ["LYC.AX"], "range_key": "1M"}, {"px_symbols": ["LYC.AX"], "px_range": "1M"}),
+    ({"symbols": ["MP"], "range_key": "1Y"}, {"px_symbols": ["MP"]}),  # the default: left out
+    ({"symbols": ["MP"], "range_key": "Max", "labels": LABELS},
+     {"px_symbols": ["MP"], "px_range": "Max"}),
+    ({"symbols": ["ZZZZ"], "labels": LABELS}, {"px_symbols": ["ZZZZ"]}),  # no label: its id
+    ({"symbols": ["MP"], "range_key": "Max", "event_categories": MILESTONES},
+     {"px_symbols": ["MP"], "px_range": "Max", "px_events": True, "px_ev_cat": MILESTONES}),
+    ({"symbols": ["MP"], "event_categories": []}, {"px_symbols": ["MP"], "px_events": True}),
+    ({"symbols": []}, {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "view"), BUILT, ids=[str(a) for a, _ in BUILT])
+def test_a_built_link_opens_its_view_with_nothing_to_rewrite(
+    args: dict[str, Any], view: dict[str, Any]
+) -> None:
+    """Issue 25: links built on other pages (Supply, Catalysts, Watchlists, alert digests)
+    use today's names, so the page opens them without a legacy rewrite or a note."""
+    query = links.prices_query(**args)
+    assert not set(query) & set(px.LEGACY_NAMES)
+    link = px.translate(query, WINDOW, args.get("labels"))
     assert link.values == view
-    assert (link.params, link.notes, link.legacy) == ({}, [], [])
+    assert (link.params, link.notes, link.legacy, link.from_legacy) == ({}, [], [], set())
+
+
+def test_a_link_of_ids_opened_with_labels_is_read_as_it_is() -> None:
+    """A shared or e-mailed link carries ids: the translator reads them as they are."""
+    link = px.translate(links.prices_query(["MP"], range_key="3Y"), WINDOW, LABELS)
+    assert link.values == {"px_symbols": ["MP"], "px_range": "3Y"}
+    assert (link.params, link.notes) == ({}, [])  # Streamlit's picker writes the label itself
+
+
+@pytest.mark.parametrize(
+    ("args", "url"),
+    [
+        ({"symbols": ["LYC.AX"], "range_key": "1M"}, "/Prices?px_symbols=LYC.AX&px_range=1M"),
+        ({"symbols": ["MP", "^GSPC"]}, "/Prices?px_symbols=MP&px_symbols=%5EGSPC"),
+        ({"symbols": ["MP"], "labels": LABELS, "path": "./Prices"},
+         "./Prices?px_symbols=MP+%C2%B7+MP+Materials+%C2%B7+NYSE+%C2%B7+USD"),
+        ({"symbols": []}, "/Prices"),
+    ],
+)  # fmt: skip
+def test_prices_url(args: dict[str, Any], url: str) -> None:
+    assert links.prices_url(**args) == url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"symbols": ["MP"], "range_key": "Custom"},  # a custom range needs its dates
+        {"symbols": ["MP"], "range_key": "2Y"},
+        {"symbols": ["MP"], "event_categories": ["rumour"]},
+    ],
+)
+def test_the_builder_refuses_what_the_page_would_drop(args: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        links.prices_query(**args)
+
+
+def test_the_page_names_are_the_builders() -> None:
+    assert (px.SYMBOLS, px.RANGE, px.EVENTS, px.EV_CAT) == (
+        links.SYMBOLS, links.RANGE, links.EVENTS, links.EV_CAT
+    )  # fmt: skip
+    assert px.DEFAULT_RANGE == links.DEFAULT_RANGE and px.LABEL_SEP == links.LABEL_SEP
+
+
+# --------------------------------------------------------------------------- hidden characters
+
+
+@pytest.mark.parametrize(
+    ("texts", "read", "named"),
+    [
+        (["\u202eMP"], ["MP"], ["\u202eMP"]),
+        (["MP\u200b", "LYC.AX"], ["MP", "LYC.AX"], ["MP\u200b"]),
+        (["\u2066lyc.ax\u2069"], ["LYC.AX"], ["\u2066lyc.ax\u2069"]),
+        (["ww\u200bw.x.invalid"], ["WWW.X.INVALID"], ["ww\u200bw.x.invalid"]),
+        (["\u200b", "MP"], ["MP"], ["\u200b"]),
+        (["\u200b"], None, ["\u200b"]),
+    ],
+)
+def test_symbols_with_hidden_characters_are_rewritten_as_read_and_named(
+    texts: list[str], read: list[str] | None, named: list[str]
+) -> None:
+    """Issue 25: the bound picker reads the URL as it is, so a px_symbols value with an RLO or
+    a zero-width character became a chip showing it. The URL is rewritten as read."""
+    link = px.translate({"px_symbols": texts}, WINDOW, LABELS)
+    assert link.values.get("px_symbols") == read
+    assert [v for n in link.notes for v in n.values] == named
+    assert all(n.key == "px_symbols" for n in link.notes)
+    written = link.params["px_symbols"]
+    assert written == [LABELS.get(s, s) for s in read or []]
+    again = px.translate({"px_symbols": written} if written else {}, WINDOW, LABELS)
+    assert (again.params, again.notes) == ({}, [])
+
+
+def test_hidden_characters_never_reach_a_chip_and_the_note_is_inert() -> None:
+    query = {"px_symbols": ["\u202eMP", "ww\u200bw.x.invalid"]}
+    at = render("prices", query)
+    assert_total(at, full_charts=1, context=query)
+    chips = at.multiselect(key="px_symbols").value
+    assert chips == ["MP", "WWW.X.INVALID"]
+    url = at.query_params["px_symbols"]
+    assert url == [LABELS_NOW, "WWW.X.INVALID"], url
+    text = " ".join(m.value for m in at.info)
+    assert "hidden characters removed" in text and "\u202e" not in text and "\u200b" not in text

@@ -122,6 +122,35 @@ def test_each_parameter_reads_what_it_writes(
     assert px.Flag("k", "").serialize(False) == []
 
 
+_HIDDEN = "\u202e\u202d\u2066\u2069\u200b\u200d\ufeff\u00ad\x00\n"
+hidden_symbols = st.tuples(
+    st.sampled_from([*WITH_DATA[:8], "mp", "lyc.ax", "WWW.X.INVALID", ""]),
+    st.lists(st.tuples(st.integers(0, 12), st.sampled_from(_HIDDEN)), min_size=1, max_size=3),
+).map(lambda t: "".join(_insert(t[0], t[1])))
+
+
+def _insert(text: str, where: list[tuple[int, str]]) -> str:
+    for i, ch in where:
+        text = text[: i % (len(text) + 1)] + ch + text[i % (len(text) + 1) :]
+    return text
+
+
+@given(texts=st.lists(st.one_of(hidden_symbols, plain_values), min_size=1, max_size=5))
+@settings(max_examples=settings().max_examples * LIB_SCALE)
+def test_no_hidden_character_reaches_the_picker_or_the_url(texts: list[str]) -> None:
+    """Issue 25: the bound symbol picker reads px_symbols as written, so a value with a bidi,
+    zero-width or control character is rewritten as read (and named) before it runs."""
+    link = px.translate({px.SYMBOLS: texts}, WINDOW)
+    shown = [*link.values.get(px.SYMBOLS, []), *link.params.get(px.SYMBOLS, [])]  # type: ignore[misc]
+    assert not any(set(s) & set(_HIDDEN) for s in shown), (texts, shown)
+    hidden = [t for t in texts if set(t) & set(_HIDDEN)]
+    assert set(hidden) <= _named(link)
+    if hidden:  # the URL says what the picker shows, and reads back with nothing to say
+        written = link.params[px.SYMBOLS]
+        again = px.translate({px.SYMBOLS: written} if written else {}, WINDOW)
+        assert (again.params, again.notes) == ({}, [])
+
+
 # --------------------------------------------------------------------------- the page
 
 page_values = st.one_of(plain_values, digits_elsewhere, huge_numbers, iso_dates,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lib.alerts.rules import Rule, describe
+from lib.markets.links import prices_url
 from lib.prices.calendar import last_expected_session
 from lib.prices.quality import return_basis
 
@@ -115,7 +116,7 @@ def _move(change: float, pct: float, direction: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _prices_link(symbol: str, range_key: str = "1M") -> str:
-    return "/Prices?" + urlencode({"symbols": symbol, "range": range_key})
+    return prices_url([symbol], range_key=range_key)
 
 
 def evaluate(

@@ -6,7 +6,8 @@ parameter (``?px_range=3Y``). :func:`translate` turns any query, in today's name
 Prices links used before the binding (:data:`LEGACY`), into the view it asks for, the URL that
 says it today, and a note for every value it cannot show. No Streamlit calls: table-tested
 (tests/test_prices_links.py) and property-tested (tests/test_properties_urls_prices.py).
-The page side is lib.ui.prices_state.
+The page side is lib.ui.prices_state; links to Prices from elsewhere are built by
+lib.markets.links (where the parameter names live).
 """
 
 from __future__ import annotations
@@ -18,25 +19,41 @@ from datetime import date
 
 from lib import charts
 from lib.datafiles import CATEGORIES, JURISDICTIONS
+from lib.markets.links import (  # the names live with the builder other pages use
+    BENCH,
+    CCY,
+    CUSTOM,
+    DEFAULT_RANGE,
+    EV_CAT,
+    EV_JUR,
+    EVENTS,
+    LABEL_SEP,
+    LOG,
+    MODE,
+    MORE,
+    RANGE,
+    RISK_A,
+    RISK_B,
+    RISK_BENCH,
+    RISK_OPEN,
+    RISK_OVERLAP,
+    RISK_TAB,
+    RISK_WINDOW,
+    SPAC,
+    SYMBOLS,
+)
 from lib.markets.price_view import BENCHMARKS, MAX_COMPARE
 from lib.markets.risk import MIN_OVERLAP, OVERLAPS, ROLLING_WINDOW, WINDOWS
 from lib.returns import RANGES
 from lib.ui.state import capped_symbols
+from lib.ui.widgets import plain_text
 
 # --------------------------------------------------------------------------- the parameters
-
-SYMBOLS, RANGE, CUSTOM, MODE, CCY, LOG, BENCH = (
-    "px_symbols", "px_range", "px_custom", "px_mode", "px_ccy", "px_log", "px_bench"
-)  # fmt: skip
-MORE, SPAC, EVENTS, EV_CAT, EV_JUR = "px_more", "px_spac", "px_events", "px_ev_cat", "px_ev_jur"
-RISK_OPEN, RISK_TAB = "px_risk_open", "px_risk_tabs"
-RISK_BENCH, RISK_A, RISK_B = "px_risk_bench", "px_risk_a", "px_risk_b"
-RISK_WINDOW, RISK_OVERLAP = "px_risk_window", "px_risk_overlap"
 
 MODES = tuple(charts.MODES)  # "Rebased to 100", "Price", "% change"
 CURRENCIES = ("Local", "USD")
 RANGE_CHOICES = (*RANGES, "Custom")
-DEFAULT_RANGE, DEFAULT_MODE, DEFAULT_CCY = "1Y", MODES[0], "Local"
+DEFAULT_MODE, DEFAULT_CCY = MODES[0], "Local"
 #: The Risk section's tabs by their old link code (``?risk=rolling`` opened that tab).
 RISK_TAB_CODES = {
     "drawdown": "Drawdown",
@@ -48,8 +65,6 @@ RISK_TABS = tuple(RISK_TAB_CODES.values())
 #: The chart modes by their old link code (``?mode=pct``).
 MODE_CODES = {"rebased": MODES[0], "price": MODES[1], "pct": MODES[2]}
 BASKETS = ("West basket", "China basket")
-#: Symbol picker labels are "MP · MP Materials · NYSE · USD"; the id is the first part.
-LABEL_SEP = " · "
 #: A number parameter is 1-6 ASCII digits (a 5,000-digit or Arabic-Indic value is refused).
 _DIGITS = re.compile(r"[0-9]{1,6}")
 
@@ -240,18 +255,6 @@ def params(window: Window, symbols: Sequence[str], benchmarks: Sequence[str]) ->
 PARAM_KEYS = (SYMBOLS, *(s.key for s in params((date.min, date.max), [], [])))
 
 
-def to_query(values: Mapping[str, object], labels: Mapping[str, str]) -> dict[str, list[str]]:
-    """A Prices link for these choices (by widget key), exactly as the bound widgets write it,
-    so the page opens it without rewriting the address bar (a rewrite adds a Back step).
-    For cross-page links: ``st.switch_page(..., query_params=to_query(...))``."""
-    out = {SYMBOLS: Symbols.serialize(values[SYMBOLS], labels)} if SYMBOLS in values else {}  # type: ignore[arg-type]
-    bench = values.get(BENCH) or []
-    for serde in params((date.min, date.max), values.get(SYMBOLS) or [], bench):  # type: ignore[arg-type]
-        if serde.key in values and (texts := serde.serialize(values[serde.key])):
-            out[serde.key] = texts
-    return out
-
-
 # --------------------------------------------------------------------------- the translator
 
 #: Every name a Prices link used before the binding, and the parameter it is now.
@@ -340,8 +343,12 @@ def translate(
     symbols, link.left_out = Symbols().parse(raw.get(SYMBOLS, []))
     if SYMBOLS in raw and symbols:
         link.values[SYMBOLS] = symbols
-        if SYMBOLS in link.from_legacy:
-            link.params[SYMBOLS] = Symbols.serialize(symbols, labels)
+    # The bound picker reads the URL as it is: a value with hidden characters would be a chip
+    # that shows them, so it is rewritten as read (and named) before the picker runs.
+    hidden = _hidden_symbol_notes(raw.get(SYMBOLS, []))
+    link.notes.extend(hidden)
+    if SYMBOLS in link.from_legacy or hidden:
+        link.params[SYMBOLS] = Symbols.serialize(symbols, labels)
     bench, _ = Choices(BENCH, "", BENCHMARKS).parse(raw.get(BENCH, []))
     in_risk = (symbols if SYMBOLS in raw else shown[0], (bench or []) if BENCH in raw else shown[1])
     for serde in params(window, *in_risk):
@@ -357,6 +364,22 @@ def translate(
     for name in link.legacy:
         link.params[name] = []
     return link
+
+
+def _hidden_symbol_notes(texts: Sequence[str]) -> list[Note]:
+    """A note for each symbol text with zero-width, text-direction or control characters,
+    saying what the page read instead."""
+    notes = []
+    for text in dict.fromkeys(texts):
+        if plain_text(text) != text:
+            read = "".join(Symbols().parse([text])[0])
+            outcome = (
+                f"it was read as ‘{read[:60]}’ (hidden characters removed)"
+                if read
+                else "it was left out (it holds only hidden characters)"
+            )
+            notes.append(Note("symbol", (text,), outcome, SYMBOLS))
+    return notes
 
 
 def _outcome(serde: object) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from lib.markets.price_view import DEFAULT_SYMBOLS
+from lib.markets.price_view import DEFAULT_SYMBOLS, MAX_COMPARE
 from lib.ui import data
 from lib.ui.prices_link import (
     BENCH,
@@ -27,10 +27,13 @@ from lib.ui.prices_link import (
     Window,
     translate,
 )
-from lib.ui.state import link_value_note, seed_symbols
+from lib.ui.state import capped_symbols, link_value_note, seed_symbols
+from lib.ui.widgets import plain_text
 
 #: The query as the page last read (and rewrote) it.
 _SEEN = "_px_link_seen"
+#: Notes for the run after a rewrite that needs one more run.
+_DUE = "_px_link_notes_due"
 ONE_END_NOTE = (
     "The link gives only one end of a custom range, so the page opens on its default custom range."
 )
@@ -53,13 +56,7 @@ def open_link(window: Window) -> None:
     last: dict[str, list[str]] = ss.get(_SEEN) or {}
     fresh = bool(link.legacy) or not last
     changed = {name for name, texts in query.items() if last.get(name) != texts}
-    for note in link.notes:
-        if not fresh and note.key and note.key not in changed:
-            continue
-        if note.label == ONE_END:
-            st.info(ONE_END_NOTE, icon=":material/link_off:")
-        else:
-            link_value_note(note.label, list(note.values), note.outcome)
+    due = [n for n in link.notes if fresh or not n.key or n.key in changed]
     link.params = {k: v for k, v in link.params.items() if fresh or k in changed}
     for key in link.from_legacy - {SYMBOLS}:
         if key in link.values:
@@ -69,10 +66,26 @@ def open_link(window: Window) -> None:
         ss.pop(SYMBOLS, None)  # an old link on a return visit: its symbols, not the last ones
     had_symbols = SYMBOLS in ss
     seed_symbols(ss, SYMBOLS, DEFAULT_SYMBOLS, preferred=[*linked, *link.left_out])
-    if not had_symbols and SYMBOLS not in query:  # seeded here: say it in the address bar
+    if any(plain_text(s) != s for s in ss[SYMBOLS]):  # type: ignore[union-attr]
+        # The binding reads the URL itself on a Back step, hidden characters and all: the
+        # next run shows the symbols as read (a first visit's link is rewritten above).
+        ss[SYMBOLS] = capped_symbols(ss[SYMBOLS], MAX_COMPARE)[0]  # type: ignore[arg-type]
+    emptied = link.params.get(SYMBOLS) == []  # the link's symbols were only hidden characters
+    if not had_symbols and (SYMBOLS not in query or emptied):  # seeded: say it in the URL
         link.params[SYMBOLS] = Symbols.serialize(list(ss[SYMBOLS]), labels)  # type: ignore[call-overload]
     written = _rewrite(link.params)
     ss[_SEEN] = {**query, **link.params}
+    due = [*ss.pop(_DUE, []), *due]
+    if written and any(n.key == SYMBOLS for n in due) and SYMBOLS in link.params:
+        # Symbols with hidden characters: the bound picker reads the URL this run started
+        # with, so the page runs again on the rewritten one (and shows these notes then).
+        ss[_DUE] = due
+        st.rerun()
+    for note in due:
+        if note.label == ONE_END:
+            st.info(ONE_END_NOTE, icon=":material/link_off:")
+        else:
+            link_value_note(note.label, list(note.values), note.outcome)
     if not written and link.from_legacy:
         # Back to an older link while on Prices: Streamlit puts bound widgets on the URL's
         # values for this run (none under today's names); the next run keeps the link's.

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib.catalysts import charts, earnings, ics, model, private, private_io
 from lib.catalysts.private import PrivateEventStore
+from lib.markets.links import prices_url
 from lib.ui import auth, data, vega
 from lib.ui.catalyst_calendar import calendar_at, earnings_cache_dir, earnings_stamp
 
@@ -135,6 +136,7 @@ def has_offline_earnings() -> bool:
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The table as shown: when, countdown, kind, title, where, symbols, status, links."""
     first = table["symbols"].map(lambda s: s[0] if len(s) else "")
+    labels = data.symbol_labels()  # as the Prices picker writes them: no rewrite on opening
     return pd.DataFrame(
         {
             "When": table["when"],
@@ -146,7 +148,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "Status": table["status"],
             "Confidence": table["confidence"],
             "Source": table["source_url"],
-            "Prices": ["/Prices?symbols=" + s if s else None for s in first],
+            "Prices": [prices_url([s], labels=labels) if s else None for s in first],
             "Supply": [
                 "/Supply_gap?sup_company=" + s if s and k == "project milestone" else None
                 for s, k in zip(first, table["kind"], strict=True)

@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from lib.markets.links import prices_query
 from lib.supply import capacity, equities, imports, production, scoreboard
 from lib.supply import capacity_charts as cc
 from lib.supply import charts as sc
@@ -260,13 +261,14 @@ def company_rows(own: pd.DataFrame, rebased: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def prices_link(symbol: str, milestones: bool = False) -> dict[str, str | list[str]]:
-    """The Prices page's own link parameters for ``symbol`` (its state travels in the URL;
-    this page never writes the Prices page's session keys)."""
-    params: dict[str, str | list[str]] = {"symbols": symbol, "range": "Max"}
-    if milestones:
-        params |= {"events": "1", "ev_cat": list(MILESTONE_CATEGORIES)}
-    return params
+def prices_link(symbol: str, milestones: bool = False) -> dict[str, list[str]]:
+    """The Prices page's own link parameters for ``symbol`` over its whole history (its state
+    travels in the URL; this page never writes the Prices page's session keys), as the
+    bound widgets write them, so opening it adds no Back step."""
+    categories = MILESTONE_CATEGORIES if milestones else None
+    return prices_query(
+        [symbol], range_key="Max", labels=data.symbol_labels(), event_categories=categories
+    )
 
 
 # --------------------------------------------------------------------------- drawing helpers

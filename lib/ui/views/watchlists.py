@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from lib.markets.links import prices_url
 from lib.markets.price_view import MAX_COMPARE
 from lib.markets.valuation import MARKET_CAP_LABEL, SHARE_BASIS_LABEL
 from lib.ui import data, tables
@@ -277,8 +278,10 @@ def export_sources(as_of: date) -> list[TableSource]:
 
 
 def share_link(symbols: Sequence[str]) -> str:
-    """A relative link that opens the Prices page on (at most MAX_SHARE of) these symbols."""
-    return f"./Prices?{share_query(list(symbols)[:MAX_SHARE])}"
+    """A relative link that opens the Prices page on (at most MAX_SHARE of) these symbols.
+    Symbols go as ids, not picker labels: a shared link stays short, readable and valid when
+    a symbol's label changes (the page rewrites it to labels once, on opening)."""
+    return prices_url(list(symbols)[:MAX_SHARE], path="./Prices")
 
 
 def today() -> date:

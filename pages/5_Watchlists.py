@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.ui import alerts as alerts_ui
-from lib.ui import auth, exports, frame, widgets
+from lib.ui import auth, exports, frame, private_events, widgets
 from lib.ui.views import watchlists as wl
 
 frame.page_setup(
@@ -281,6 +281,11 @@ with t_io:
         file_name=wl.export_name(wlist.name, wl.today()),
         key="wl_export_csv",
     )
+    st.markdown(
+        "**My events**: your own dated events (on Catalysts, the Policy timeline, Prices and "
+        "the Event study; only you see them), as a second CSV with its own import."
+    )
+    private_events.transfer_section(owner, key="wl_my")
 
 with st.expander("Alerts on this list", icon=":material/notifications:"):
     alerts_ui.rules_section(owner, wlist.id)

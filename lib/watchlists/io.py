@@ -129,6 +129,11 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
     if not rows:
         raise ImportProblem("The file is empty.")
     header = [h.strip().lower() for h in rows[0]]
+    if header[:3] == list(EVENTS_FILE_START):
+        raise ImportProblem(
+            "This file holds your own dated events (My events), not a watchlist: import it "
+            "with 'Import my events'."
+        )
     if "symbol" not in header:
         raise ImportProblem(
             "The file needs a 'symbol' column (and optionally 'note'); found: "
@@ -179,6 +184,9 @@ def parse_import_csv(data: bytes, max_bytes: int = MAX_IMPORT_BYTES) -> list[New
         items.append(NewItem(sym, note))
     return items
 
+
+#: How a My events file (lib.catalysts.private_io) starts: told apart from a watchlist file.
+EVENTS_FILE_START = ("date", "precision", "title")
 
 #: Columns our own export adds for reading; an import ignores them (symbol and note are the list).
 EXPORT_ONLY_COLUMNS = ("name", "added_on", "added_price", "added_price_date")

@@ -1,8 +1,9 @@
 """Chromium with the OIDC mock: alice's private event and alerts are hers alone.
 
-Alice signs in, adds a private event on Catalysts and an alert rule on Watchlists;
-``scripts/alerts.py run`` fires it; her sidebar shows the inbox badge and the message. Bob,
-signed in from another browser, sees neither her event nor her alerts.
+Alice signs in, adds a private event on Catalysts, and on Watchlists makes a list and an alert
+rule on it, all through the pages' forms; ``scripts/alerts.py run`` fires the rule; her sidebar
+shows the inbox badge and the page the message. Bob, signed in from another browser, sees
+neither her event nor her alerts.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from lib.alerts.store import AlertStore
 from scripts import alerts as cli
-from tests.e2e import wait_for_app_run
+from tests.e2e import choose_option, wait_for_app_run
 from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
+    create_list,
     new_page,
     open_app,
     provider,
@@ -30,6 +33,16 @@ from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
 pytestmark = pytest.mark.e2e
 
 ALICE_EVENT = "Alice private milestone"
+
+
+def open_alerts(page: Any, inside: Any) -> None:
+    """Expand 'Alerts on this list' unless ``inside`` shows already. The page's expander has
+    no key, so a rerun that drops a message above it (the 'Added…' flash) redraws it closed."""
+    if not inside.is_visible():
+        page.get_by_test_id("stExpander").filter(has_text="Alerts on this list").locator(
+            "summary"
+        ).click()
+    expect(inside).to_be_visible()
 
 
 @pytest.mark.timeout(600)
@@ -51,9 +64,29 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
 
     assert [e.title for e in PrivateEventStore(store.engine).list(owner)] == [ALICE_EVENT]
 
-    # An alert on one of her lists, evaluated by the cron script.
-    lid = store.create(owner, "Alice falling", ["UUUU", "USAR"])
-    AlertStore(store.engine).add_rule(owner, lid, "daily_move", {"pct": 3, "direction": "down"})
+    # A list and an alert on it, through the Watchlists page's forms.
+    open_app(alice, server, "Watchlists")
+    create_list(alice, "Alice falling")
+    alice.get_by_role("tab", name="Symbols").click()
+    alice.locator(".st-key-wl_add_text input").fill("UUUU, USAR")
+    alice.locator(".st-key-wl_add button").click()
+    expect(alice.get_by_text("Added 2 symbol(s).")).to_be_visible()
+    wait_for_app_run(alice)
+    (lid,) = [x.id for x in store.lists(owner) if x.name == "Alice falling"]
+    pct = alice.locator(f".st-key-al_{lid}_pct input")
+    open_alerts(alice, pct)
+    pct.fill("3")
+    pct.press("Enter")
+    wait_for_app_run(alice)
+    open_alerts(alice, pct)
+    choose_option(alice, "Direction", "Down")
+    wait_for_app_run(alice)
+    alice.locator(f".st-key-al_add_{lid} button").click()
+    expect(alice.get_by_text("Alert added.")).to_be_visible()
+    (rule,) = AlertStore(store.engine).rules(owner, lid)
+    assert (rule.kind, rule.params) == ("daily_move", {"pct": 3.0, "direction": "down"})
+
+    # The cron script evaluates it.
     out = io.StringIO()
     url = str(store.engine.url)
     cli.main(["run", "--database-url", url, "--today", date(2026, 12, 7).isoformat()], stdout=out)

@@ -7,7 +7,8 @@ Needs no network except for delivery: prices come from the offline snapshot plus
 cache (or the shared PostgreSQL store), events and catalysts from data/. A run is idempotent:
 a firing already recorded is never fired again. Configuration: ``[alerts]`` in
 .streamlit/secrets.toml (see lib/alerts/config.py and the README). The database is the
-watchlist database, resolved as the app resolves it.
+watchlist database, resolved as the app resolves it. Email goes only to the owner's verified
+address (lib/alerts/addresses.py), checked again when each message is sent.
 Exit codes: 0 done, 1 some deliveries failed or configuration unusable.
 """
 

@@ -50,6 +50,7 @@ def _refused(exc: Exception) -> None:
 
 
 def section(owner: str) -> None:
+    st.divider()
     st.markdown("**Email for alerts** (all your lists)")
     if msg := st.session_state.pop(_FLASH, None):
         getattr(st, msg[0])(widgets.escape_markdown(msg[1]))

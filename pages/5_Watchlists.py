@@ -287,7 +287,7 @@ with t_io:
     )
     private_events.transfer_section(owner, key="wl_my")
 
-with st.expander("Alerts on this list", icon=":material/notifications:"):
+with st.expander("Alerts on this list", icon=":material/notifications:", key="wl_alerts_open"):
     alerts_ui.rules_section(owner, wlist.id)
 
 st.subheader("Alerts inbox")

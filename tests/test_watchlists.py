@@ -54,7 +54,7 @@ def store(db_url: str) -> Iterator[WatchlistStore]:
 
 
 def test_fresh_database_is_at_latest_version(store: WatchlistStore) -> None:
-    assert store.schema_version() == wl.LATEST_VERSION == 7
+    assert store.schema_version() == wl.LATEST_VERSION == 8
     with store.engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
     assert [v[0] for v in versions] == list(range(1, wl.LATEST_VERSION + 1))

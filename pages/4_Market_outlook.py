@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import data, exports, frame, state, vega, widgets
+from lib.ui import data, exports, frame, links, state, vega, widgets
 from lib.ui.views import outlook as view
 
 frame.page_setup(
@@ -21,20 +21,20 @@ scopes = view.scopes()
 # --------------------------------------------------------------------------- paths per scope
 BIND = state.BIND
 c1, c2, c3, c4 = st.columns([5, 2, 3, 3], vertical_alignment="bottom")
-# accept_short_link seeds the first valid scope a link names; the others are named here.
-view.check_choice_link("scope", "scope", [*scopes, *scopes.values()], uses="first_valid")
 for key, label in (("log_scale", "log scale"), ("show_superseded", "superseded editions"),
                    ("include_unverified", "unverified in band")):  # fmt: skip
     view.check_choice_link(key, label, view.is_link_boolean)
-state.accept_short_link("scope", scopes)
+# Not bound: the link keeps the scope's id (?scope=rare-earth+oxides), see lib.ui.links.
+first_scope = next(iter(scopes))  # magnets
+links.seed_id_link("scope", scopes, label="scope", default=first_scope)
 scope = c1.selectbox(
     "Market definition (scope)",
     list(scopes),
     key="scope",
-    bind=BIND,
     format_func=scopes.get,
     help="Each scope is a different market definition; they are never averaged together.",
 )
+links.sync_id_link("scope", scope, scopes, default=first_scope)
 log_scale = c2.toggle("Log scale", key="log_scale", bind=BIND)
 show_old = c3.toggle(
     "Superseded editions",
@@ -143,24 +143,18 @@ exports.download_xlsx(
 # --------------------------------------------------------------------------- vs equities
 st.subheader("Has the equity market priced in this growth?")
 labels = data.symbol_labels()
-equity_ids = {s: labels.get(s, s) for s in view.equity_options([])}
-state.check_link("equity_symbols", "equity", [*equity_ids, *equity_ids.values()])
-state.seed_symbols(
-    st.session_state,
-    "equity_symbols",
-    view.default_equities(),
-    preferred=state.accept_short_link("equity_symbols", equity_ids, multi=True, seed=False),
-)
-if left_out := state.left_out_message(st.session_state, "equity_symbols"):
+# Not bound: the link keeps symbol ids (?equity_symbols=MP), see view.seed_equities.
+equity_ids = view.seed_equities(labels)
+if left_out := state.left_out_message(st.session_state, view.EQUITIES):
     st.info(left_out, icon=":material/info:")
 q1, q2 = st.columns([3, 1], vertical_alignment="bottom")
 symbols = q1.multiselect(
     "Equities (equal-weighted, each in its own currency)",
-    view.equity_options(st.session_state["equity_symbols"]),
+    view.equity_options(st.session_state[view.EQUITIES]),
     format_func=lambda s: labels.get(s, s),
-    key="equity_symbols",
-    bind=BIND,
+    key=view.EQUITIES,
 )
+view.sync_equities(symbols, equity_ids)
 growth_years = view.growth_years(scope, with_unverified, symbols)
 if not symbols:
     st.info("Pick at least one equity to compare with the forecasts.")

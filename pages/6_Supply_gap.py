@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import frame, scoreboard, widgets
+from lib.ui import frame, links, scoreboard, widgets
 from lib.ui.state import BIND
 from lib.ui.views import supply as view
 
@@ -197,9 +197,11 @@ st.subheader("5 · Joined with the equities")
 listed = view.listed(year)
 names = dict(zip(listed["symbol"], listed["company"], strict=True))
 c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-view.check_choice("sup_company", "company", list(names))
-# Options are symbols shown as themselves, so a link's ?sup_company=MP stays as written.
-symbol = c1.selectbox("Company (symbol)", list(names), key="sup_company", bind=BIND)
+# Not bound: the link keeps its id (?sup_company=MP) even for the default, see lib.ui.links.
+companies, first = {s: s for s in names}, next(iter(names))
+links.seed_id_link("sup_company", companies, label="company", default=first)
+symbol = c1.selectbox("Company (symbol)", list(companies), key="sup_company")
+links.sync_id_link("sup_company", symbol, companies, default=first)
 view.check_choice("sup_since", "prices since", list(view.SINCE), uses="first")
 since = c2.segmented_control(
     "Prices since", list(view.SINCE), default="3Y", key="sup_since", bind=BIND

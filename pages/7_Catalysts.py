@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.catalysts.model import HORIZON_LABELS, KINDS
 from lib.datafiles import JURISDICTIONS
-from lib.ui import data, exports, frame, state, vega, widgets
+from lib.ui import data, exports, frame, links, state, vega, widgets
 from lib.ui.views import catalysts as view
 
 frame.page_setup(
@@ -23,22 +23,15 @@ today = view.today()
 BIND = state.BIND
 universe = data.universe()
 symbol_options = sorted(universe["symbol"])
-# The bound picker writes its label to the URL; a link may carry the id (?cat_h=past90).
-state.check_link("cat_h", "horizon", {*HORIZON_LABELS, *HORIZON_LABELS.values()})
-state.accept_short_link("cat_h", HORIZON_LABELS)
+# Not bound: the link keeps the horizon's id (?cat_h=past90), see lib.ui.links.
+links.seed_id_link("cat_h", HORIZON_LABELS, label="horizon", default=view.DEFAULT_HORIZON)
 state.check_link("cat_kind", "kind", KINDS)
 state.check_link("cat_jur", "jurisdiction", JURISDICTIONS)
 state.check_link("cat_sym", "symbol", symbol_options)
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-horizon = c1.selectbox(
-    "Horizon",
-    list(HORIZON_LABELS),
-    format_func=HORIZON_LABELS.get,
-    index=1,
-    key="cat_h",
-    bind=BIND,
-)
+horizon = c1.selectbox("Horizon", list(HORIZON_LABELS), format_func=HORIZON_LABELS.get, key="cat_h")
+links.sync_id_link("cat_h", horizon, HORIZON_LABELS, default=view.DEFAULT_HORIZON)
 kinds = c2.multiselect("Kind", KINDS, key="cat_kind", placeholder="All", bind=BIND)
 jurs = c3.multiselect("Jurisdiction", JURISDICTIONS, key="cat_jur", placeholder="All", bind=BIND)
 syms = c4.multiselect("Symbols", symbol_options, key="cat_sym", placeholder="All", bind=BIND)
@@ -54,9 +47,9 @@ wanted = tuple(dict.fromkeys([*syms, *(active if use_list else [])]))
 owner = view.my_owner()
 mine = view.my_events(owner)
 table, spec = view.selected(
-    horizon or "next90", tuple(kinds), tuple(jurs), wanted, today, mine=mine
+    horizon or view.DEFAULT_HORIZON, tuple(kinds), tuple(jurs), wanted, today, mine=mine
 )
-lo, hi = view.window(horizon or "next90", today)
+lo, hi = view.window(horizon or view.DEFAULT_HORIZON, today)
 st.caption(
     f"{len(table)} catalyst(s) between {widgets.fmt_date(lo)} and {widgets.fmt_date(hi)} "
     f"(today is {widgets.fmt_date(today)})."

@@ -182,3 +182,26 @@ def test_next_up_for_a_watchlist_with_nothing_due() -> None:
     assert next_up(("SPY",), date(2026, 12, 7)).empty
     got = next_up(("ILU.AX",), date(2026, 12, 7))
     assert list(got["uid"]) == ["milestone-P20"]  # Eneabba, 2027: 25 days away
+
+
+@pytest.mark.parametrize(
+    ("link", "horizon"),
+    [("past90", "past90"), ("next90", "next90"), ("Past 90 days", "past90")],
+    ids=["id", "default id", "older label"],
+)
+def test_short_horizon_link_stays_in_the_address_bar(link: str, horizon: str) -> None:
+    """Issue 25: ?cat_h=past90 opened the right horizon, then the binding wrote the label
+    (or dropped the default), so the link left the address bar."""
+    at = run({"cat_h": link})
+    assert at.selectbox(key="cat_h").value == horizon
+    assert at.query_params["cat_h"] in (link, [link])
+    at.selectbox(key="cat_h").set_value("next30").run()
+    assert at.query_params["cat_h"] in ("next30", ["next30"])  # a change writes the id
+    at.selectbox(key="cat_h").set_value("next90").run()
+    assert "cat_h" not in at.query_params  # the default view has no parameter
+
+
+def test_unknown_horizon_link_is_named() -> None:
+    at = run({"cat_h": "next9999"})
+    assert at.selectbox(key="cat_h").value == "next90"
+    assert any("next9999" in t for t in texts(at.info))

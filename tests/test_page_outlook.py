@@ -137,3 +137,62 @@ def test_a_scenario_too_large_to_chart_says_so_and_keeps_the_chart(at: AppTest) 
     at.number_input(key=f"scenario_base_{scope}").set_value(10.0).run()
     assert not any("too large to chart" in w.value for w in at.warning)
     assert any(r.get("series") == "Your scenario" for r in chart_rows(at, 0))
+
+
+def _url(at: AppTest) -> dict[str, list[str]]:
+    return {k: [v] if isinstance(v, str) else list(v) for k, v in at.query_params.items()}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"scope": ["rare-earth metals"]},
+        {"scope": ["rare-earth magnets"]},  # the default: kept as the link wrote it
+        {"equity_symbols": ["MP"]},
+        {"scope": ["NdFeB magnets"], "equity_symbols": ["LYC.AX", "MP"]},
+        {"equity_symbols": ["MP · MP Materials · NYSE · USD"]},  # an older link's label
+    ],
+    ids=["scope", "default scope", "equity", "both", "label"],
+)
+def test_short_links_stay_in_the_address_bar(query: dict[str, list[str]]) -> None:
+    """Issue 25: ?scope=<id> and ?equity_symbols=MP opened the right view, then vanished from
+    the address bar (the binding writes labels), so re-sharing opened another view."""
+    at = page_app(PAGE, query=query).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _url(at) == query
+    if "scope" in query:
+        assert at.selectbox(key="scope").value == query["scope"][0]
+    if "equity_symbols" in query:
+        want = [s.split(" · ")[0] for s in query["equity_symbols"]]
+        assert at.multiselect(key="equity_symbols").value == want
+    assert not any("not available here" in i.value for i in at.info)
+
+
+def test_a_changed_choice_writes_ids_and_the_default_writes_nothing() -> None:
+    at = page_app(PAGE, query={"scope": "rare-earth metals"}).run()
+    at.selectbox(key="scope").set_value("NdFeB magnets").run()
+    assert _url(at) == {"scope": ["NdFeB magnets"]}
+    at.multiselect(key="equity_symbols").set_value(["UUUU", "MP"]).run()
+    assert _url(at) == {"scope": ["NdFeB magnets"], "equity_symbols": ["UUUU", "MP"]}
+    at.selectbox(key="scope").set_value(SCOPES_FIRST).run()
+    assert _url(at) == {"equity_symbols": ["UUUU", "MP"]}
+    # The address bar reopens the same view.
+    again = page_app(PAGE, query=_url(at)).run()
+    assert again.selectbox(key="scope").value == SCOPES_FIRST
+    assert again.multiselect(key="equity_symbols").value == ["UUUU", "MP"]
+
+
+def test_an_equity_link_over_the_cap_names_the_rest() -> None:
+    from lib.markets.price_view import MAX_COMPARE
+    from tests.totality import UNIVERSE_SYMBOLS
+
+    many = UNIVERSE_SYMBOLS[: MAX_COMPARE + 2]
+    at = page_app(PAGE, query={"equity_symbols": many}).run()
+    assert not at.exception
+    assert at.multiselect(key="equity_symbols").value == many[:MAX_COMPARE]
+    note = " ".join(i.value for i in at.info).replace("\\", "")
+    assert all(s in note for s in many[MAX_COMPARE:]), note
+    assert _url(at) == {"equity_symbols": many[:MAX_COMPARE]}  # the view it shows
+
+
+SCOPES_FIRST = "rare-earth magnets"  # magnets first (lib.ui.views.outlook.scopes)

@@ -268,13 +268,29 @@ def test_every_link_value_the_page_cannot_use_is_named() -> None:
     assert at.toggle(key="sup_unverified").value is True  # the default, as the note says
 
 
-def test_short_company_link_stays_in_the_address_bar() -> None:
-    at = page_app(PAGE, query={"sup_company": "USAR"}).run()
+@pytest.mark.parametrize("symbol", ["USAR", "MP"])  # MP is the default: it vanished
+def test_short_company_link_stays_in_the_address_bar(symbol: str) -> None:
+    """Issue 25: ?sup_company=MP opened MP, then the binding dropped the default from the
+    address bar, so a re-shared link opened whatever the default is then."""
+    at = page_app(PAGE, query={"sup_company": symbol}).run()
     assert not at.exception
-    assert at.selectbox(key="sup_company").value == "USAR"
-    assert at.query_params["sup_company"] in ("USAR", ["USAR"])
+    assert at.selectbox(key="sup_company").value == symbol
+    assert at.query_params["sup_company"] in (symbol, [symbol])
+    assert not any("not available here" in i.value for i in at.info)
     bad = page_app(PAGE, query={"sup_company": "NOPE"}).run()
     assert "NOPE" in " ".join(i.value for i in bad.info)
+
+
+def test_a_changed_company_writes_its_id_and_the_default_none() -> None:
+    at = page_app(PAGE, query={"sup_company": "MP"}).run()
+    at.selectbox(key="sup_company").set_value("LYC.AX").run()
+    assert at.query_params["sup_company"] in ("LYC.AX", ["LYC.AX"])
+    first = at.selectbox(key="sup_company").options[0]
+    at.selectbox(key="sup_company").set_value(first).run()
+    assert "sup_company" not in at.query_params  # the default view has no parameter
+    again = page_app(PAGE, query={"sup_company": ["USAR", "LYC.AX"]}).run()
+    assert again.selectbox(key="sup_company").value == "USAR"  # the first; the other named
+    assert "LYC.AX" in " ".join(i.value for i in again.info).replace("\\", "")
 
 
 _EDITIONS = editions_newest_first(load_supply().production)

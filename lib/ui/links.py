@@ -1,15 +1,17 @@
-"""Link values the Policy timeline and Event study read: each value a link carries is shown,
-or named in a note (``state.link_value_note``) saying what the page did instead.
+"""Link values the pages read: each value a link carries is shown, or named in a note
+(``state.link_value_note``) saying what the page did instead.
 
 Two kinds of parameter:
 
-* **Id links** (``?es_model=mean_adjusted``, ``?pt_event=E065``, ``?es_events=E065``): the
-  widget is not bound, because Streamlit's binding writes a selectbox's *label* to the URL and
-  drops a value it does not recognise, the short id included, so the address bar lost the
-  id, re-sharing opened another view and Back needed two presses (the drop pushed a history
-  entry). Here the page reads the id (or an older link's label) itself, keeps the URL as the
-  link wrote it while its meaning matches the widget, and writes ids when the user changes
-  the choice; Back and Forward re-read the URL.
+* **Id links** (``?es_model=mean_adjusted``, ``?pt_event=E065``, ``?es_events=E065``,
+  ``?scope=NdFeB+magnets``, ``?equity_symbols=MP``, ``?sup_company=MP``,
+  ``?cat_h=past90``): the widget is not bound, because Streamlit's binding writes a
+  selectbox's *label* to the URL and drops a value it does not recognise (or the default,
+  ``?sup_company=MP``), the short id included, so the address bar lost the id, re-sharing
+  opened another view and Back needed two presses (the drop pushed a history entry). Here
+  the page reads the id (or an older link's label) itself, keeps the URL as the link wrote
+  it while its meaning matches the widget, and writes ids when the user changes the choice;
+  Back and Forward re-read the URL.
   Upstream: the bound URL value is always ``format_func``'s output (streamlit#14224, open; a
   ``query_param_func`` PR, #14259, was closed unmerged) and a value not in the formatted
   options is removed from the URL (#13922), so a short id cannot survive binding.
@@ -228,16 +230,17 @@ def seed_id_link(
     label: str,
     multi: bool = False,
     default: object = None,
-) -> None:
+) -> bool:
     """Before the widget ``key``: take the link's ids into its state on the first run, and
     again whenever the URL changed without the page writing it (Back, Forward, an edited
     address). Values naming no option are named; a single choice given twice uses the first;
-    an empty value (``?es_events=``) means no choice, a missing one the default.
+    an empty value (``?es_events=``) means no choice, a missing one the default. True when
+    it (re)seeded the widget from the URL.
     """
     ss = st.session_state
     raw = _raw(key)
     if key in ss and _seen(key) == raw:
-        return
+        return False
     given_ = [v for v in raw or () if v]
     ids, bad = resolve_ids(given_, labels)
     notes = [LinkNote(label, tuple(bad))] if bad else []
@@ -252,6 +255,7 @@ def seed_id_link(
     elif key in ss or default is not None:  # no usable value: the default view
         ss[key] = list(_as_list(default)) if multi else default
     ss[f"_{key}_link_seen"] = raw
+    return True
 
 
 def sync_id_link(

@@ -4,7 +4,7 @@ in lib.ui.prices_state)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, MutableMapping, Sequence
 
 import streamlit as st
 
@@ -44,26 +44,6 @@ def link_value_note(label: str, values: Sequence[str], outcome: str = "it was le
         f"so {escape_markdown(outcome)}.",  # an outcome may quote the link (links.py)
         icon=":material/link_off:",
     )
-
-
-def accept_short_link(
-    key: str, labels: Mapping[str, str], *, multi: bool = False, seed: bool = True
-) -> list[str]:
-    """Let a link name options by their id (``?pt_event=E055``, ``?equity_symbols=MP``).
-
-    A bound widget with ``format_func`` writes the label to the URL; a hand-typed or older
-    link carries the id. Ids found are put into session state before the widget reads the URL
-    (with ``seed``), and returned, so the widget opens on exactly that choice.
-    """
-    if key in st.session_state:
-        return []
-    raw = link_values(key)
-    by_label = {label: option for option, label in labels.items()}
-    picked = [by_label.get(v, v) for v in raw]
-    picked = [v for v in dict.fromkeys(picked) if v in labels]
-    if picked and seed and any(v in labels for v in raw):
-        st.session_state[key] = picked if multi else picked[0]
-    return picked
 
 
 def int_within(lo: int, hi: int) -> Callable[[str], bool]:

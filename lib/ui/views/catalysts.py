@@ -14,6 +14,8 @@ from lib.markets.links import prices_url
 from lib.ui import auth, data, vega
 from lib.ui.catalyst_calendar import calendar_at, earnings_cache_dir, earnings_stamp
 
+#: The horizon the page opens on (a link without ``cat_h``).
+DEFAULT_HORIZON = "next90"
 #: The date range the event form accepts (the store's own bounds).
 FIRST_DAY, LAST_DAY = private.FIRST_DAY, private.LAST_DAY
 

@@ -6,7 +6,7 @@ growth comparison.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,12 +14,14 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from lib.export import export_filename
+from lib.markets.price_view import MAX_COMPARE
 from lib.outlook import charts as outlook_charts
 from lib.outlook import consensus, growth, ndpr, projections
 from lib.outlook.consensus import ScenarioError, ScopeConsensus
 from lib.outlook.growth import GrowthComparison, GrowthYears, growth_sentence
 from lib.outlook.projections import FLAG_CAGR, FLAG_WINDOW, TOLERANCE_PP
 from lib.ui import data, links, vega
+from lib.ui.state import capped_symbols, seed_symbols
 from lib.universe import basket_members, symbol_key
 from lib.xlsx import TableSource
 
@@ -171,6 +173,43 @@ def default_equities() -> list[str]:
 
 def equity_options(selected: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*data.universe()["symbol"], *selected]))
+
+
+#: The equity picker's key and link parameter.
+EQUITIES = "equity_symbols"
+
+
+def _default_equities(known: Collection[str]) -> list[str]:
+    """What the picker shows without a link: the active watchlist's symbols (capped), else
+    the West basket."""
+    watch = [s for s in st.session_state.get("active_watchlist_symbols") or () if s in known]
+    return capped_symbols(watch, MAX_COMPARE)[0] or default_equities()
+
+
+def seed_equities(labels: Mapping[str, str]) -> dict[str, str]:
+    """Before the equity picker: the link's symbols on its first run and after Back or
+    Forward (ids, or an older link's labels), else the default; again the active watchlist's
+    when the user switches list. At most MAX_COMPARE; the rest are named
+    (``state.left_out_message``). Returns the picker's options, id -> label.
+
+    The picker is not bound: Streamlit's binding writes labels and drops the ids a link
+    carries (lib.ui.links), so the link would vanish from the address bar.
+    """
+    ss = st.session_state
+    ids = {s: labels.get(s, s) for s in equity_options([])}
+    default = _default_equities(ids)
+    if links.seed_id_link(EQUITIES, ids, label="equity", multi=True, default=default):
+        kept, left = capped_symbols(ss[EQUITIES], MAX_COMPARE)
+        ss[EQUITIES], ss[f"_{EQUITIES}_left_out"] = kept, left
+        ss[f"_{EQUITIES}_watchlist"] = ss.get("active_watchlist")
+    else:  # re-seeds only when the user switched watchlist
+        seed_symbols(ss, EQUITIES, default, known=ids)
+    return ids
+
+
+def sync_equities(symbols: Sequence[str], ids: Mapping[str, str]) -> None:
+    """After the picker: the URL says its symbols by id (nothing for the default view)."""
+    links.sync_id_link(EQUITIES, list(symbols), ids, default=_default_equities(ids))
 
 
 def growth_years(

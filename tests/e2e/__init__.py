@@ -40,6 +40,7 @@ PAGES: dict[str, tuple[str, bool]] = {
     "Market_outlook": ("pages/4_Market_outlook.py", True),
     "Watchlists": ("pages/5_Watchlists.py", False),
     "Supply_gap": ("pages/6_Supply_gap.py", True),
+    "Catalysts": ("pages/7_Catalysts.py", True),
 }
 TEN_SYMBOLS = [
     "MP",

@@ -1,9 +1,11 @@
 """Every universe symbol, alone and mixed with a symbol that has data (MP), on every page that
 takes symbols: Prices (a shared ?symbols= link), Event study, Market outlook, Watchlists (add).
 
-One AppTest session per (page, symbol): the symbol alone, then mixed, as a user would change the
-picker. Each view must be total (tests/totality.py), and where the symbol has no data the page
-must say so in a message that names it.
+Prices and Watchlists: one AppTest session per symbol (a link, an add). Event study and Outlook:
+one session per page, the picker changed to each symbol in turn (alone, and mixed when the
+symbol has no data), which is how a user meets them. Each view must be total
+(tests/totality.py), and where the symbol has no data the page must say so in a message that
+names it.
 """
 
 from __future__ import annotations
@@ -80,24 +82,31 @@ def test_prices_link(symbol: str) -> None:
     assert len(at.main.get("vega_lite_chart")) >= 1, "MP has data: the mixed view charts it"
 
 
-@pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)
-def test_event_study(symbol: str) -> None:
-    at = render("event")
-    at.multiselect(key="es_syms").set_value([symbol])
-    _check(_rerun(at), symbol, full_charts=1, ctx=f"event study {symbol}", alone=True)
-    at.multiselect(key="es_syms").set_value([symbol, partner(symbol)])
-    ctx = f"event study {symbol}+{partner(symbol)}"
-    _check(_rerun(at), symbol, full_charts=1, ctx=ctx, alone=False)
+def _sweep(at: AppTest, key: str, *, full_charts: int, page: str) -> None:
+    """One session, every symbol in turn, as a user would change the picker: the symbol alone,
+    then (for a symbol without data, which must be named rather than silently dropped) mixed
+    with one that charts. Every failing symbol is reported, not just the first."""
+    failures: list[str] = []
+    for symbol in UNIVERSE_SYMBOLS:
+        steps = [[symbol]]
+        if symbol in WITHOUT_DATA:
+            steps.append([symbol, partner(symbol)])
+        for value in steps:
+            at.multiselect(key=key).set_value(value)
+            ctx = f"{page} {'+'.join(value)}"
+            try:
+                _check(_rerun(at), symbol, full_charts=full_charts, ctx=ctx, alone=len(value) == 1)
+            except AssertionError as exc:
+                failures.append(str(exc))
+    assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)
-def test_market_outlook(symbol: str) -> None:
-    at = render("outlook")
-    at.multiselect(key="equity_symbols").set_value([symbol])
-    _check(_rerun(at), symbol, full_charts=3, ctx=f"outlook {symbol}", alone=True)
-    at.multiselect(key="equity_symbols").set_value([symbol, partner(symbol)])
-    ctx = f"outlook {symbol}+{partner(symbol)}"
-    _check(_rerun(at), symbol, full_charts=3, ctx=ctx, alone=False)
+def test_event_study_every_symbol() -> None:
+    _sweep(render("event"), "es_syms", full_charts=1, page="event study")
+
+
+def test_market_outlook_every_symbol() -> None:
+    _sweep(render("outlook"), "equity_symbols", full_charts=3, page="outlook")
 
 
 @pytest.mark.parametrize("symbol", UNIVERSE_SYMBOLS)

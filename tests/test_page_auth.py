@@ -7,6 +7,7 @@ import logging
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +37,8 @@ ALICE = {
     "name": "Alice",
     "email": "alice@example.com",
     "email_verified": True,
-    "iat": 1_765_000_000,
+    # Signed in now: a token older than the cookie's 30 days never opens a session row.
+    "iat": int(time.time()),
     "nonce": "alice-nonce-1",
 }
 ALICE_KEY = f"oidc:{ISS}|alice-sub"

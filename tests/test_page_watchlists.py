@@ -95,6 +95,7 @@ def test_first_run_shows_starter_lists_and_real_performance() -> None:
         "Download performance (CSV)",
         "Download Excel (.xlsx)",
         "Download watchlist (CSV)",
+        "Download my events (CSV)",
     ]
     # Sidebar picker on this page too, starting with no active list.
     assert at.sidebar.selectbox(key="_wl_active_pick").options[0] == "(none)"

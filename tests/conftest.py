@@ -14,6 +14,28 @@ from tests.downloads import deferred  # noqa: F401  (fixture: capture deferred d
 os.environ.setdefault("RER_OFFLINE", "1")
 os.environ.setdefault("RER_WARM_PAGES", "0")  # no background warm-up mid-test
 
+
+def _scan_components_once() -> None:
+    """AppTest scans every installed distribution's metadata for Streamlit v2 components on
+    each script run's set-up (``discover_and_register_components``): about 0.5 s of CPU per
+    AppTest, a third of a page test's time. The installed packages do not change during a
+    test run, so the scan is done once per process and its (immutable) result reused.
+    tests/test_st_internals.py checks the patched name still exists.
+    """
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = functools.cache(manifest_scanner.scan_component_manifests)
+
+    def scan_once(max_workers: int | None = None) -> list:  # type: ignore[type-arg]
+        return list(scan())
+
+    manifest_scanner.scan_component_manifests = scan_once  # type: ignore[assignment]
+
+
+_scan_components_once()
+
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 

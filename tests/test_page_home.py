@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema.core import load_schema
 from openpyxl import load_workbook
 
 from lib.chart_image import png_size
@@ -12,6 +14,7 @@ from lib.paths import ROOT
 from tests.apptest_frame import chart_specs, page_app
 from tests.downloads import Deferred
 
+VL_SCHEMA = load_schema()
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 
 
@@ -22,6 +25,12 @@ def test_every_page_runs_without_exception(page: str | None) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.markdown, "shared sidebar (data freshness) missing"
     assert any("Prices as of" in m.value for m in at.sidebar.markdown)
+    # lib.ui.vega builds specs without Altair's validation (a tenth of a cold run): every
+    # chart each page draws is checked against the Vega-Lite schema here instead.
+    specs = chart_specs(at)
+    assert specs or page == "pages/5_Watchlists.py", "a chart page drew no chart"
+    for spec in specs:
+        validate_jsonschema(spec, VL_SCHEMA, rootschema=VL_SCHEMA, raise_error=True)
 
 
 def test_landing_page_shows_baskets_kpis_and_links() -> None:

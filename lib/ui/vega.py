@@ -22,6 +22,13 @@ from lib.ui.st_internals import any_to_arrow_bytes, arrow_table_to_bytes
 
 Spec = dict[str, Any]
 
+#: Schema-validate each spec as Altair builds it. Off at run time: validation was about a tenth
+#: of a cold page run (deep-copying the whole chart to check it), and the specs are built by
+#: our own code, not from user input. tests/test_page_home.py checks every chart every page
+#: draws against the Vega-Lite schema instead, and tests/test_charts.py builds the charts with
+#: validation on.
+VALIDATE = False
+
 
 def _to_arrow(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
     """Altair data transformer: keep each dataset as Arrow IPC bytes under a content hash."""
@@ -51,7 +58,7 @@ def to_spec(chart: alt.TopLevelMixin) -> Spec:
     with _LOCK:
         theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
         with theme, alt.data_transformers.enable("rer_arrow", datasets=datasets):
-            spec = chart.to_dict()
+            spec = chart.to_dict(validate=VALIDATE)
     spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return quiet_marks(spec)
 

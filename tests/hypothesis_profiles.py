@@ -36,6 +36,6 @@ settings.register_profile(
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
 
-#: Example-count multiplier for the (cheap, ~ms per example) lib-level properties:
-#: 120 examples each in CI, 1200 under `make fuzz`.
-LIB_SCALE = 10 if PROFILE == "ci" else 3
+#: Example-count multiplier for the lib-level properties (tens of ms per example, on frames
+#: built per example): 60 examples each in `make test`, 1200 under `make fuzz`.
+LIB_SCALE = 5 if PROFILE == "ci" else 3

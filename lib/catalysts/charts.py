@@ -41,12 +41,14 @@ def timeline_chart(table: pd.DataFrame, today: date, lo: date, hi: date) -> alt.
     )
     spans = (
         base.transform_filter("datum.span")
-        .mark_bar(height=14, opacity=0.35, cornerRadius=3)
+        # clip: a year-long span that began before the horizon stops at the chart's edge
+        # instead of running over the lane labels.
+        .mark_bar(height=14, opacity=0.35, cornerRadius=3, clip=True)
         .encode(x=x, x2="end_plus:T")
     )
     days = (
         base.transform_filter("!datum.span")
-        .mark_point(filled=True, size=110, shape="diamond")
+        .mark_point(filled=True, size=110, shape="diamond", clip=True)
         .encode(x=x)
     )
     rule = (

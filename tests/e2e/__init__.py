@@ -202,8 +202,9 @@ def goto(page: Any, base_url: str, path: str = "", query: str = "") -> None:
     wait_for_app_run(page)
 
 
-def choose_option(page: Any, select_label: str, option: str, attempts: int = 4) -> None:
-    """Open the selectbox labelled ``select_label`` and pick ``option`` by its exact name.
+def choose_option(page: Any, select_label: str, option: Any, attempts: int = 4) -> None:
+    """Open the selectbox labelled ``select_label`` and pick ``option``: an exact name, or a
+    compiled pattern (the first option it matches).
 
     On a loaded machine a rerun can redraw the selectbox between the click and the option
     appearing, which closes the dropdown; so this reopens it (up to ``attempts`` times) rather
@@ -212,12 +213,12 @@ def choose_option(page: Any, select_label: str, option: str, attempts: int = 4) 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     box = page.get_by_test_id("stSelectbox").filter(has_text=select_label)
-    wanted = page.get_by_role("option", name=option, exact=True)
+    exact = isinstance(option, str)
+    wanted = page.get_by_role("option", name=option, exact=exact or None).first
     for attempt in range(attempts):
         wait_for_app_run(page)
-        box.click()
+        box.get_by_role("combobox").click()
         try:
-            wanted.wait_for(state="visible", timeout=15_000)
             wanted.click(timeout=15_000)
             return
         except PlaywrightTimeout:

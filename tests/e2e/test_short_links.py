@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e import AppServer, choose_option, wait_for_app_run
 
@@ -18,24 +17,6 @@ pytestmark = pytest.mark.e2e
 
 def _query(page: Page) -> dict[str, list[str]]:
     return parse_qs(page.evaluate("() => window.location.search").lstrip("?"))
-
-
-def _pick(page: Page, select_label: str, option: re.Pattern[str], attempts: int = 4) -> None:
-    """Open the selectbox ``select_label`` and click the option matching ``option`` (again if
-    a rerun closed the list first, as tests.e2e.choose_option does for an exact name)."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=select_label)
-    wanted = page.get_by_role("option", name=option).first
-    for attempt in range(attempts):
-        wait_for_app_run(page)
-        box.get_by_role("combobox").click()
-        try:
-            wanted.click(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == attempts - 1:
-                raise
-            page.keyboard.press("Escape")
-    wait_for_app_run(page)
 
 
 def _shown(page: Page, select_label: str) -> object:
@@ -68,7 +49,8 @@ def test_scope_link_stays_and_back_takes_one_press(page: Page, app_server: AppSe
     wait_for_app_run(page)
     _shown(page, "Market definition").to_have_value(re.compile("^NdFeB magnets · "))
     assert _query(page) == {"scope": ["NdFeB magnets"], "equity_symbols": ["MP"]}
-    _pick(page, "Market definition", re.compile(r"^rare-earth metals · "))
+    choose_option(page, "Market definition", re.compile(r"^rare-earth metals · "))
+    wait_for_app_run(page)
     expect(page).to_have_url(re.compile(r"scope=rare-earth\+metals"))
     assert _query(page)["equity_symbols"] == ["MP"]
     page.go_back()  # one press

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,19 @@ def lists_on_disk(app_server: AppServer) -> dict[str, list[tuple[str, str]]]:
         }
     finally:
         store.dispose()
+
+
+def changed_on_disk(
+    app_server: AppServer, before: dict[str, list[tuple[str, str]]], seconds: float = 30
+) -> dict[str, list[tuple[str, str]]]:
+    """The stored lists once they differ from ``before`` (or after ``seconds``): right after a
+    click the app may still read "not running", before the click's rerun has even started."""
+    deadline = time.monotonic() + seconds
+    now = lists_on_disk(app_server)
+    while now == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = lists_on_disk(app_server)
+    return now
 
 
 def open_list(page: Page, url: str, name: str) -> None:
@@ -191,7 +205,7 @@ def test_after_an_add_move_down_stays_on_that_list(
     before = lists_on_disk(app_server)
     symbols_tab(page)
     click(page, "wl_down")
-    after = lists_on_disk(app_server)
+    after = changed_on_disk(app_server, before)
     etfs = [s for s, _ in before["ETFs and benchmarks"]]
     assert [s for s, _ in after["ETFs and benchmarks"]] == [etfs[1], etfs[0], *etfs[2:]]
     assert after["US revival"] == before["US revival"]

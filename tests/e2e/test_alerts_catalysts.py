@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
     sidebar,
     sign_in,
     store,
+    switch_page,
 )
 
 pytestmark = pytest.mark.e2e
@@ -57,15 +59,23 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     alice.locator(".st-key-cat_my_title input").fill(ALICE_EVENT)
     alice.locator(".st-key-cat_my_syms input").fill("MP")
     alice.locator(".st-key-cat_my_save button").click()
-    wait_for_app_run(alice)
-    expect(alice.get_by_test_id("stDataFrame").first).to_be_visible()
     owner = provider.owner("alice")
     from lib.catalysts.private import PrivateEventStore
 
-    assert [e.title for e in PrivateEventStore(store.engine).list(owner)] == [ALICE_EVENT]
+    def titles() -> list[str]:
+        return [e.title for e in PrivateEventStore(store.engine).list(owner)]
+
+    # Right after the click the app may still read "not running", before the save's rerun has
+    # started (seen on a loaded machine): wait for the store, not for the page.
+    deadline = time.monotonic() + 30
+    while not titles() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert titles() == [ALICE_EVENT]
+    wait_for_app_run(alice)
+    expect(alice.get_by_test_id("stDataFrame").first).to_be_visible()
 
     # A list and an alert on it, through the Watchlists page's forms.
-    open_app(alice, server, "Watchlists")
+    switch_page(alice, "Watchlists", "Watchlists")
     create_list(alice, "Alice falling")
     alice.get_by_role("tab", name="Symbols").click()
     alice.locator(".st-key-wl_add_text input").fill("UUUU, USAR")
@@ -105,7 +115,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     open_app(bob, server, "Catalysts?cat_h=next365")
     expect(bob.get_by_text(ALICE_EVENT)).to_have_count(0)
     assert ALICE_EVENT not in bob.content()
-    open_app(bob, server, "Watchlists")
+    switch_page(bob, "Watchlists", "Watchlists")
     expect(sidebar(bob).get_by_text(re.compile("Alerts inbox"))).to_have_count(0)
     expect(bob.get_by_text("No alerts have fired yet.")).to_be_visible()
     assert "Alice falling" not in bob.content()

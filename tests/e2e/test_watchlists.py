@@ -16,6 +16,13 @@ from tests.e2e import AppServer, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module")
+def app_server(own_app_server: AppServer) -> AppServer:
+    """This module writes watchlists, so it has a server of its own (not the shared one)."""
+    return own_app_server
+
+
 NAME = "E2E restart check"
 NOTE = "=1+1"
 

@@ -183,9 +183,14 @@ def open_app(page: Page, server: AuthAppServer, path: str = "") -> None:
 
 def switch_page(page: Page, label: str, path: str) -> None:
     """Go to another page through the sidebar links, as a signed-in reader does: the same
-    session, no new page load (a full load costs ~3 s and ~5 CPU-s of Chromium on 2 cores)."""
+    session, no new page load (a full load costs ~3 s and ~5 CPU-s of Chromium on 2 cores).
+
+    The address bar changes before the new page's script has run, so this waits for that
+    page's own title (drawn by its run) before waiting for the run to end.
+    """
     page.locator(".st-key-app_nav").get_by_role("link", name=label).click()
     page.wait_for_url(re.compile(rf"/{path}/?(\?.*)?$"))
+    expect(page.get_by_role("heading", level=1, name=label)).to_be_visible()
     wait_for_app_run(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
 

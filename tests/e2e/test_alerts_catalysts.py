@@ -74,8 +74,9 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     wait_for_app_run(alice)
     expect(alice.get_by_test_id("stDataFrame").first).to_be_visible()
 
-    # A list and an alert on it, through the Watchlists page's forms.
-    switch_page(alice, "Watchlists", "Watchlists")
+    # A list and an alert on it, through the Watchlists page's forms (a fresh load before a
+    # write: see test_auth.test_two_users_sign_out_and_restart).
+    open_app(alice, server, "Watchlists")
     create_list(alice, "Alice falling")
     alice.get_by_role("tab", name="Symbols").click()
     alice.locator(".st-key-wl_add_text input").fill("UUUU, USAR")

@@ -186,7 +186,8 @@ def switch_page(page: Page, label: str, path: str) -> None:
     session, no new page load (a full load costs ~3 s and ~5 CPU-s of Chromium on 2 cores).
 
     The address bar changes before the new page's script has run, so this waits for that
-    page's own title (drawn by its run) before waiting for the run to end.
+    page's own title (drawn by its run) before waiting for the run to end. Used before reads
+    only: a Create click right after a switch was lost twice on a loaded machine.
     """
     page.locator(".st-key-app_nav").get_by_role("link", name=label).click()
     page.wait_for_url(re.compile(rf"/{path}/?(\?.*)?$"))
@@ -281,7 +282,9 @@ def test_two_users_sign_out_and_restart(
     expect(alice.get_by_text(GATE)).to_be_visible()
     expect_signed_out(alice)
     sign_in(alice, server, provider, "alice")
-    switch_page(alice, "Watchlists", "Watchlists")
+    # A fresh load before the first write: a Create click right after a sidebar switch was
+    # lost twice under load (not understood yet), so switch_page is used before reads only.
+    open_app(alice, server, "Watchlists")
     create_list(alice, SECRET_LIST)
     secret = store.find(alice_key, SECRET_LIST)
     assert secret is not None

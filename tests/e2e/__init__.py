@@ -13,9 +13,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from lib.paths import ROOT
 
@@ -154,6 +155,25 @@ class AppServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+T = TypeVar("T")
+
+
+def eventually(
+    read: Callable[[], T], done: Callable[[T], object], seconds: float = 30, pause: float = 0.2
+) -> T:
+    """``read()`` again until ``done(value)`` holds or ``seconds`` pass; returns the last value.
+
+    Right after a click the app may still read "not running", before the click's rerun has
+    even started; so a test waits for what the click must change, not for the page's state.
+    """
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(pause)
+        value = read()
+    return value
 
 
 def wait_for_app_run(page: Any, timeout: int = APP_RUN_TIMEOUT_MS) -> None:

@@ -72,29 +72,29 @@ class People:
         self._launch_args = launch_args
         self._context_args = context_args
         self._root = root
-        self._contexts: list[BrowserContext] = []
-        self._origins: list[set[str]] = []
+        #: Each person's context and the sites its pages visited (cleared at reset).
+        self._people: list[tuple[BrowserContext, set[str]]] = []
         self._taken = 0
 
     def take(self) -> BrowserContext:
         """The next person of this test, as a stranger to every app."""
-        if self._taken == len(self._contexts):
-            self._contexts.append(self._launch(len(self._contexts)))
-        ctx = self._contexts[self._taken]
+        if self._taken == len(self._people):
+            self._people.append(self._launch(len(self._people)))
+        ctx, _ = self._people[self._taken]
         self._taken += 1
         return ctx
 
     def release(self) -> None:
         """After a test: every person it used becomes a stranger again."""
-        for ctx, origins in zip(self._contexts[: self._taken], self._origins, strict=False):
+        for ctx, origins in self._people[: self._taken]:
             self._reset(ctx, origins)
         self._taken = 0
 
     def close(self) -> None:
-        for ctx in self._contexts:
+        for ctx, _ in self._people:
             ctx.close()
 
-    def _launch(self, n: int) -> BrowserContext:
+    def _launch(self, n: int) -> tuple[BrowserContext, set[str]]:
         ctx = self._playwright.chromium.launch_persistent_context(
             self._root / f"person-{n}", **self._launch_args, **self._context_args
         )
@@ -103,7 +103,6 @@ class People:
         # not Playwright's 30 s default.
         ctx.set_default_timeout(APP_RUN_TIMEOUT_MS)
         origins: set[str] = set()
-        self._origins.append(origins)
 
         def track(page: Page) -> None:
             page.on("framenavigated", lambda frame: origins.add(_origin(frame.url)))
@@ -111,7 +110,7 @@ class People:
         for page in ctx.pages:
             track(page)
         ctx.on("page", track)
-        return ctx
+        return ctx, origins
 
     def _reset(self, ctx: BrowserContext, origins: set[str]) -> None:
         keeper, *others = ctx.pages or [ctx.new_page()]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,7 @@ from playwright.sync_api import expect
 
 from lib.alerts.store import AlertStore
 from scripts import alerts as cli
-from tests.e2e import choose_option, wait_for_app_run
+from tests.e2e import choose_option, eventually, wait_for_app_run
 from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
     create_list,
     new_page,
@@ -65,12 +64,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     def titles() -> list[str]:
         return [e.title for e in PrivateEventStore(store.engine).list(owner)]
 
-    # Right after the click the app may still read "not running", before the save's rerun has
-    # started (seen on a loaded machine): wait for the store, not for the page.
-    deadline = time.monotonic() + 30
-    while not titles() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert titles() == [ALICE_EVENT]
+    assert eventually(titles, bool) == [ALICE_EVENT]  # the store, not the page's state
     wait_for_app_run(alice)
     expect(alice.get_by_test_id("stDataFrame").first).to_be_visible()
 
@@ -116,7 +110,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     open_app(bob, server, "Catalysts?cat_h=next365")
     expect(bob.get_by_text(ALICE_EVENT)).to_have_count(0)
     assert ALICE_EVENT not in bob.content()
-    switch_page(bob, "Watchlists", "Watchlists")
+    switch_page(bob, "Watchlists")
     expect(sidebar(bob).get_by_text(re.compile("Alerts inbox"))).to_have_count(0)
     expect(bob.get_by_text("No alerts have fired yet.")).to_be_visible()
     assert "Alice falling" not in bob.content()

@@ -181,7 +181,7 @@ def open_app(page: Page, server: AuthAppServer, path: str = "") -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
-def switch_page(page: Page, label: str, path: str) -> None:
+def switch_page(page: Page, label: str) -> None:
     """Go to another page through the sidebar links, as a signed-in reader does: the same
     session, no new page load (a full load costs ~3 s and ~5 CPU-s of Chromium on 2 cores).
 
@@ -190,6 +190,7 @@ def switch_page(page: Page, label: str, path: str) -> None:
     only: a Create click right after a switch was lost twice on a loaded machine.
     """
     page.locator(".st-key-app_nav").get_by_role("link", name=label).click()
+    path = label.replace(" ", "_")  # the page's URL name, as pages/ file names give it
     page.wait_for_url(re.compile(rf"/{path}/?(\?.*)?$"))
     expect(page.get_by_role("heading", level=1, name=label)).to_be_visible()
     wait_for_app_run(page)
@@ -303,7 +304,7 @@ def test_two_users_sign_out_and_restart(
         if query:
             open_app(bob, server, f"Watchlists{query}")
         else:
-            switch_page(bob, "Watchlists", "Watchlists")
+            switch_page(bob, "Watchlists")
         expect(list_picker(bob)).to_be_visible()
         expect(bob.get_by_text(SECRET_LIST)).to_have_count(0)
         assert not any(SECRET_LIST in o for o in picker_options(bob))
@@ -320,12 +321,12 @@ def test_two_users_sign_out_and_restart(
 
     # A signs out: the signed-out view, and the list is not shown to the signed-out browser.
     sign_out(alice, server, provider)
-    switch_page(alice, "Watchlists", "Watchlists")
+    switch_page(alice, "Watchlists")
     expect(alice.get_by_text(GATE)).to_be_visible()
     expect(alice.get_by_text(SECRET_LIST)).to_have_count(0)
     # ... and back after signing in again.
     sign_in(alice, server, provider, "alice")
-    switch_page(alice, "Watchlists", "Watchlists")
+    switch_page(alice, "Watchlists")
     expect(list_picker(alice)).to_be_visible()
     assert any(SECRET_LIST in o for o in picker_options(alice))
 
@@ -336,7 +337,7 @@ def test_two_users_sign_out_and_restart(
     assert any(SECRET_LIST in o for o in picker_options(alice))
     sign_out(alice, server, provider)
     sign_in(alice, server, provider, "alice")
-    switch_page(alice, "Watchlists", "Watchlists")
+    switch_page(alice, "Watchlists")
     assert any(SECRET_LIST in o for o in picker_options(alice))
     assert store.get(alice_key, secret.id).symbols == ["MP", "LYC.AX"]
 

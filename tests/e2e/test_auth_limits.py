@@ -183,7 +183,7 @@ def test_sign_out_ends_the_sign_in_in_other_tabs_and_for_copied_cookies(
     # Signing in again is a new sign-in: the lists are back.
     open_app(tab1, server)
     sign_in(tab1, server, provider, "alice")
-    switch_page(tab1, "Watchlists", "Watchlists")
+    switch_page(tab1, "Watchlists")
     assert any("Before sign-out" in o for o in picker_options(tab1))
 
 
@@ -210,7 +210,7 @@ def test_only_verified_addresses_of_allowed_domains_get_lists(
         page = new_page()
         open_app(page, restricted)
         sign_in(page, restricted, provider, who)
-        switch_page(page, "Watchlists", "Watchlists")
+        switch_page(page, "Watchlists")
         if allowed:
             expect(list_picker(page)).to_be_visible()
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +13,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from lib.chart_image import png_size
-from tests.e2e import AppServer, wait_for_app_run, wait_for_charts
+from tests.e2e import AppServer, eventually, wait_for_app_run, wait_for_charts
 
 pytestmark = pytest.mark.e2e
 
@@ -128,17 +127,16 @@ def test_symbols_and_range_update_url_and_chart(page: Page, app_server: AppServe
 
     page.get_by_role("radio", name="6M", exact=True).click()
     expect(page).to_have_url(re.compile(r"px_range=6M"))
+
     # The address bar changes before the range's rerun has drawn (seen under load: the Max
-    # chart was still up), so read the axis until it shows the new range, up to 30 s.
-    deadline = time.monotonic() + 30
-    while True:
+    # chart was still up), so read the axis until it shows the new range.
+    def drawn_axis() -> tuple[Locator, list[str]]:
         wait_for_app_run(page)
         wait_for_charts(page)
         detail, _ = views(page.get_by_test_id("stVegaLiteChart").first)
-        shown = years(axis_labels(detail))
-        if len(shown) <= 2 or time.monotonic() > deadline:
-            break
-        page.wait_for_timeout(250)
+        return detail, years(axis_labels(detail))
+
+    detail, shown = eventually(drawn_axis, lambda axis: len(axis[1]) <= 2)
     expect(detail.locator("g.role-axis-label").first).to_contain_text(MONTHS)
     assert len(shown) <= 2, shown
     assert url_symbols(page) == ["MP", "SPY", "UUUU"]

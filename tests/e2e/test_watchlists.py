@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from lib import watchlists as wl
-from tests.e2e import AppServer, wait_for_app_run
+from tests.e2e import AppServer, eventually, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
 
@@ -105,14 +104,8 @@ def lists_on_disk(app_server: AppServer) -> dict[str, list[tuple[str, str]]]:
 def changed_on_disk(
     app_server: AppServer, before: dict[str, list[tuple[str, str]]], seconds: float = 30
 ) -> dict[str, list[tuple[str, str]]]:
-    """The stored lists once they differ from ``before`` (or after ``seconds``): right after a
-    click the app may still read "not running", before the click's rerun has even started."""
-    deadline = time.monotonic() + seconds
-    now = lists_on_disk(app_server)
-    while now == before and time.monotonic() < deadline:
-        time.sleep(0.2)
-        now = lists_on_disk(app_server)
-    return now
+    """The stored lists once they differ from ``before`` (or after ``seconds``)."""
+    return eventually(lambda: lists_on_disk(app_server), lambda now: now != before, seconds)
 
 
 def open_list(page: Page, url: str, name: str) -> None:

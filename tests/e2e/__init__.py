@@ -176,6 +176,27 @@ def eventually(
     return value
 
 
+def enter_text(page: Any, key: str, value: str, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
+    """Type ``value`` into the text input with widget key ``key`` and press Enter, then wait
+    until the field is committed and that rerun has ended.
+
+    A click on a button while a typed field is still uncommitted sends two reruns at once (the
+    field's blur, then the click). Once, on a loaded CI machine, that click was lost (see
+    streamlit/streamlit#8725). Committing first, as a reader who presses Enter does, leaves the
+    click its own rerun.
+    """
+    from playwright.sync_api import expect
+
+    box = page.locator(f".st-key-{key}")
+    field = box.locator("input")
+    field.fill(value)
+    expect(field).to_have_value(value)
+    field.press("Enter")
+    # "Press Enter to apply" is shown while the field holds text the app has not received.
+    expect(box).not_to_contain_text("Press Enter", timeout=timeout)
+    wait_for_app_run(page, timeout)
+
+
 def wait_for_app_run(page: Any, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
     """Streamlit's own recipe: connected, script not running, no skeleton left."""
     from playwright.sync_api import expect

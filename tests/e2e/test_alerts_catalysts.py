@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from lib.alerts.store import AlertStore
 from scripts import alerts as cli
-from tests.e2e import choose_option, eventually, wait_for_app_run
+from tests.e2e import choose_option, enter_text, eventually, wait_for_app_run
 from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
     create_list,
     new_page,
@@ -55,6 +55,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     # A private event, through the Catalysts page's form.
     open_app(alice, server, "Catalysts?cat_h=next365")
     alice.get_by_test_id("stExpander").filter(has_text="My events").locator("summary").click()
+    # A form: its fields reach the app with the submit click, in one rerun.
     alice.locator(".st-key-cat_my_title input").fill(ALICE_EVENT)
     alice.locator(".st-key-cat_my_syms input").fill("MP")
     alice.locator(".st-key-cat_my_save button").click()
@@ -73,7 +74,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     open_app(alice, server, "Watchlists")
     create_list(alice, "Alice falling")
     alice.get_by_role("tab", name="Symbols").click()
-    alice.locator(".st-key-wl_add_text input").fill("UUUU, USAR")
+    enter_text(alice, "wl_add_text", "UUUU, USAR")
     alice.locator(".st-key-wl_add button").click()
     expect(alice.get_by_text("Added 2 symbol(s).")).to_be_visible()
     wait_for_app_run(alice)

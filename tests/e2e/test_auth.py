@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from lib import watchlists as wl
 from lib.watchlists.db import watchlists_t
-from tests.e2e import ROOT, AppServer, free_port, wait_for_app_run
+from tests.e2e import ROOT, AppServer, enter_text, free_port, wait_for_app_run
 from tests.e2e.conftest import People
 
 pytestmark = pytest.mark.e2e
@@ -237,9 +237,7 @@ def create_list(page: Page, name: str) -> None:
         page.get_by_test_id("stExpander").filter(has_text="New watchlist").locator(
             "summary"
         ).click()
-    field = page.locator(".st-key-wl_new_name input")
-    field.fill(name)
-    expect(field).to_have_value(name)
+    enter_text(page, "wl_new_name", name)
     page.locator(".st-key-wl_create button").click()
     expect(page.get_by_text("Watchlist created.")).to_be_visible()
     wait_for_app_run(page)
@@ -290,7 +288,7 @@ def test_two_users_sign_out_and_restart(
     secret = store.find(alice_key, SECRET_LIST)
     assert secret is not None
     alice.get_by_role("tab", name="Symbols").click()
-    alice.locator(".st-key-wl_add_text input").fill("MP, LYC.AX")
+    enter_text(alice, "wl_add_text", "MP, LYC.AX")
     alice.locator(".st-key-wl_add button").click()
     expect(alice.get_by_text("Added 2 symbol(s).")).to_be_visible()
     wait_for_app_run(alice)
@@ -311,7 +309,7 @@ def test_two_users_sign_out_and_restart(
         assert not any(SECRET_LIST in o for o in picker_options(bob, "_wl_active_pick"))
     # B renames and deletes "the current list": that is always one of B's own.
     bob.get_by_role("tab", name="Manage").click()
-    bob.locator(".st-key-wl_rename_text input").fill("Bob was here")
+    enter_text(bob, "wl_rename_text", "Bob was here")
     bob.locator(".st-key-wl_rename button").click()
     expect(bob.get_by_text("Watchlist renamed.")).to_be_visible()
     wait_for_app_run(bob)

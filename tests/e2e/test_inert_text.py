@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page
 
 from lib.paths import ROOT
-from tests.e2e import AppServer, existing_pages, wait_for_app_run
+from tests.e2e import AppServer, enter_text, existing_pages, wait_for_app_run
 from tests.totality import PAGE_PARAMS
 
 pytestmark = pytest.mark.e2e
@@ -172,14 +172,14 @@ def test_watchlist_added_message_names_a_www_symbol_without_linking_it(
     if not page.locator(".st-key-wl_new_name input").is_visible():
         new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
         new.locator("summary").click()
-    page.locator(".st-key-wl_new_name input").fill("Inert text")
+    enter_text(page, "wl_new_name", "Inert text", RUN_TIMEOUT_MS)
     page.locator(".st-key-wl_create button").click()
     wait_for_app_run(page, RUN_TIMEOUT_MS)
     page.get_by_test_id("stHeading").first.click()
     page.keyboard.press("r")  # a rerun clears the one-shot "created" message
     wait_for_app_run(page, RUN_TIMEOUT_MS)
     page.get_by_role("tab", name="Symbols").click()
-    page.locator(".st-key-wl_add_text input").fill(f"WWW.{HOST.upper()}")
+    enter_text(page, "wl_add_text", f"WWW.{HOST.upper()}", RUN_TIMEOUT_MS)
     page.locator(".st-key-wl_add button").click()
     wait_for_app_run(page, RUN_TIMEOUT_MS)
     alert = page.get_by_test_id("stAlert").filter(has_text="Added")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from lib import watchlists as wl
-from tests.e2e import AppServer, eventually, wait_for_app_run
+from tests.e2e import AppServer, enter_text, eventually, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +26,6 @@ NAME = "E2E restart check"
 NOTE = "=1+1"
 
 
-def fill_text(page: Page, key: str, value: str) -> None:
-    """Type into the text input with widget key ``key``; the next click commits it."""
-    field = page.locator(f".st-key-{key} input")
-    field.fill(value)
-    expect(field).to_have_value(value)
-
-
 def test_watchlist_survives_restart_and_exports_safely(page: Page, app_server: AppServer) -> None:
     """Create a list and add symbols in the browser, restart, reload: it is there, and its
     CSV export neutralises a formula-like note."""
@@ -41,7 +34,7 @@ def test_watchlist_survives_restart_and_exports_safely(page: Page, app_server: A
     new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
     if not page.locator(".st-key-wl_new_name input").is_visible():
         new.locator("summary").click()
-    fill_text(page, "wl_new_name", NAME)
+    enter_text(page, "wl_new_name", NAME)
     page.locator(".st-key-wl_create button").click()
     expect(page.get_by_text("Watchlist created.")).to_be_visible()
     wait_for_app_run(page)
@@ -55,8 +48,8 @@ def test_watchlist_survives_restart_and_exports_safely(page: Page, app_server: A
     expect(page.get_by_text("Watchlist created.")).to_have_count(0)
     wait_for_app_run(page)
     page.get_by_role("tab", name="Symbols").click()
-    fill_text(page, "wl_add_text", "MP, LYC.AX")
-    fill_text(page, "wl_add_note", NOTE)
+    enter_text(page, "wl_add_text", "MP, LYC.AX")
+    enter_text(page, "wl_add_note", NOTE)
     page.locator(".st-key-wl_add button").click()
     expect(page.get_by_text("Added 2 symbol(s).")).to_be_visible()
     wait_for_app_run(page)
@@ -153,7 +146,7 @@ def test_two_tabs_a_stale_action_is_refused_and_lands_nowhere(
     china = start["China majors"]
 
     symbols_tab(a)
-    fill_text(a, "wl_add_text", "SPY")
+    enter_text(a, "wl_add_text", "SPY")
     click(a, "wl_add")
     expect(a.get_by_text("Added 1 symbol(s).")).to_be_visible(timeout=BUSY_MS)
     after_add = lists_on_disk(app_server)
@@ -199,7 +192,7 @@ def test_after_an_add_move_down_stays_on_that_list(
     page = context.new_page()
     open_list(page, app_server.url, "ETFs and benchmarks")
     symbols_tab(page)
-    fill_text(page, "wl_add_text", "MP")
+    enter_text(page, "wl_add_text", "MP")
     click(page, "wl_add")
     expect(page.get_by_text("Added 1 symbol(s).")).to_be_visible(timeout=BUSY_MS)
     before = lists_on_disk(app_server)

@@ -167,7 +167,7 @@ def new_page(people: People) -> Any:
     """Pages in separate browser profiles (separate cookie jars = separate people)."""
 
     def make() -> Page:
-        return people.take().new_page()
+        return people.take_page()
 
     return make
 

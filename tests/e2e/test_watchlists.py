@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from lib import watchlists as wl
 from tests.e2e import AppServer, enter_text, eventually, wait_for_app_run
@@ -134,12 +134,12 @@ def click(page: Page, key: str) -> None:
 
 
 def test_two_tabs_a_stale_action_is_refused_and_lands_nowhere(
-    context: BrowserContext, app_server: AppServer
+    page: Page, app_server: AppServer
 ) -> None:
     """Two tabs of one browser on "China majors": tab A adds a symbol, so tab B's view (and
     the picker's label "China majors (7)") is stale. B's Move down and Save note are refused
     with a warning and change no list; after the reload they land on China majors."""
-    a, b = context.new_page(), context.new_page()
+    a, b = page, page.context.new_page()
     open_list(a, app_server.url, "China majors")
     open_list(b, app_server.url, "China majors")
     start = lists_on_disk(app_server)
@@ -184,12 +184,9 @@ def test_two_tabs_a_stale_action_is_refused_and_lands_nowhere(
         expect(p.get_by_test_id("stException")).to_have_count(0, timeout=BUSY_MS)
 
 
-def test_after_an_add_move_down_stays_on_that_list(
-    context: BrowserContext, app_server: AppServer
-) -> None:
+def test_after_an_add_move_down_stays_on_that_list(page: Page, app_server: AppServer) -> None:
     """One tab: the picker's label changes after Add ("(4)" -> "(5)"); Move down still moves
     a symbol of this list, never the first list's."""
-    page = context.new_page()
     open_list(page, app_server.url, "ETFs and benchmarks")
     symbols_tab(page)
     enter_text(page, "wl_add_text", "MP")

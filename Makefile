@@ -17,7 +17,7 @@ N ?= 2
 .PHONY: run try-auth serve-team test lint format snapshot refresh bench screenshots clean e2e fuzz
 
 # Installs go through uv (a pip-compatible installer from PyPI, bootstrapped with pip): on a
-# fresh 2-core machine it set up the dev environment in ~20 s, against ~41 s with pip.
+# fresh 2-core machine it set up the dev environment in ~24 s, against ~41 s with pip.
 # --compile-bytecode: installed packages ship their .pyc, as pip's do; without them every new
 # process (each app server, test worker and CLI run) compiled Streamlit, pandas… from source.
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode

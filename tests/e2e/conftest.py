@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e import APP_RUN_TIMEOUT_MS, CHROMIUM, VIEWPORT, AppServer, launch_options
 
@@ -59,9 +61,10 @@ class People:
     A new browser context starts with an empty HTTP cache, so each first page load fetches and
     compiles Streamlit's front end again: measured on this 2-core machine, ~3.3 s and ~5.9 CPU-s
     per load, against ~2.3 s and ~4 CPU-s in a profile that has loaded the app before. Each
-    person is a persistent context with its own profile folder (its own cookie jar); between
-    tests a person is reset to a stranger (pages closed, cookies, permissions and the visited
-    sites' storage cleared) and keeps only the HTTP cache.
+    person is a persistent context with its own profile folder (its own cookie jar) and one tab
+    that tests reuse (``take_page``); between tests a person is reset to a stranger (other tabs
+    closed, its tab on ``about:blank``, cookies, permissions, the visited sites' storage and the
+    tab's session storage cleared) and keeps only the HTTP cache and the tab's renderer.
     """
 
     STORAGE = "local_storage,indexeddb,websql,service_workers,cache_storage,file_systems"
@@ -134,7 +137,9 @@ class People:
         if _origin(keeper.url):
             # The tab lives on, and with it the session storage of the site it shows (Streamlit
             # keeps only its logger settings there; the app keeps nothing in the browser).
-            keeper.evaluate("() => { try { sessionStorage.clear() } catch (e) {} }")
+            # (A crashed or closing page has no storage left to clear.)
+            with contextlib.suppress(PlaywrightError):
+                keeper.evaluate("() => { try { sessionStorage.clear() } catch (e) {} }")
         keeper.goto("about:blank")
         ctx.clear_cookies()
         ctx.clear_permissions()

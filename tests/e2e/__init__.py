@@ -197,6 +197,25 @@ def enter_text(page: Any, key: str, value: str, timeout: int = APP_RUN_TIMEOUT_M
     wait_for_app_run(page, timeout)
 
 
+def open_new_watchlist(page: Any) -> None:
+    """Open the Watchlists page's "New watchlist" expander (closed once any list exists)."""
+    if not page.locator(".st-key-wl_new_name input").is_visible():
+        new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
+        new.locator("summary").click()
+
+
+def create_watchlist(page: Any, name: str, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
+    """Create the list ``name`` on the open Watchlists page, as a reader does, and wait until
+    the app has confirmed it and finished that run."""
+    from playwright.sync_api import expect
+
+    open_new_watchlist(page)
+    enter_text(page, "wl_new_name", name, timeout)
+    page.locator(".st-key-wl_create button").click()
+    expect(page.get_by_text("Watchlist created.")).to_be_visible(timeout=timeout)
+    wait_for_app_run(page, timeout)
+
+
 def wait_for_app_run(page: Any, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
     """Streamlit's own recipe: connected, script not running, no skeleton left."""
     from playwright.sync_api import expect

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from lib import watchlists as wl
 from lib.watchlists.db import watchlists_t
-from tests.e2e import ROOT, AppServer, enter_text, free_port, wait_for_app_run
+from tests.e2e import ROOT, AppServer, create_watchlist, enter_text, free_port, wait_for_app_run
 from tests.e2e.conftest import People
 
 pytestmark = pytest.mark.e2e
@@ -233,14 +233,7 @@ def list_picker(page: Page) -> Any:
 
 
 def create_list(page: Page, name: str) -> None:
-    if not page.locator(".st-key-wl_new_name input").is_visible():
-        page.get_by_test_id("stExpander").filter(has_text="New watchlist").locator(
-            "summary"
-        ).click()
-    enter_text(page, "wl_new_name", name)
-    page.locator(".st-key-wl_create button").click()
-    expect(page.get_by_text("Watchlist created.")).to_be_visible()
-    wait_for_app_run(page)
+    create_watchlist(page, name)
     expect(list_picker(page).get_by_role("combobox")).to_have_value(re.compile(re.escape(name)))
 
 

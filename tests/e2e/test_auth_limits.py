@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from lib import watchlists as wl
-from tests.e2e import wait_for_app_run
+from tests.e2e import open_new_watchlist, wait_for_app_run
 from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
     COOKIE_SECRET,
     DOCS_EXAMPLE_SECRET,
@@ -153,10 +153,7 @@ def test_sign_out_ends_the_sign_in_in_other_tabs_and_for_copied_cookies(
     sign_out(tab1, server, provider)
 
     # The second tab still shows the form; its next action is refused, read and write.
-    if not tab2.locator(".st-key-wl_new_name input").is_visible():
-        tab2.get_by_test_id("stExpander").filter(has_text="New watchlist").locator(
-            "summary"
-        ).click()
+    open_new_watchlist(tab2)
     tab2.locator(".st-key-wl_new_name input").fill("After sign-out")
     tab2.locator(".st-key-wl_create button").click()
     wait_for_app_run(tab2)

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page
 
 from lib.paths import ROOT
-from tests.e2e import AppServer, enter_text, existing_pages, wait_for_app_run
+from tests.e2e import AppServer, create_watchlist, enter_text, existing_pages, wait_for_app_run
 from tests.totality import PAGE_PARAMS
 
 pytestmark = pytest.mark.e2e
@@ -169,12 +169,7 @@ def test_watchlist_added_message_names_a_www_symbol_without_linking_it(
     """The Watchlists 'Added…' message echoes a valid symbol (WWW.X.INVALID): readable, no link."""
     page.goto(f"{app_server.url}/Watchlists")
     wait_for_app_run(page, RUN_TIMEOUT_MS)
-    if not page.locator(".st-key-wl_new_name input").is_visible():
-        new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
-        new.locator("summary").click()
-    enter_text(page, "wl_new_name", "Inert text", RUN_TIMEOUT_MS)
-    page.locator(".st-key-wl_create button").click()
-    wait_for_app_run(page, RUN_TIMEOUT_MS)
+    create_watchlist(page, "Inert text", RUN_TIMEOUT_MS)
     page.get_by_test_id("stHeading").first.click()
     page.keyboard.press("r")  # a rerun clears the one-shot "created" message
     wait_for_app_run(page, RUN_TIMEOUT_MS)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from scripts.serve_team import Team, find_nginx
-from tests.e2e import enter_text, wait_for_app_run
+from tests.e2e import create_watchlist, wait_for_app_run
 from tests.pg_server import fresh_database, pg_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -155,13 +155,7 @@ def open_watchlists(page: Page, team: Team) -> str:
 
 
 def create_list(page: Page, name: str) -> None:
-    new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
-    if not page.locator(".st-key-wl_new_name input").is_visible():
-        new.locator("summary").click()
-    enter_text(page, "wl_new_name", name, TEAM_RUN_TIMEOUT_MS)
-    page.locator(".st-key-wl_create button").click()
-    expect(page.get_by_text("Watchlist created.")).to_be_visible()
-    wait_for_app_run(page, TEAM_RUN_TIMEOUT_MS)
+    create_watchlist(page, name, TEAM_RUN_TIMEOUT_MS)
 
 
 def list_names(page: Page) -> str:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lib import watchlists as wl
-from tests.e2e import AppServer, enter_text, eventually, wait_for_app_run
+from tests.e2e import AppServer, create_watchlist, enter_text, eventually, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +31,7 @@ def test_watchlist_survives_restart_and_exports_safely(page: Page, app_server: A
     CSV export neutralises a formula-like note."""
     page.goto(f"{app_server.url}/Watchlists")
     wait_for_app_run(page)
-    new = page.get_by_test_id("stExpander").filter(has_text="New watchlist")
-    if not page.locator(".st-key-wl_new_name input").is_visible():
-        new.locator("summary").click()
-    enter_text(page, "wl_new_name", NAME)
-    page.locator(".st-key-wl_create button").click()
-    expect(page.get_by_text("Watchlist created.")).to_be_visible()
-    wait_for_app_run(page)
+    create_watchlist(page, NAME)
     picker = page.locator(".st-key-wl_current")
     expect(picker.get_by_role("combobox")).to_have_value(re.compile(re.escape(NAME)))
 

@@ -68,8 +68,11 @@ rev = wl.seen_revision(wlist)
 
 known = wl.known_symbols()
 name_of = wl.name_map()
+# The tabs track their state (a tab switch is a rerun): untracked tabs are the browser's alone,
+# and a rerun that re-mounts them (a message above them appearing or going) sent the reader
+# back to Performance between typing symbols and clicking Add.
 t_perf, t_edit, t_manage, t_io = st.tabs(
-    ["Performance", "Symbols", "Manage", "Import / export"], key="wl_tabs"
+    ["Performance", "Symbols", "Manage", "Import / export"], key="wl_tabs", on_change="rerun"
 )
 
 with t_perf:

@@ -161,6 +161,26 @@ def test_create_add_note_reorder_remove(store: WatchlistStore) -> None:
     assert store.get("local", lst.id).symbols == ["MP", "600111.SS", "LYC.AX"]
 
 
+def test_the_open_tab_survives_a_message_coming_and_going(store: WatchlistStore) -> None:
+    """The server holds the open tab (a tracked widget), so a rerun that re-mounts the tabs
+    (the "Watchlist created." message above them goes) cannot send the reader back to
+    Performance between typing symbols and clicking Add. Untracked tabs live in the browser
+    alone: Chromium showed exactly that jump (tests/e2e/test_alerts_catalysts.py)."""
+    at = ok(page())
+    at.text_input(key="wl_new_name").input("Tab keeper")
+    at.button(key="wl_create").click().run()
+    assert "Watchlist created" in " ".join(s.value for s in ok(at).success)
+    assert at.session_state["wl_tabs"] == "Performance"
+    at.session_state["wl_tabs"] = "Symbols"  # the reader opens the Symbols tab
+    at.text_input(key="wl_add_text").input("UUUU").run()  # Enter: the message is gone
+    assert not ok(at).success
+    assert at.session_state["wl_tabs"] == "Symbols"
+    at.button(key="wl_add").click().run()
+    assert ok(at).session_state["wl_tabs"] == "Symbols"
+    lst = store.find("local", "Tab keeper")
+    assert lst is not None and lst.symbols == ["UUUU"]
+
+
 def test_bad_paste_adds_nothing(store: WatchlistStore) -> None:
     at = ok(page())
     at.text_input(key="wl_add_text").input("SPY, <script>alert(1)</script>")

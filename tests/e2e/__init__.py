@@ -216,6 +216,18 @@ def create_watchlist(page: Any, name: str, timeout: int = APP_RUN_TIMEOUT_MS) ->
     wait_for_app_run(page, timeout)
 
 
+def open_tab(page: Any, name: str, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
+    """Open the tab ``name`` and wait for the rerun it starts: the app's tabs track their state
+    (``on_change="rerun"``), so a tab switch is a script run, and a click during it could land
+    on the run's old page."""
+    from playwright.sync_api import expect
+
+    tab = page.get_by_role("tab", name=name, exact=True)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true", timeout=timeout)
+    wait_for_app_run(page, timeout)
+
+
 def wait_for_app_run(page: Any, timeout: int = APP_RUN_TIMEOUT_MS) -> None:
     """Streamlit's own recipe: connected, script not running, no skeleton left."""
     from playwright.sync_api import expect

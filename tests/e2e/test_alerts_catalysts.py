@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from lib.alerts.store import AlertStore
 from scripts import alerts as cli
-from tests.e2e import choose_option, enter_text, eventually, wait_for_app_run
+from tests.e2e import choose_option, enter_text, eventually, open_tab, wait_for_app_run
 from tests.e2e.test_auth import (  # noqa: F401 - fixtures used by name
     create_list,
     new_page,
@@ -73,7 +73,7 @@ def test_private_events_and_alerts_stay_with_their_owner(server, provider, store
     # write: see test_auth.test_two_users_sign_out_and_restart).
     open_app(alice, server, "Watchlists")
     create_list(alice, "Alice falling")
-    alice.get_by_role("tab", name="Symbols").click()
+    open_tab(alice, "Symbols")
     enter_text(alice, "wl_add_text", "UUUU, USAR")
     alice.locator(".st-key-wl_add button").click()
     expect(alice.get_by_text("Added 2 symbol(s).")).to_be_visible()

@@ -26,7 +26,15 @@ from playwright.sync_api import Page, expect
 
 from lib import watchlists as wl
 from lib.watchlists.db import watchlists_t
-from tests.e2e import ROOT, AppServer, create_watchlist, enter_text, free_port, wait_for_app_run
+from tests.e2e import (
+    ROOT,
+    AppServer,
+    create_watchlist,
+    enter_text,
+    free_port,
+    open_tab,
+    wait_for_app_run,
+)
 from tests.e2e.conftest import People
 
 pytestmark = pytest.mark.e2e
@@ -280,7 +288,7 @@ def test_two_users_sign_out_and_restart(
     create_list(alice, SECRET_LIST)
     secret = store.find(alice_key, SECRET_LIST)
     assert secret is not None
-    alice.get_by_role("tab", name="Symbols").click()
+    open_tab(alice, "Symbols")
     enter_text(alice, "wl_add_text", "MP, LYC.AX")
     alice.locator(".st-key-wl_add button").click()
     expect(alice.get_by_text("Added 2 symbol(s).")).to_be_visible()
@@ -301,7 +309,7 @@ def test_two_users_sign_out_and_restart(
         assert not any(SECRET_LIST in o for o in picker_options(bob))
         assert not any(SECRET_LIST in o for o in picker_options(bob, "_wl_active_pick"))
     # B renames and deletes "the current list": that is always one of B's own.
-    bob.get_by_role("tab", name="Manage").click()
+    open_tab(bob, "Manage")
     enter_text(bob, "wl_rename_text", "Bob was here")
     bob.locator(".st-key-wl_rename button").click()
     expect(bob.get_by_text("Watchlist renamed.")).to_be_visible()

@@ -18,7 +18,14 @@ import pytest
 from playwright.sync_api import Page
 
 from lib.paths import ROOT
-from tests.e2e import AppServer, create_watchlist, enter_text, existing_pages, wait_for_app_run
+from tests.e2e import (
+    AppServer,
+    create_watchlist,
+    enter_text,
+    existing_pages,
+    open_tab,
+    wait_for_app_run,
+)
 from tests.totality import PAGE_PARAMS
 
 pytestmark = pytest.mark.e2e
@@ -170,10 +177,7 @@ def test_watchlist_added_message_names_a_www_symbol_without_linking_it(
     page.goto(f"{app_server.url}/Watchlists")
     wait_for_app_run(page, RUN_TIMEOUT_MS)
     create_watchlist(page, "Inert text", RUN_TIMEOUT_MS)
-    page.get_by_test_id("stHeading").first.click()
-    page.keyboard.press("r")  # a rerun clears the one-shot "created" message
-    wait_for_app_run(page, RUN_TIMEOUT_MS)
-    page.get_by_role("tab", name="Symbols").click()
+    open_tab(page, "Symbols", RUN_TIMEOUT_MS)
     enter_text(page, "wl_add_text", f"WWW.{HOST.upper()}", RUN_TIMEOUT_MS)
     page.locator(".st-key-wl_add button").click()
     wait_for_app_run(page, RUN_TIMEOUT_MS)

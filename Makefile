@@ -69,10 +69,8 @@ format: $(DEV_STAMP)
 # at 13 min 0 s. loadfile: each test file runs whole on one worker, in its own order, with its
 # module fixtures (a browser module's app server, a module's database).
 TEST_WORKERS ?= 3
-# --no-loadscope-reorder: files start in the order tests/conftest.py gives them (the longest
-# first), not pytest-xdist's most-tests-first, which started the long browser modules last.
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Skip the browser suite locally: make test PYTEST_ARGS="-m 'not e2e'"
 # A quick loop without the browser suite and the long sweeps: PYTEST_ARGS="-m 'not slow and not e2e'"

@@ -115,44 +115,6 @@ def _isolated_user_data(
             _clear_streamlit_caches(data=True)
 
 
-#: The files that ran longest in a full `make test` (wall seconds on a 2-core machine, Dec
-#: 2026), longest first. `make test` passes --no-loadscope-reorder, so pytest-xdist hands out
-#: files in collection order, and these start first: a long file that starts last runs on alone
-#: while the other workers sit idle (the default order, most tests first, put the browser
-#: modules last; the last ~70 s of a run used 0.7 of 2 cores). Files not named here follow,
-#: most tests first, as pytest-xdist would order them.
-LONGEST_FIRST = (
-    "tests/e2e/test_auth_limits.py",  # ~130
-    "tests/e2e/test_auth.py",  # ~120
-    "tests/e2e/test_prices.py",  # ~85
-    "tests/e2e/test_inert_text.py",  # ~85
-    "tests/e2e/test_watchlists.py",  # ~80
-    "tests/e2e/test_auth_settings.py",  # ~80
-    "tests/test_universe_pages.py",  # ~70
-    "tests/e2e/test_pages.py",  # ~70
-    "tests/e2e/test_team.py",  # ~60
-    "tests/e2e/test_short_links.py",  # ~55
-    "tests/e2e/test_alerts_catalysts.py",  # ~50
-    "tests/test_properties_pages.py",  # ~45
-    "tests/e2e/test_policy.py",  # ~45
-    "tests/test_resilience.py",  # ~40
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the files for the test workers: LONGEST_FIRST, then the rest by test count."""
-    files: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        files.setdefault(item.nodeid.split("::", 1)[0].replace(os.sep, "/"), []).append(item)
-
-    def rank(name: str) -> tuple[int, int]:
-        if name in LONGEST_FIRST:
-            return (LONGEST_FIRST.index(name), 0)
-        return (len(LONGEST_FIRST), -len(files[name]))
-
-    items[:] = [item for name in sorted(files, key=rank) for item in files[name]]
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Stop this process's shared PostgreSQL cluster (tests/pg_server.py), if one started."""
     from tests.pg_server import stop_shared_cluster

@@ -291,11 +291,3 @@ def test_line_limit_check_finds_a_long_file(tmp_path: Path) -> None:
 def test_private_import_check(source: str, found: list[str]) -> None:
     assert private_streamlit_imports({"m": source}) == found
     assert private_streamlit_imports({ST_WRAPPER: source}) == []
-
-
-def test_the_longest_first_order_names_existing_files() -> None:
-    """A renamed or deleted file in tests/conftest.py's LONGEST_FIRST would silently start late."""
-    from tests.conftest import LONGEST_FIRST
-
-    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
-    assert [p for p in LONGEST_FIRST if not (ROOT / p).is_file()] == []
